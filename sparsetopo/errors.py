@@ -1,0 +1,19 @@
+"""Exceptions with messages a user can act on: each names the problem and the fix."""
+
+from __future__ import annotations
+
+
+class SparsetopoError(Exception):
+    """Base class; the CLI prints these without a traceback."""
+
+
+class InputError(SparsetopoError, ValueError):
+    """Bad input (file, shape, value, name). Nothing has been written when this is raised."""
+
+
+class ServerError(SparsetopoError):
+    """The managed Neo4j server could not be installed, started or reached."""
+
+
+class StoreError(SparsetopoError):
+    """A database operation was refused (unknown run, duplicate snapshot, ...)."""

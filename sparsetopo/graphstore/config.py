@@ -1,0 +1,110 @@
+"""Where the managed server lives and how to reach a database.
+
+Everything of the managed server sits under one home folder: SPARSETOPO_HOME when set, otherwise
+the per-user data directory ($XDG_DATA_HOME/sparsetopo, i.e. ~/.local/share/sparsetopo).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from sparsetopo.errors import ServerError
+
+DEFAULT_BOLT_PORT = 7687
+DEFAULT_HTTP_PORT = 7474
+DEFAULT_HEAP = "1g"
+DEFAULT_PAGECACHE = "1g"
+NEO4J_USER = "neo4j"
+
+
+def home_dir() -> Path:
+    """The managed server's home folder (created on demand by the server commands)."""
+    explicit = os.environ.get("SPARSETOPO_HOME")
+    if explicit:
+        return Path(explicit).expanduser().resolve()
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base).expanduser().resolve() / "sparsetopo"
+
+
+@dataclass
+class ServerSettings:
+    """Ports and memory of the managed server; kept in HOME/settings.json once chosen."""
+
+    bolt_port: int = DEFAULT_BOLT_PORT
+    http_port: int = DEFAULT_HTTP_PORT
+    heap: str = DEFAULT_HEAP
+    pagecache: str = DEFAULT_PAGECACHE
+
+    @classmethod
+    def load(cls, home: Path) -> ServerSettings:
+        """Stored settings, overridden by SPARSETOPO_BOLT_PORT / _HTTP_PORT / _HEAP / _PAGECACHE."""
+        settings = cls()
+        path = home / "settings.json"
+        if path.exists():
+            try:
+                stored = json.loads(path.read_text())
+            except (OSError, ValueError) as exc:
+                raise ServerError(
+                    f"cannot read {path}: {exc}. Fix or delete the file; it only holds ports "
+                    "and memory sizes."
+                ) from exc
+            for key, value in stored.items():
+                if hasattr(settings, key):
+                    setattr(settings, key, value)
+        for key, env in (("bolt_port", "SPARSETOPO_BOLT_PORT"), ("http_port", "SPARSETOPO_HTTP_PORT")):
+            if os.environ.get(env):
+                try:
+                    setattr(settings, key, int(os.environ[env]))
+                except ValueError as exc:
+                    raise ServerError(f"{env}={os.environ[env]!r} is not a port number") from exc
+        for key, env in (("heap", "SPARSETOPO_HEAP"), ("pagecache", "SPARSETOPO_PAGECACHE")):
+            if os.environ.get(env):
+                setattr(settings, key, os.environ[env])
+        for port in (settings.bolt_port, settings.http_port):
+            if not 1 <= int(port) <= 65535:
+                raise ServerError(f"port {port} is out of range 1..65535")
+        return settings
+
+    def save(self, home: Path) -> None:
+        home.mkdir(parents=True, exist_ok=True)
+        (home / "settings.json").write_text(json.dumps(asdict(self), indent=2) + "\n")
+
+
+@dataclass(frozen=True)
+class ConnectionInfo:
+    """How to reach a database: an external one from NEO4J_* variables, or the managed one."""
+
+    uri: str
+    user: str
+    password: str
+    database: str | None
+    managed: bool
+
+    def __repr__(self) -> str:  # never show the password
+        return (
+            f"ConnectionInfo(uri={self.uri!r}, user={self.user!r}, database={self.database!r}, "
+            f"managed={self.managed})"
+        )
+
+
+def external_connection() -> ConnectionInfo | None:
+    """The connection named by NEO4J_URI (+ NEO4J_USER, NEO4J_PASSWORD, NEO4J_DATABASE), if set."""
+    uri = os.environ.get("NEO4J_URI")
+    if not uri:
+        return None
+    password = os.environ.get("NEO4J_PASSWORD")
+    if password is None:
+        raise ServerError(
+            f"NEO4J_URI is set ({uri}) but NEO4J_PASSWORD is not. Export NEO4J_PASSWORD (and "
+            "NEO4J_USER if it is not 'neo4j'), or unset NEO4J_URI to use the managed local server."
+        )
+    return ConnectionInfo(
+        uri=uri,
+        user=os.environ.get("NEO4J_USER", NEO4J_USER),
+        password=password,
+        database=os.environ.get("NEO4J_DATABASE") or None,
+        managed=False,
+    )

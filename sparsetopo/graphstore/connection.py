@@ -1,0 +1,57 @@
+"""One way to get a driver for everything: NEO4J_* variables, else the managed local server."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+
+from neo4j import Driver, GraphDatabase
+from neo4j.exceptions import AuthError, ServiceUnavailable
+
+from sparsetopo.errors import ServerError
+from sparsetopo.graphstore.config import ConnectionInfo, external_connection
+from sparsetopo.graphstore.server import ManagedServer
+
+
+def _stderr(message: str) -> None:
+    print(f"sparsetopo: {message}", file=sys.stderr)
+
+
+def resolve_connection(
+    start: bool = True, log: Callable[[str], None] | None = _stderr
+) -> ConnectionInfo:
+    """NEO4J_URI/USER/PASSWORD/DATABASE when NEO4J_URI is set; otherwise the managed server,
+    installed and started on first use (unless ``start`` is False)."""
+    external = external_connection()
+    if external is not None:
+        return external
+    server = ManagedServer()
+    if start and not server.is_running():
+        server.start(log=log)
+    return server.connection()
+
+
+def open_driver(info: ConnectionInfo | None = None) -> tuple[Driver, ConnectionInfo]:
+    """A verified driver for `info` (resolved when None), with errors that say what to fix."""
+    info = info or resolve_connection()
+    driver = GraphDatabase.driver(info.uri, auth=(info.user, info.password))
+    try:
+        driver.verify_connectivity()
+    except AuthError as exc:
+        driver.close()
+        hint = (
+            "the managed server's password file no longer matches its store; see "
+            "`sparsetopo server status`"
+            if info.managed
+            else "check NEO4J_USER and NEO4J_PASSWORD"
+        )
+        raise ServerError(f"wrong credentials for {info.uri} as user {info.user!r}: {hint}") from exc
+    except (ServiceUnavailable, OSError) as exc:
+        driver.close()
+        hint = (
+            "start it with `sparsetopo server start`"
+            if info.managed
+            else "check NEO4J_URI and that the server runs and is reachable"
+        )
+        raise ServerError(f"cannot reach Neo4j at {info.uri}: {exc}. {hint}") from exc
+    return driver, info

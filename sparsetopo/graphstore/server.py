@@ -1,0 +1,432 @@
+"""The managed local Neo4j: jars from Maven Central, one home folder, loopback only, auth on.
+
+Layout of the home folder (see :func:`sparsetopo.graphstore.config.home_dir`)::
+
+    lib/ plugins/     server, Browser and APOC jars (``sparsetopo server install``)
+    conf/neo4j.conf   written from settings.json on every start
+    data/ logs/ run/  the store, the server's logs, the pid file
+    password          the generated password of user neo4j (mode 0600)
+
+The server is org.neo4j.server.CommunityEntryPoint launched straight from the jars, as the 5.x
+launcher does it (docs/decisions/0001-managed-neo4j.md).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import re
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+from sparsetopo.errors import ServerError
+from sparsetopo.graphstore.config import NEO4J_USER, ConnectionInfo, ServerSettings, home_dir
+
+MIN_JAVA = 17
+_ADD_OPENS = (
+    "java.base/java.nio",
+    "java.base/java.io",
+    "java.base/sun.nio.ch",
+    "java.base/java.lang",
+    "java.base/java.util",
+    "java.base/java.util.concurrent",
+    "java.base/java.net",
+)
+_ENTRY_POINT = "org.neo4j.server.CommunityEntryPoint"
+_ADMIN_TOOL = "org.neo4j.cli.AdminTool"
+
+
+@dataclass(frozen=True)
+class ServerStatus:
+    running: bool
+    pid: int | None
+    bolt_uri: str
+    browser_url: str
+    version: str | None
+    home: str
+    data_dir: str
+    store_bytes: int
+    installed: bool
+
+    def as_dict(self) -> dict[str, object]:
+        return dict(self.__dict__)
+
+
+def _pom_path() -> Path:
+    return Path(str(resources.files("sparsetopo.graphstore").joinpath("pom.xml")))
+
+
+def _java() -> str:
+    java_home = os.environ.get("JAVA_HOME")
+    if java_home and (Path(java_home) / "bin" / "java").exists():
+        return str(Path(java_home) / "bin" / "java")
+    found = shutil.which("java")
+    if not found:
+        raise ServerError(
+            "Java was not found. Neo4j 5.26 needs Java 17 or 21: install it "
+            "(Debian/Ubuntu: `apt-get install openjdk-17-jre-headless`) or set JAVA_HOME."
+        )
+    return found
+
+
+def java_version(java: str | None = None) -> int:
+    """Major version of the java that will run the server; ServerError if below 17."""
+    java = java or _java()
+    out = subprocess.run([java, "-version"], capture_output=True, text=True, check=False)
+    match = re.search(r'version "(\d+)(?:\.(\d+))?', out.stderr + out.stdout)
+    if not match:
+        raise ServerError(f"could not read the version of {java}: {out.stderr.strip()[:200]}")
+    major = int(match.group(1))
+    if major == 1 and match.group(2):  # "1.8" style
+        major = int(match.group(2))
+    if major < MIN_JAVA:
+        raise ServerError(
+            f"{java} is Java {major}; Neo4j 5.26 needs Java 17 or 21. Install a newer JDK "
+            "(Debian/Ubuntu: `apt-get install openjdk-17-jre-headless`) and set JAVA_HOME to it."
+        )
+    return major
+
+
+def port_is_free(port: int, host: str = "127.0.0.1") -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+def _tail(path: Path, lines: int) -> str:
+    if not path.exists():
+        return ""
+    with path.open("rb") as handle:
+        handle.seek(0, os.SEEK_END)
+        size = handle.tell()
+        handle.seek(max(0, size - 64 * 1024))
+        text = handle.read().decode("utf-8", "replace")
+    return "\n".join(text.splitlines()[-lines:])
+
+
+class ManagedServer:
+    """Install, start, stop and inspect the local Neo4j under one home folder."""
+
+    def __init__(self, home: Path | None = None, settings: ServerSettings | None = None) -> None:
+        self.home = (home or home_dir()).resolve()
+        self.settings = settings or ServerSettings.load(self.home)
+
+    # -- paths ------------------------------------------------------------------------------
+    @property
+    def lib_dir(self) -> Path:
+        return self.home / "lib"
+
+    @property
+    def plugins_dir(self) -> Path:
+        return self.home / "plugins"
+
+    @property
+    def conf_dir(self) -> Path:
+        return self.home / "conf"
+
+    @property
+    def data_dir(self) -> Path:
+        return self.home / "data"
+
+    @property
+    def logs_dir(self) -> Path:
+        return self.home / "logs"
+
+    @property
+    def password_file(self) -> Path:
+        return self.home / "password"
+
+    @property
+    def pid_file(self) -> Path:
+        return self.home / "run" / "neo4j.pid"
+
+    @property
+    def bolt_uri(self) -> str:
+        return f"bolt://127.0.0.1:{self.settings.bolt_port}"
+
+    @property
+    def browser_url(self) -> str:
+        return f"http://127.0.0.1:{self.settings.http_port}/browser/"
+
+    # -- install ----------------------------------------------------------------------------
+    def _install_marker(self) -> Path:
+        return self.lib_dir / ".installed"
+
+    def _pom_digest(self) -> str:
+        return hashlib.sha256(_pom_path().read_bytes()).hexdigest()
+
+    def is_installed(self) -> bool:
+        marker = self._install_marker()
+        return marker.exists() and marker.read_text().strip() == self._pom_digest()
+
+    def install(self, force: bool = False, log: Callable[[str], None] | None = None) -> bool:
+        """Fetch the server, Browser and APOC jars with Maven. Returns False if already there."""
+        if self.is_installed() and not force:
+            return False
+        java_version()
+        mvn = shutil.which("mvn")
+        if not mvn:
+            raise ServerError(
+                "Maven (mvn) was not found; it fetches the Neo4j jars from Maven Central. "
+                "Install it (Debian/Ubuntu: `apt-get install maven`) and run "
+                "`sparsetopo server install` again."
+            )
+        self.home.mkdir(parents=True, exist_ok=True)
+        self.logs_dir.mkdir(parents=True, exist_ok=True)
+        for folder in (self.lib_dir, self.plugins_dir):
+            if folder.exists():
+                shutil.rmtree(folder)
+        install_log = self.logs_dir / "install.log"
+        if log:
+            log(f"fetching Neo4j jars with Maven into {self.lib_dir} (log: {install_log})")
+        with install_log.open("w") as out:
+            proc = subprocess.run(
+                [mvn, "-B", "-f", str(_pom_path()), "package", f"-Dsparsetopo.home={self.home}"],
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                check=False,
+            )
+        if proc.returncode != 0:
+            raise ServerError(
+                "fetching the Neo4j jars from Maven Central failed. Check that Maven Central is "
+                "reachable (proxy settings go in ~/.m2/settings.xml) and run "
+                f"`sparsetopo server install` again. Last lines of {install_log}:\n"
+                + _tail(install_log, 15)
+            )
+        shutil.rmtree(self.home / "build", ignore_errors=True)
+        if not any(self.lib_dir.glob("neo4j-5.*.jar")):
+            raise ServerError(f"Maven finished but {self.lib_dir} holds no neo4j jar; see {install_log}")
+        self._install_marker().write_text(self._pom_digest() + "\n")
+        return True
+
+    # -- configuration and password ---------------------------------------------------------
+    def _write_config(self) -> None:
+        self.conf_dir.mkdir(parents=True, exist_ok=True)
+        s = self.settings
+        lines = [
+            "# Written by sparsetopo on every start; change ports and memory in settings.json.",
+            "server.default_listen_address=127.0.0.1",
+            f"server.bolt.listen_address=127.0.0.1:{s.bolt_port}",
+            f"server.http.listen_address=127.0.0.1:{s.http_port}",
+            "server.https.enabled=false",
+            "dbms.security.auth_enabled=true",
+            f"server.directories.data={self.data_dir}",
+            f"server.directories.logs={self.logs_dir}",
+            f"server.directories.plugins={self.plugins_dir}",
+            f"server.directories.run={self.home / 'run'}",
+            f"server.directories.import={self.home / 'import'}",
+            f"server.memory.heap.initial_size={s.heap}",
+            f"server.memory.heap.max_size={s.heap}",
+            f"server.memory.pagecache.size={s.pagecache}",
+            "dbms.security.procedures.unrestricted=apoc.*",
+            "dbms.usage_report.enabled=false",
+            "server.bolt.thread_pool_max_size=50",
+            # Preallocated 250 MB transaction logs are wasted space for a local analysis store.
+            "db.tx_log.preallocate=false",
+            "db.tx_log.rotation.retention_policy=1 files",
+        ]
+        (self.conf_dir / "neo4j.conf").write_text("\n".join(lines) + "\n")
+
+    def _admin_env(self) -> dict[str, str]:
+        env = dict(os.environ)
+        env["NEO4J_HOME"] = str(self.home)
+        env["NEO4J_CONF"] = str(self.conf_dir)
+        return env
+
+    def _ensure_password(self) -> None:
+        """Generate the password and set it as the initial one, before the first start."""
+        auth_file = self.data_dir / "dbms" / "auth.ini"
+        store_exists = (self.data_dir / "databases").exists()
+        if self.password_file.exists():
+            if not store_exists and not auth_file.exists():
+                self._set_initial_password(self.password_file.read_text().strip())
+            return
+        if store_exists:
+            raise ServerError(
+                f"the store in {self.data_dir} exists but its password file {self.password_file} "
+                "is gone. Restore the file, or delete the data folder to start afresh "
+                "(this deletes every stored run)."
+            )
+        password = secrets.token_urlsafe(24)
+        self.home.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.password_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(password + "\n")
+        self._set_initial_password(password)
+
+    def _set_initial_password(self, password: str) -> None:
+        # picocli reads arguments from an @file: the password never appears in `ps`.
+        run_dir = self.home / "run"
+        run_dir.mkdir(parents=True, exist_ok=True)
+        argfile = run_dir / "initial-password.args"
+        fd = os.open(argfile, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(password + "\n")
+        try:
+            proc = subprocess.run(
+                [_java(), "-cp", f"{self.lib_dir}/*", _ADMIN_TOOL, "dbms",
+                 "set-initial-password", f"@{argfile}"],
+                capture_output=True, text=True, env=self._admin_env(), check=False,
+            )
+        finally:
+            argfile.unlink(missing_ok=True)
+        if proc.returncode != 0:
+            raise ServerError(f"setting the initial password failed: {proc.stderr.strip()[-500:]}")
+
+    def password(self) -> str:
+        if not self.password_file.exists():
+            raise ServerError(
+                f"no password yet in {self.password_file}: run `sparsetopo server start` once."
+            )
+        return self.password_file.read_text().strip()
+
+    def connection(self) -> ConnectionInfo:
+        return ConnectionInfo(self.bolt_uri, NEO4J_USER, self.password(), None, managed=True)
+
+    # -- process ----------------------------------------------------------------------------
+    def pid(self) -> int | None:
+        """Pid of the running server of this home, or None (stale pid files are removed)."""
+        if not self.pid_file.exists():
+            return None
+        try:
+            pid = int(self.pid_file.read_text().strip())
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().decode("utf-8", "replace")
+        except (ValueError, OSError):
+            cmdline = ""
+            pid = -1
+        if _ENTRY_POINT in cmdline and str(self.home) in cmdline:
+            return pid
+        self.pid_file.unlink(missing_ok=True)
+        return None
+
+    def is_running(self) -> bool:
+        return self.pid() is not None
+
+    def start(self, timeout: float = 180.0, log: Callable[[str], None] | None = None) -> bool:
+        """Start in the background and wait until Bolt answers. False if it already ran."""
+        if self.is_running():
+            return False
+        self.install(log=log)
+        java = _java()
+        java_version(java)
+        for name, port in (("Bolt", self.settings.bolt_port), ("HTTP", self.settings.http_port)):
+            if not port_is_free(port):
+                env = "SPARSETOPO_BOLT_PORT" if name == "Bolt" else "SPARSETOPO_HTTP_PORT"
+                flag = "--bolt-port" if name == "Bolt" else "--http-port"
+                raise ServerError(
+                    f"port {port} on 127.0.0.1 ({name}) is already in use. Stop whatever listens "
+                    f"there (`ss -ltnp | grep {port}`), or pick another port: "
+                    f"`sparsetopo server start {flag} N` or {env}=N."
+                )
+        self._write_config()
+        self._ensure_password()
+        self.logs_dir.mkdir(parents=True, exist_ok=True)
+        self.pid_file.parent.mkdir(parents=True, exist_ok=True)
+        console = self.logs_dir / "console.log"
+        command = [java, f"-Xms{self.settings.heap}", f"-Xmx{self.settings.heap}"]
+        command += [f"--add-opens={m}=ALL-UNNAMED" for m in _ADD_OPENS]
+        command += [
+            "-XX:+UseG1GC", "-XX:-OmitStackTraceInFastThrow", "-XX:+ExitOnOutOfMemoryError",
+            "-Dfile.encoding=UTF-8",
+            "-cp", f"{self.plugins_dir}/*:{self.conf_dir}/*:{self.lib_dir}/*",
+            _ENTRY_POINT, f"--home-dir={self.home}", f"--config-dir={self.conf_dir}",
+        ]
+        if log:
+            log(f"starting Neo4j on {self.bolt_uri} (home {self.home})")
+        with console.open("ab") as out:
+            proc = subprocess.Popen(
+                command, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                cwd=self.home, env=self._admin_env(), start_new_session=True,
+            )
+        self.pid_file.write_text(f"{proc.pid}\n")
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                self.pid_file.unlink(missing_ok=True)
+                raise ServerError(
+                    f"Neo4j exited at start (code {proc.returncode}). Last lines of "
+                    f"{self.logs_dir / 'neo4j.log'}:\n{_tail(self.logs_dir / 'neo4j.log', 20)}\n"
+                    f"{_tail(console, 10)}"
+                )
+            if self._bolt_answers():
+                return True
+            time.sleep(0.5)
+        self.stop()
+        raise ServerError(
+            f"Neo4j did not answer on {self.bolt_uri} within {timeout:.0f} s. Last log lines:\n"
+            + _tail(self.logs_dir / "neo4j.log", 20)
+        )
+
+    def _bolt_answers(self) -> bool:
+        from neo4j import GraphDatabase
+        from neo4j.exceptions import Neo4jError, ServiceUnavailable
+
+        try:
+            with GraphDatabase.driver(
+                self.bolt_uri, auth=(NEO4J_USER, self.password()), connection_timeout=2
+            ) as driver:
+                driver.verify_connectivity()
+                driver.execute_query("RETURN 1")
+            return True
+        except (ServiceUnavailable, Neo4jError, OSError):
+            return False
+
+    def stop(self, timeout: float = 60.0) -> bool:
+        """Stop cleanly (SIGTERM, then SIGKILL after `timeout`). False if it was not running."""
+        pid = self.pid()
+        if pid is None:
+            return False
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGTERM)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and Path(f"/proc/{pid}").exists():
+            if _is_zombie(pid):
+                break
+            time.sleep(0.2)
+        else:
+            if Path(f"/proc/{pid}").exists():
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(pid, os.WNOHANG)
+        self.pid_file.unlink(missing_ok=True)
+        return True
+
+    def status(self) -> ServerStatus:
+        pid = self.pid()
+        version = None
+        jars = sorted(self.lib_dir.glob("neo4j-5.*.jar")) if self.lib_dir.exists() else []
+        if jars:
+            version = jars[0].stem.removeprefix("neo4j-")
+        size = 0
+        if self.data_dir.exists():
+            size = sum(f.stat().st_size for f in self.data_dir.rglob("*") if f.is_file())
+        return ServerStatus(
+            running=pid is not None, pid=pid, bolt_uri=self.bolt_uri, browser_url=self.browser_url,
+            version=version, home=str(self.home), data_dir=str(self.data_dir), store_bytes=size,
+            installed=self.is_installed(),
+        )
+
+    def logs(self, lines: int = 50) -> str:
+        return _tail(self.logs_dir / "neo4j.log", lines)
+
+
+def _is_zombie(pid: int) -> bool:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return True
+    return stat.rsplit(")", 1)[-1].split()[0] == "Z"

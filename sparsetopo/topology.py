@@ -1,0 +1,112 @@
+"""Plain data types shared by every layer of the package: a network's architecture and one
+snapshot of its sparse, signed, weighted wiring.
+
+Orientation convention used everywhere: a weight matrix has shape (n_in, n_out) and a nonzero
+W[i, j] is a directed edge from source unit i to target unit j. (PyTorch stores nn.Linear weights
+as (out, in); ingest transposes.)
+
+Only numpy is imported here, so analysis/, graphstore/, ingest/ and queries/ can all use it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+#: Layer kinds recorded on (:Layer {kind}).
+LAYER_KINDS = ("linear", "input", "recurrent", "readout", "conv", "custom")
+
+
+@dataclass(frozen=True)
+class LayerSpec:
+    """One weight matrix viewed as a bipartite (or recurrent) edge set between neuron groups.
+
+    name:      unique within a run, e.g. "fc1.weight", "rnn.weight_hh_l0", "lstm.weight_hh_l0.i".
+    src_group: neuron group of the sources (the model input is the group "input").
+    dst_group: neuron group of the targets; equal to src_group for a recurrent matrix.
+    n_in, n_out: matrix shape (sources, targets).
+    kind:      one of LAYER_KINDS.
+    gate:      gate name for GRU/LSTM matrices (r, z, n / i, f, g, o), else None.
+    position:  order of the layer in data flow (0 = closest to the input).
+    """
+
+    name: str
+    src_group: str
+    dst_group: str
+    n_in: int
+    n_out: int
+    kind: str = "linear"
+    gate: str | None = None
+    position: int = 0
+
+
+@dataclass(frozen=True)
+class Architecture:
+    """Neuron groups (name -> number of units) and the layers connecting them, in data-flow order."""
+
+    groups: dict[str, int]
+    layers: tuple[LayerSpec, ...]
+
+    def layer(self, name: str) -> LayerSpec:
+        for spec in self.layers:
+            if spec.name == name:
+                return spec
+        known = ", ".join(s.name for s in self.layers)
+        raise KeyError(f"unknown layer {name!r}; this architecture has: {known}")
+
+    @property
+    def is_recurrent(self) -> bool:
+        return any(s.kind == "recurrent" for s in self.layers)
+
+
+@dataclass
+class LayerEdges:
+    """The nonzero entries of one layer's matrix: parallel arrays, sorted by (src, dst)."""
+
+    src: np.ndarray  # int32
+    dst: np.ndarray  # int32
+    w: np.ndarray  # float32
+
+    def __post_init__(self) -> None:
+        self.src = np.ascontiguousarray(self.src, dtype=np.int32)
+        self.dst = np.ascontiguousarray(self.dst, dtype=np.int32)
+        self.w = np.ascontiguousarray(self.w, dtype=np.float32)
+        if not (len(self.src) == len(self.dst) == len(self.w)):
+            raise ValueError(
+                f"src, dst and w must have the same length (got {len(self.src)}, "
+                f"{len(self.dst)}, {len(self.w)})"
+            )
+
+    def __len__(self) -> int:
+        return len(self.src)
+
+    @classmethod
+    def from_dense(cls, matrix: np.ndarray) -> LayerEdges:
+        """Edges of a dense (n_in, n_out) matrix: every nonzero entry, row-major order."""
+        m = np.asarray(matrix)
+        src, dst = np.nonzero(m)
+        return cls(src, dst, m[src, dst])
+
+    def to_dense(self, n_in: int, n_out: int) -> np.ndarray:
+        out = np.zeros((n_in, n_out), dtype=np.float32)
+        out[self.src, self.dst] = self.w
+        return out
+
+    def keys(self, n_out: int) -> np.ndarray:
+        """Edge identity as one int64 per edge (src * n_out + dst), for set operations."""
+        return self.src.astype(np.int64) * int(n_out) + self.dst.astype(np.int64)
+
+
+@dataclass
+class GraphSnapshot:
+    """One checkpoint: the edges of every layer, plus the step and optional metrics."""
+
+    layers: dict[str, LayerEdges]
+    step: int = 0
+    epoch: int | None = None
+    metrics: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def n_edges(self) -> int:
+        return sum(len(e) for e in self.layers.values())
