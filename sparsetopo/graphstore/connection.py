@@ -34,7 +34,10 @@ def resolve_connection(
 def open_driver(info: ConnectionInfo | None = None) -> tuple[Driver, ConnectionInfo]:
     """A verified driver for `info` (resolved when None), with errors that say what to fix."""
     info = info or resolve_connection()
-    driver = GraphDatabase.driver(info.uri, auth=(info.user, info.password))
+    # Deprecation notes and the like are for the tool's authors, not for its users.
+    driver = GraphDatabase.driver(
+        info.uri, auth=(info.user, info.password), notifications_min_severity="OFF"
+    )
     try:
         driver.verify_connectivity()
     except AuthError as exc:

@@ -16,7 +16,8 @@ How layers are found (see docs/ingest-formats.md for the long version):
   named after the module, the model input is the group ``"input"``. Element-wise combination of
   two layer outputs (``fc2(h) + skip(x)``) makes them one group; an identity skip around a
   layer (``h + fc(h)``) keeps the layer's own group. A size change between producer and
-  consumer (``flatten`` after a conv) introduces a group named after the reshaping node.
+  consumer (``flatten`` after a conv) gives the consumer a source group ``"<layer>.input"``
+  (with a warning); ``torch.cat`` of groups gives a group named after the fx node.
 * If tracing fails (data-dependent control flow), weighted modules are chained in execution
   order (when ``example_input`` is given) or registration order, with a warning.
 * ``mapping={"param.name": ("src_group", "dst_group")}`` replaces detection entirely.

@@ -61,7 +61,9 @@ def read_csv_edges(path: Path, allow_nonfinite: bool = False) -> CsvEdges:
     try:
         df = pd.read_csv(path, skipinitialspace=True)
     except pd.errors.EmptyDataError as exc:
-        raise InputError(f"{path}: file is empty; expected a header Id,Source,Target,Weight.") from exc
+        raise InputError(
+            f"{path}: file is empty; expected a header Id,Source,Target,Weight."
+        ) from exc
     except (pd.errors.ParserError, UnicodeDecodeError, OSError, ValueError) as exc:
         raise InputError(
             f"{path}: cannot be read as CSV ({exc}); expected comma-separated columns "
@@ -77,9 +79,11 @@ def read_csv_edges(path: Path, allow_nonfinite: bool = False) -> CsvEdges:
     src = _index_column(df, "Source", path)
     dst = _index_column(df, "Target", path)
     w = pd.to_numeric(df["Weight"], errors="coerce").to_numpy(dtype=np.float64)
-    unparsable = np.isnan(w) & df["Weight"].notna().to_numpy() & ~df["Weight"].astype(
-        str
-    ).str.strip().str.lower().isin(["nan", "-nan", "+nan"]).to_numpy()
+    unparsable = (
+        np.isnan(w)
+        & df["Weight"].notna().to_numpy()
+        & ~df["Weight"].astype(str).str.strip().str.lower().isin(["nan", "-nan", "+nan"]).to_numpy()
+    )
     if unparsable.any():
         row = int(np.argmax(unparsable))
         raise InputError(

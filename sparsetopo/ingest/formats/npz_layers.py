@@ -131,7 +131,7 @@ def read_npz_unit(
 def _dense_has_bias(mats: list[np.ndarray], path: Path) -> bool:
     if len(mats) < 2:
         return True
-    pairs = list(zip(mats[:-1], mats[1:]))
+    pairs = list(zip(mats[:-1], mats[1:], strict=True))
     if all(a.shape[1] == b.shape[0] for a, b in pairs):
         return False
     if all(a.shape[1] == b.shape[0] - 1 for a, b in pairs):
@@ -178,7 +178,13 @@ def _assemble(
                     f"{path}: {key} has {n_in} inputs but the previous layer has {prev_out} "
                     "outputs; layers must chain (n_out of layer k = n_in of layer k+1)."
                 )
-            name, src, dst, kind, gate = key, ("input" if k == 0 else f"l{k}"), f"l{k + 1}", "linear", None
+            name, src, dst, kind, gate = (
+                key,
+                ("input" if k == 0 else f"l{k}"),
+                f"l{k + 1}",
+                "linear",
+                None,
+            )
         for g, n in ((src, n_in), (dst, n_out)):
             if groups.setdefault(g, n) != n:
                 raise InputError(

@@ -136,7 +136,7 @@ def anneal_balance(
         temp *= decay
         e1, e2 = rng.integers(0, m, size=2)
         a, b, c, d = src[e1], dst[e1], src[e2], dst[e2]
-        if e1 == e2 or a == c or b == d or a == d or c == b:
+        if e1 == e2 or a in (c, d) or b in (d, c):
             continue
         if book.adj[a, d] != 0 or book.adj[c, b] != 0:
             continue

@@ -1,0 +1,166 @@
+"""Reading runs back: one snapshot's exact weights in one round trip, and edge lifetimes for
+the masks of many snapshots at once."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from neo4j import Driver
+
+from sparsetopo.errors import StoreError
+from sparsetopo.graphstore.writer import architecture_from_json, find_run
+from sparsetopo.topology import Architecture, GraphSnapshot, LayerEdges
+
+_SNAPSHOT_KEYS = ("run_id", "seq", "step", "epoch", "complete", "created_at", "source")
+
+
+def list_runs(driver: Driver, database: str | None = None) -> list[dict[str, Any]]:
+    """Every run (except ones being deleted), oldest first, with snapshot counts."""
+    records, _, _ = driver.execute_query(
+        "MATCH (r:Run) WHERE coalesce(r.status, '') <> 'deleting' "
+        "OPTIONAL MATCH (r)-[:HAS_SNAPSHOT]->(s:Snapshot {complete: true}) "
+        "WITH r, count(s) AS n, max(s.step) AS last_step, min(s.sparsity) AS min_sparsity, "
+        "max(s.sparsity) AS max_sparsity "
+        "RETURN r.name AS name, r.run_id AS run_id, r.created_at AS created_at, r.model AS model, "
+        "r.task AS task, r.strategy AS strategy, r.status AS status, n AS snapshots, "
+        "last_step, min_sparsity, max_sparsity ORDER BY r.created_at, r.name",
+        database_=database,
+    )
+    return [dict(r) for r in records]
+
+
+def require_run(driver: Driver, name: str, database: str | None = None) -> dict[str, Any]:
+    run = find_run(driver, name, database)
+    if run is None or run.get("status") == "deleting":
+        known = [r["name"] for r in list_runs(driver, database)]
+        hint = f"known runs: {', '.join(known[:20])}" if known else "the database holds no runs yet"
+        raise StoreError(f"no run named {name!r} ({hint}). `sparsetopo runs` lists them.")
+    return run
+
+
+def run_architecture(driver: Driver, name: str, database: str | None = None) -> Architecture:
+    return architecture_from_json(require_run(driver, name, database)["architecture_json"])
+
+
+def list_snapshots(driver: Driver, name: str, database: str | None = None) -> list[dict[str, Any]]:
+    """All complete snapshots of a run with every stored property, in order."""
+    run = require_run(driver, name, database)
+    records, _, _ = driver.execute_query(
+        "MATCH (s:Snapshot) WHERE s.run_id = $id AND s.complete = true "
+        "RETURN s {.*} AS s ORDER BY s.seq",
+        id=run["run_id"], database_=database,
+    )
+    return [dict(r["s"]) for r in records]
+
+
+def _resolve_seq(
+    driver: Driver, run_id: str, name: str, step: int | None, seq: int | None, database: str | None
+) -> int:
+    if seq is not None:
+        return int(seq)
+    if step is None:
+        records, _, _ = driver.execute_query(
+            "MATCH (s:Snapshot) WHERE s.run_id = $id AND s.complete = true RETURN max(s.seq) AS seq",
+            id=run_id, database_=database,
+        )
+    else:
+        records, _, _ = driver.execute_query(
+            "MATCH (s:Snapshot) WHERE s.run_id = $id AND s.step = $step AND s.complete = true "
+            "RETURN s.seq AS seq",
+            id=run_id, step=int(step), database_=database,
+        )
+    if not records or records[0]["seq"] is None:
+        what = f"at step {step}" if step is not None else "at all"
+        raise StoreError(
+            f"run {name!r} has no complete snapshot {what}. `sparsetopo run show {name}` lists "
+            "its steps."
+        )
+    return int(records[0]["seq"])
+
+
+def read_snapshot(
+    driver: Driver,
+    name: str,
+    step: int | None = None,
+    seq: int | None = None,
+    database: str | None = None,
+) -> GraphSnapshot:
+    """The exact weights of one complete snapshot (the last one when step and seq are None)."""
+    run = require_run(driver, name, database)
+    arch = architecture_from_json(run["architecture_json"])
+    seq = _resolve_seq(driver, run["run_id"], name, step, seq, database)
+    records, _, _ = driver.execute_query(
+        "MATCH (s:Snapshot {run_id: $id, seq: $seq}) WHERE s.complete = true "
+        "OPTIONAL MATCH (s)-[:HAS_WEIGHTS]->(b:WeightBlock) "
+        "WITH s, b ORDER BY b.layer, b.chunk "
+        "RETURN s {.*} AS s, collect([b.layer, b.src, b.dst, b.w]) AS blocks",
+        id=run["run_id"], seq=seq, database_=database,
+    )
+    if not records:
+        raise StoreError(f"run {name!r} has no complete snapshot with seq {seq}")
+    props = dict(records[0]["s"])
+    parts: dict[str, list[tuple[list[int], list[int], list[float]]]] = {}
+    for layer, src, dst, w in records[0]["blocks"]:
+        if layer is not None:
+            parts.setdefault(layer, []).append((src, dst, w))
+    layers = {}
+    for spec in arch.layers:
+        chunks = parts.get(spec.name, [])
+        layers[spec.name] = LayerEdges(
+            np.concatenate([np.asarray(c[0], dtype=np.int32) for c in chunks]) if chunks else [],
+            np.concatenate([np.asarray(c[1], dtype=np.int32) for c in chunks]) if chunks else [],
+            np.concatenate([np.asarray(c[2], dtype=np.float32) for c in chunks]) if chunks else [],
+        )
+    metrics = {
+        k: v for k, v in props.items()
+        if k not in _SNAPSHOT_KEYS and isinstance(v, (int, float)) and not isinstance(v, bool)
+    }
+    return GraphSnapshot(layers=layers, step=int(props["step"]), epoch=props.get("epoch"),
+                         metrics=metrics)
+
+
+@dataclass
+class Lifetimes:
+    """Every SYNAPSE of one layer: endpoints, sign and the [born, died) interval of seqs."""
+
+    src: np.ndarray
+    dst: np.ndarray
+    sign: np.ndarray
+    born: np.ndarray
+    died: np.ndarray  # the run's snapshot count stands in for "still alive"
+
+    def alive_at(self, seq: int) -> np.ndarray:
+        return (self.born <= seq) & (seq < self.died)
+
+    def mask(self, seq: int, n_in: int, n_out: int) -> np.ndarray:
+        """Signed mask (+1 / -1 / 0) of snapshot `seq`."""
+        out = np.zeros((n_in, n_out), dtype=np.int8)
+        alive = self.alive_at(seq)
+        out[self.src[alive], self.dst[alive]] = self.sign[alive]
+        return out
+
+
+def read_lifetimes(
+    driver: Driver, name: str, database: str | None = None
+) -> tuple[Architecture, dict[str, Lifetimes], int]:
+    """All edge lifetimes of a run (masks of every snapshot) in one query per run."""
+    run = require_run(driver, name, database)
+    arch = architecture_from_json(run["architecture_json"])
+    n_snap = int(run.get("n_snapshots") or 0)
+    out: dict[str, Lifetimes] = {}
+    for spec in arch.layers:
+        records, _, _ = driver.execute_query(
+            "MATCH (a)-[r:SYNAPSE]->(b) WHERE r.run_id = $id AND r.layer = $layer "
+            "RETURN collect(a.index) AS s, collect(b.index) AS t, collect(r.sign) AS g, "
+            "collect(r.born) AS born, collect(coalesce(r.died, $end)) AS died",
+            id=run["run_id"], layer=spec.name, end=n_snap, database_=database,
+        )
+        r = records[0]
+        out[spec.name] = Lifetimes(
+            np.asarray(r["s"], dtype=np.int32), np.asarray(r["t"], dtype=np.int32),
+            np.asarray(r["g"], dtype=np.int8), np.asarray(r["born"], dtype=np.int32),
+            np.asarray(r["died"], dtype=np.int32),
+        )
+    return arch, out, n_snap

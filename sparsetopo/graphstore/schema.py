@@ -1,0 +1,42 @@
+"""Constraints and indexes of the sparsetopo data model (docs/data-model.md).
+
+(:Run {run_id, name, created_at, model, task, strategy, config_json, groups_json, status})
+(:Run)-[:HAS_LAYER]->(:Layer {run_id, name, kind, gate, src_group, dst_group, n_in, n_out, position})
+(:Neuron {run_id, layer, index})            -- `layer` is the neuron group ("input", "hidden", "fc1")
+(:Run)-[:HAS_SNAPSHOT]->(:Snapshot {run_id, seq, step, epoch, n_edges, sparsity, complete, ...})
+(:Snapshot)-[:NEXT]->(:Snapshot)
+(:Neuron)-[:SYNAPSE {run_id, layer, born, died, sign}]->(:Neuron)   -- alive iff born <= seq < died
+(:Snapshot)-[:HAS_WEIGHTS]->(:WeightBlock {run_id, seq, layer, chunk, src, dst, w})
+"""
+
+from __future__ import annotations
+
+from neo4j import Driver
+
+SCHEMA_STATEMENTS: tuple[str, ...] = (
+    "CREATE CONSTRAINT run_id IF NOT EXISTS FOR (r:Run) REQUIRE r.run_id IS UNIQUE",
+    "CREATE CONSTRAINT run_name IF NOT EXISTS FOR (r:Run) REQUIRE r.name IS UNIQUE",
+    "CREATE CONSTRAINT neuron_key IF NOT EXISTS "
+    "FOR (n:Neuron) REQUIRE (n.run_id, n.layer, n.index) IS UNIQUE",
+    "CREATE CONSTRAINT snapshot_key IF NOT EXISTS "
+    "FOR (s:Snapshot) REQUIRE (s.run_id, s.seq) IS UNIQUE",
+    "CREATE INDEX snapshot_step IF NOT EXISTS FOR (s:Snapshot) ON (s.run_id, s.step)",
+    "CREATE INDEX layer_key IF NOT EXISTS FOR (l:Layer) ON (l.run_id, l.name)",
+    "CREATE INDEX weightblock_key IF NOT EXISTS FOR (b:WeightBlock) ON (b.run_id, b.seq)",
+    "CREATE INDEX synapse_born IF NOT EXISTS FOR ()-[s:SYNAPSE]-() ON (s.run_id, s.born)",
+    "CREATE INDEX synapse_died IF NOT EXISTS FOR ()-[s:SYNAPSE]-() ON (s.run_id, s.died)",
+    "CREATE INDEX synapse_layer IF NOT EXISTS FOR ()-[s:SYNAPSE]-() ON (s.run_id, s.layer)",
+    "CREATE INDEX motif_key IF NOT EXISTS FOR (m:Motif) ON (m.run_id, m.seq)",
+)
+
+_ensured: set[int] = set()
+
+
+def ensure_schema(driver: Driver, database: str | None = None) -> None:
+    """Create the constraints and indexes if missing (idempotent, once per driver)."""
+    if id(driver) in _ensured:
+        return
+    for statement in SCHEMA_STATEMENTS:
+        driver.execute_query(statement, database_=database)
+    driver.execute_query("CALL db.awaitIndexes(300)", database_=database)
+    _ensured.add(id(driver))
