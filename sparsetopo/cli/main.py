@@ -18,7 +18,7 @@ app = typer.Typer(
 )
 
 # Command modules, each exposing register(app). Imported here so that `--help` lists them all.
-_COMMAND_MODULES = ("server", "ingest", "runs", "train", "analyze", "demo")
+_COMMAND_MODULES = ("demo", "train", "ingest", "runs", "analyze", "server")
 
 for _name in _COMMAND_MODULES:
     try:

@@ -10,10 +10,9 @@ import numpy as np
 from neo4j import Driver
 
 from sparsetopo.errors import StoreError
-from sparsetopo.graphstore.writer import architecture_from_json, find_run
+from sparsetopo.graphstore.writer import RESERVED, architecture_from_json, find_run
 from sparsetopo.topology import Architecture, GraphSnapshot, LayerEdges
 
-_SNAPSHOT_KEYS = ("run_id", "seq", "step", "epoch", "complete", "created_at", "source")
 
 
 def list_runs(driver: Driver, database: str | None = None) -> list[dict[str, Any]]:
@@ -115,7 +114,7 @@ def read_snapshot(
         )
     metrics = {
         k: v for k, v in props.items()
-        if k not in _SNAPSHOT_KEYS and isinstance(v, (int, float)) and not isinstance(v, bool)
+        if k not in RESERVED and isinstance(v, (int, float)) and not isinstance(v, bool)
     }
     return GraphSnapshot(layers=layers, step=int(props["step"]), epoch=props.get("epoch"),
                          metrics=metrics)

@@ -29,7 +29,8 @@ CHUNK = 50_000
 WEIGHT_BLOCK = 250_000
 #: Snapshot properties owned by sparsetopo; metrics may not use these names.
 RESERVED = frozenset(
-    {"run_id", "seq", "step", "epoch", "n_edges", "sparsity", "complete", "created_at", "source"}
+    {"run_id", "seq", "step", "epoch", "n_edges", "sparsity", "complete", "created_at", "source",
+     "births", "deaths", "sign_flips"}
 )
 _NAME_MAX = 200
 

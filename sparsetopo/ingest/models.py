@@ -8,12 +8,13 @@ recognises them. Parameter names, all in PyTorch's (out, in) orientation:
              ``rnn.weight_hh_l0`` (recurrent), then ``readout.weight``.
 - ``gru`` / ``lstm``: same names under ``rnn`` (nn.GRU / nn.LSTM); ``weight_hh_l0`` stacks the
              gate blocks (GRU: r, z, n; LSTM: i, f, g, o), each hidden x hidden.
-- ``ctrnn``: continuous-time RNN, ``h <- (1 - alpha) h + alpha tanh(W_in x + W_rec h + b)`` with
-             ``alpha = dt / tau``; ``input.weight`` (W_in), ``recurrent.weight`` (W_rec, an
-             nn.Linear without bias, hidden x hidden) and ``readout.weight``.
+- ``ctrnn``: continuous-time RNN :class:`LeakyRNN` (an nn.RNN subclass) under ``rnn``,
+             ``h <- (1 - alpha) h + alpha tanh(W_ih x + W_hh h + b)`` with ``alpha = dt / tau``
+             = 0.5; same names as ``rnn``: ``rnn.weight_hh_l0`` is the recurrent matrix.
 
 Sparsity scopes (:func:`sparsifiable`): ``"recurrent"`` = the recurrent matrix only (default for
-recurrent models, as in Zhang et al. 2023 and Mackey et al. 2024); ``"all"`` = every weight matrix
+recurrent models, as in Zhang et al. 2023 and Mackey et al. 2024; for user models also any
+square nn.Linear named ``recurrent``); ``"all"`` = every weight matrix
 (default for the MLP, as in Zahn et al. 2024). Biases are never sparsified.
 """
 
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import cast
 
 import torch
 from torch import nn
@@ -61,7 +63,8 @@ class MLP(nn.Module):
 
 
 class RecurrentNet(nn.Module):
-    """A one-layer nn.RNN (tanh) / nn.GRU / nn.LSTM named ``rnn`` with a linear ``readout``.
+    """A one-layer nn.RNN (tanh) / :class:`LeakyRNN` / nn.GRU / nn.LSTM named ``rnn`` with a
+    linear ``readout``.
 
     ``output="last"`` maps the final hidden state to the output (classification, adding problem);
     ``output="all"`` maps every time step (series prediction, navigation).
@@ -78,8 +81,10 @@ class RecurrentNet(nn.Module):
             self.rnn = nn.GRU(n_in, hidden, batch_first=True)
         elif cell == "lstm":
             self.rnn = nn.LSTM(n_in, hidden, batch_first=True)
+        elif cell == "ctrnn":
+            self.rnn = LeakyRNN(n_in, hidden)
         else:
-            raise InputError(f"unknown recurrent cell {cell!r}; use rnn, gru or lstm")
+            raise InputError(f"unknown recurrent cell {cell!r}; use rnn, ctrnn, gru or lstm")
         self.output = _check_output(output)
         self.readout = nn.Linear(hidden, n_out)
 
@@ -90,38 +95,37 @@ class RecurrentNet(nn.Module):
         return self.readout(states)
 
 
-class CTRNN(nn.Module):
-    """Continuous-time RNN integrated with Euler steps of size ``alpha = dt / tau``.
+class LeakyRNN(nn.RNN):
+    """Continuous-time (leaky) tanh RNN with nn.RNN's parameters and call signature.
 
-    ``h_{t+1} = (1 - alpha) h_t + alpha tanh(input(x_t) + recurrent(h_t))``, h_0 = 0.
-    The recurrent matrix is ``recurrent.weight`` (an nn.Linear without bias).
+    ``h_t = (1 - alpha) h_{t-1} + alpha tanh(W_ih x_t + b_ih + W_hh h_{t-1} + b_hh)``, h_0 = 0,
+    i.e. Euler steps of ``tau dh/dt = -h + tanh(...)`` with ``alpha = dt / tau``. ``alpha = 1``
+    is the vanilla RNN. Returns ``(states, h_last[None])`` like nn.RNN (batch_first).
     """
 
-    def __init__(
-        self, n_in: int, hidden: int, n_out: int, output: str = "last", alpha: float = 0.5
-    ) -> None:
-        super().__init__()
+    def __init__(self, n_in: int, hidden: int, alpha: float = 0.5) -> None:
+        super().__init__(n_in, hidden, batch_first=True, nonlinearity="tanh")
         if not 0.0 < alpha <= 1.0:
             raise InputError(f"CTRNN alpha = dt / tau must be in (0, 1], got {alpha}")
-        self.hidden_size = hidden
         self.alpha = alpha
-        self.output = _check_output(output)
-        self.input = nn.Linear(n_in, hidden)
-        self.recurrent = nn.Linear(hidden, hidden, bias=False)
-        bound = 1.0 / hidden**0.5
-        nn.init.uniform_(self.recurrent.weight, -bound, bound)
-        self.readout = nn.Linear(hidden, n_out)
+        # torch.fx treats modules from torch.nn as opaque leaves; claiming that namespace on the
+        # instance (not the class, so pickling still finds the class) lets graph extraction see
+        # this module as an nn.RNN (input, recurrent layers) instead of tracing the time loop.
+        self.__dict__["__module__"] = "torch.nn.modules.rnn"
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        h = x.new_zeros(x.shape[0], self.hidden_size)
-        drive = self.input(x)
+    def forward(  # type: ignore[override]
+        self, x: torch.Tensor, hx: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        h = x.new_zeros(x.shape[0], self.hidden_size) if hx is None else hx[0]
+        w_ih, w_hh = cast(torch.Tensor, self.weight_ih_l0), cast(torch.Tensor, self.weight_hh_l0)
+        bias = cast(torch.Tensor, self.bias_ih_l0) + cast(torch.Tensor, self.bias_hh_l0)
+        drive = x @ w_ih.T + bias
+        w_hh_t = w_hh.T
         states = []
         for t in range(x.shape[1]):
-            h = (1.0 - self.alpha) * h + self.alpha * torch.tanh(drive[:, t] + self.recurrent(h))
+            h = (1.0 - self.alpha) * h + self.alpha * torch.tanh(drive[:, t] + h @ w_hh_t)
             states.append(h)
-        if self.output == "last":
-            return self.readout(h)
-        return self.readout(torch.stack(states, dim=1))
+        return torch.stack(states, dim=1), h.unsqueeze(0)
 
 
 def _check_output(output: str) -> str:
@@ -136,7 +140,7 @@ ModelFactory = Callable[[int, int, int, str], nn.Module]
 MODELS: dict[str, ModelFactory] = {
     "mlp": lambda n_in, hidden, n_out, output: MLP(n_in, [hidden, hidden], n_out),
     "rnn": lambda n_in, hidden, n_out, output: RecurrentNet("rnn", n_in, hidden, n_out, output),
-    "ctrnn": lambda n_in, hidden, n_out, output: CTRNN(n_in, hidden, n_out, output),
+    "ctrnn": lambda n_in, hidden, n_out, output: RecurrentNet("ctrnn", n_in, hidden, n_out, output),
     "gru": lambda n_in, hidden, n_out, output: RecurrentNet("gru", n_in, hidden, n_out, output),
     "lstm": lambda n_in, hidden, n_out, output: RecurrentNet("lstm", n_in, hidden, n_out, output),
 }

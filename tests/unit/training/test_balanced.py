@@ -21,7 +21,7 @@ graphs = pytest.importorskip("sparsetopo.analysis.graphs")
 
 
 def brute_ffl(n: int, src: np.ndarray, dst: np.ndarray, sign: np.ndarray) -> tuple[int, int]:
-    w = {(int(a), int(b)): int(s) for a, b, s in zip(src, dst, sign)}
+    w = {(int(a), int(b)): int(s) for a, b, s in zip(src, dst, sign, strict=True)}
     total = bal = 0
     for i, j, k in itertools.permutations(range(n), 3):
         if (i, j) in w and (j, k) in w and (i, k) in w:
@@ -58,7 +58,7 @@ def test_annealer_raises_balance_and_preserves_degrees_and_signs(dale: bool) -> 
     for node in range(n):
         assert sorted(res.sign[res.src == node]) == sorted(sign[src == node])
     assert not np.any(res.src == res.dst)
-    assert len(set(zip(res.src.tolist(), res.dst.tolist()))) == m
+    assert len(set(zip(res.src.tolist(), res.dst.tolist(), strict=True))) == m
 
 
 def test_balanced_strategy_builds_the_annealed_topology() -> None:
@@ -67,7 +67,7 @@ def test_balanced_strategy_builds_the_annealed_topology() -> None:
     strat = trainer.strategy
     assert isinstance(strat, BalancedTopology)
     res = strat.results["rnn.weight_hh_l0"]
-    w = trainer.model.rnn.weight_hh_l0.detach()
+    w = trainer.targets[0].module.weight_hh_l0.detach()
     assert int(torch.count_nonzero(w)) == 400 - 340
     # graph edge i->j is torch entry [j, i]; its initial weight carries the annealed sign
     assert torch.equal(torch.sign(w[res.dst, res.src]), torch.tensor(res.sign, dtype=w.dtype))

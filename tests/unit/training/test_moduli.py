@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import torch
 
+from sparsetopo.ingest.sparsify.base import mask_of, orig_of
 from sparsetopo.ingest.sparsify.moduli import (
     INHIBITORS,
     MANIFOLDS,
@@ -90,7 +91,7 @@ def test_penalty_and_linear_ramp() -> None:
     strat = trainer.strategy
     assert isinstance(strat, ModuliRegularisation)
     target = trainer.targets[0]
-    w = target.module.weight_hh_l0_orig.detach() * target.module.weight_hh_l0_mask
+    w = orig_of(target).detach() * mask_of(target)
     r = strat.r[target.label]
     assert torch.allclose(r, r.T)
     penalty = strat.penalty()

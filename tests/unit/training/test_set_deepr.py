@@ -6,6 +6,7 @@ from torch import nn
 
 from sparsetopo.ingest.models import Target, sparsifiable
 from sparsetopo.ingest.sparsify import TrainingPlan, build_strategy
+from sparsetopo.ingest.sparsify.base import mask_of, orig_of
 from sparsetopo.ingest.sparsify.deepr import DeepR
 from sparsetopo.ingest.sparsify.set_evolution import erdos_renyi_density, set_removal
 from sparsetopo.ingest.training import Trainer
@@ -49,12 +50,12 @@ def test_set_evolution_is_exact_and_count_preserving() -> None:
     strat.attach([t], TrainingPlan(epochs=5, steps_per_epoch=1, lr=1e-3))
     n0 = strat.n_edges()
     for epoch in range(1, 5):
-        w = lin.weight_orig.detach().clone()
-        before = lin.weight_mask.bool().clone()
+        w = orig_of(t).detach().clone()
+        before = mask_of(t).bool().clone()
         n_pos = int((before & (w >= 0)).sum())
         n_neg = int((before & (w < 0)).sum())
         strat.on_epoch_end(epoch)
-        after = lin.weight_mask.bool()
+        after = mask_of(t).bool()
         removed = before & ~after
         grown = after & ~before
         assert strat.n_edges() == n0
@@ -65,7 +66,7 @@ def test_set_evolution_is_exact_and_count_preserving() -> None:
         assert w[removed & (w >= 0)].max() <= w[kept & (w >= 0)].min()
         assert w[removed & (w < 0)].min() >= w[kept & (w < 0)].max()
         assert not (grown & before).any()
-        assert lin.weight_orig.detach()[grown].abs().max() < 0.1
+        assert orig_of(t).detach()[grown].abs().max() < 0.1
     strat.on_epoch_end(5)  # last epoch: no evolution
     assert strat.n_edges() == n0
 
@@ -85,7 +86,7 @@ def test_deepr_never_flips_a_sign_and_keeps_the_count() -> None:
 
     def checked(step: int) -> None:
         original(step)
-        w = target.module.weight_hh_l0_orig.detach() * target.module.weight_hh_l0_mask
+        w = orig_of(target).detach() * mask_of(target)
         nz = w != 0
         assert torch.equal(torch.sign(w[nz]), signs[nz]), step
         assert strat.n_edges() == n0
@@ -107,6 +108,24 @@ def test_sparsifiable_scopes() -> None:
     assert {t.label for t in sparsifiable(gru, "all")} == {
         "rnn.weight_ih_l0", "rnn.weight_hh_l0", "readout.weight"}
     ct = build_model("ctrnn", 3, 8, 2)
-    assert [t.label for t in sparsifiable(ct)] == ["recurrent.weight"]
+    assert [t.label for t in sparsifiable(ct)] == ["rnn.weight_hh_l0"]
     mlp = build_model("mlp", 3, 8, 2)
     assert [t.label for t in sparsifiable(mlp)] == ["fc1.weight", "fc2.weight", "readout.weight"]
+
+
+def test_extractor_sees_the_recurrent_matrix_of_every_builtin_model() -> None:
+    extract = pytest.importorskip("sparsetopo.ingest.extract")
+    from sparsetopo.ingest.models import build_model
+
+    for name in ("rnn", "ctrnn", "gru", "lstm"):
+        model = build_model(name, 3, 8, 2)
+        targets = sparsifiable(model)
+        build_strategy("set", 0.5).attach(targets, TrainingPlan(1, 1, 1e-3))
+        graph = extract.ModelGraph(model)
+        kinds = {s.kind for s in graph.architecture.layers}
+        assert "recurrent" in kinds, name
+        rec = [s for s in graph.architecture.layers if s.kind == "recurrent"]
+        assert all(s.src_group == s.dst_group for s in rec)
+        # the extractor reads the masked matrix: half of 64 entries per gate block
+        snap = graph.snapshot(step=0)
+        assert sum(len(snap.layers[s.name]) for s in rec) == len(rec) * 32, name

@@ -31,7 +31,7 @@ class FakeRecorder:
 def test_checkpoints_and_recorder_calls() -> None:
     trainer = Trainer("seq-digits", "rnn", "gradual", sparsity=0.9, epochs=3, snapshot_every=2,
                       hidden=16, seed=0)
-    rec = FakeRecorder(trainer.model.rnn, "weight_hh_l0")
+    rec = FakeRecorder(trainer.targets[0].module, "weight_hh_l0")
     result = trainer.run(recorder=rec)
     spe = trainer.steps_per_epoch
     assert spe == 45  # 1437 training digits in batches of 32

@@ -1,0 +1,106 @@
+"""`sparsetopo ingest`: checkpoint files into a run."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from sparsetopo.cli.common import (
+    console,
+    err_console,
+    friendly_errors,
+    open_store_driver,
+    print_json,
+    progress_bar,
+)
+
+
+@friendly_errors
+def ingest(
+    paths: list[Path] = typer.Argument(
+        ..., help="Files or directories (directories are expanded and sorted by step).",
+        exists=False,
+    ),
+    run: str = typer.Option(..., "--run", "-r", help="Run name to write into."),
+    fmt: str = typer.Option(
+        None, "--format", "-f",
+        help="csv (Id,Source,Target,Weight edge list), pt (state_dict checkpoint) or npz "
+        "(weight_l{k}.npz per layer). Default: from the extension.",
+    ),
+    steps: str = typer.Option(
+        None, help="Comma-separated steps, one per snapshot (default: the number at the end "
+        "of each file name, else the order given).",
+    ),
+    keep_bias: bool = typer.Option(
+        False, "--keep-bias", help="npz: keep the last (bias) row as a 'bias' source unit."
+    ),
+    allow_nonfinite: bool = typer.Option(
+        False, "--allow-nonfinite", help="Drop NaN/Inf weights (and count them) instead of failing."
+    ),
+    replace: bool = typer.Option(
+        False, "--replace", help="Delete an existing run of this name and write it anew."
+    ),
+    n: int = typer.Option(None, help="csv: number of units (default: largest index + 1)."),
+    as_json: bool = typer.Option(False, "--json", help="Print a machine-readable summary."),
+) -> None:
+    """Import checkpoints as snapshots of one run. Every file is read and validated before
+    anything is written, so bad input writes nothing.
+
+    Example: sparsetopo ingest tests/data/zhang2023-sparse-rnn/MNIST/pruning_n_150_p_0.05 --run zhang-prune
+    """
+    from sparsetopo.graphstore.writer import RunWriter, validate_name
+    from sparsetopo.ingest.importers import read_inputs
+
+    validate_name(run)
+    step_list = None
+    if steps:
+        try:
+            step_list = [int(s) for s in steps.split(",") if s.strip()]
+        except ValueError:
+            raise typer.BadParameter("--steps takes integers separated by commas, e.g. 0,10,20")
+    with err_console.status("reading and validating input files"):
+        plan = read_inputs(paths, fmt=fmt, steps=step_list, drop_bias=not keep_bias,
+                           allow_nonfinite=allow_nonfinite, n=n)
+    if plan.dropped_nonfinite:
+        err_console.print(f"[yellow]dropping {plan.dropped_nonfinite} NaN/Inf weight(s)[/]")
+    driver = open_store_driver()
+    try:
+        writer = RunWriter(driver, run, plan.architecture,
+                           meta={"config": {"ingested_from": [str(p) for p in paths],
+                                            "format": plan.format}},
+                           replace=replace)
+        written = []
+        with progress_bar() as progress:
+            task = progress.add_task(f"ingesting into {run}", total=len(plan))
+            for item in plan.items:
+                snap = plan.load(item)
+                written.append(writer.write(snap, source=item.source))
+                progress.advance(task)
+        writer.finish()
+    finally:
+        driver.close()
+    summary = {
+        "run": run,
+        "format": plan.format,
+        "snapshots": len(written),
+        "steps": [w.step for w in written],
+        "edges_last": written[-1].n_edges if written else 0,
+        "births_total": sum(w.births for w in written),
+        "deaths_total": sum(w.deaths for w in written),
+        "sign_flips_total": sum(w.flips for w in written),
+        "nonfinite_dropped": plan.dropped_nonfinite,
+    }
+    if as_json:
+        print_json(summary)
+    else:
+        console.print(
+            f"wrote {summary['snapshots']} snapshot(s) of run [bold]{run}[/] "
+            f"(steps {summary['steps'][0] if written else '-'}..{summary['steps'][-1] if written else '-'}, "
+            f"{summary['edges_last']} edges at the last step, {summary['births_total']} births, "
+            f"{summary['deaths_total']} deaths, {summary['sign_flips_total']} sign flips)"
+        )
+
+
+def register(app: typer.Typer) -> None:
+    app.command("ingest")(ingest)

@@ -1,0 +1,127 @@
+"""`sparsetopo runs`, `sparsetopo run show|delete`, `sparsetopo export`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from sparsetopo.cli.common import (
+    console,
+    err_console,
+    friendly_errors,
+    open_store_driver,
+    print_json,
+    print_table,
+)
+
+run_app = typer.Typer(help="Inspect or delete one run.", no_args_is_help=True)
+
+
+@friendly_errors
+def runs(as_json: bool = typer.Option(False, "--json", help="Machine-readable output.")) -> None:
+    """List the stored runs with their snapshot counts."""
+    from sparsetopo.graphstore.reader import list_runs
+
+    driver = open_store_driver()
+    try:
+        rows = list_runs(driver)
+    finally:
+        driver.close()
+    if as_json:
+        print_json(rows)
+    elif not rows:
+        console.print("no runs yet: `sparsetopo ingest PATH --run NAME` or `sparsetopo train ...`")
+    else:
+        print_table(rows, ["name", "snapshots", "last_step", "max_sparsity", "task", "strategy",
+                           "model", "status", "created_at"], title="runs")
+
+
+@run_app.command("show")
+@friendly_errors
+def show(
+    name: str = typer.Argument(..., help="Run name."),
+    as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
+) -> None:
+    """Show a run: its layers and its snapshots (step, edges, sparsity, turnover, metrics)."""
+    from sparsetopo.graphstore.reader import list_snapshots, require_run, run_architecture
+
+    driver = open_store_driver()
+    try:
+        run = require_run(driver, name)
+        arch = run_architecture(driver, name)
+        snaps = list_snapshots(driver, name)
+    finally:
+        driver.close()
+    layers = [dict(spec.__dict__) for spec in arch.layers]
+    if as_json:
+        run = {k: v for k, v in run.items() if k != "architecture_json"}
+        print_json({"run": run, "groups": arch.groups, "layers": layers, "snapshots": snaps})
+        return
+    console.print(f"[bold]{name}[/]  task={run.get('task') or '-'}  strategy="
+                  f"{run.get('strategy') or '-'}  model={run.get('model') or '-'}  "
+                  f"status={run.get('status')}")
+    print_table(layers, ["name", "kind", "gate", "src_group", "dst_group", "n_in", "n_out"],
+                title="layers")
+    base = ["seq", "step", "epoch", "n_edges", "sparsity", "births", "deaths", "sign_flips"]
+    skip = set(base) | {"run_id", "complete", "created_at", "source"}
+    extra = sorted({k for s in snaps for k in s if k not in skip})
+    print_table(snaps, base + extra, title="snapshots")
+
+
+@run_app.command("delete")
+@friendly_errors
+def delete(
+    name: str = typer.Argument(..., help="Run name."),
+    yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation."),
+) -> None:
+    """Delete a run and everything it owns (batched; safe to re-run if interrupted)."""
+    from sparsetopo.graphstore.reader import require_run
+    from sparsetopo.graphstore.writer import delete_run
+
+    driver = open_store_driver()
+    try:
+        require_run(driver, name)
+        if not yes:
+            typer.confirm(f"Delete run {name!r} and all its snapshots?", abort=True)
+        with err_console.status(f"deleting {name}") as status:
+            delete_run(driver, name, progress=lambda what: status.update(f"deleting {what}"))
+    finally:
+        driver.close()
+    console.print(f"deleted run {name}")
+
+
+@friendly_errors
+def export(
+    run: str = typer.Argument(..., help="Run name."),
+    out: Path = typer.Option(..., "--out", "-o", help="Output file (csv) or directory (npz)."),
+    step: int = typer.Option(None, help="Step to export (default: the last)."),
+    fmt: str = typer.Option("npz", "--format", "-f", help="npz (weight_l{k}.npz per layer) or csv."),
+    layer: str = typer.Option(None, help="csv: which layer (needed when the run has several)."),
+) -> None:
+    """Export one snapshot's exact weights to npz or CSV (the formats `ingest` reads)."""
+    from sparsetopo.errors import InputError
+    from sparsetopo.graphstore.reader import read_snapshot, run_architecture
+    from sparsetopo.ingest.importers import write_csv_snapshot, write_npz_snapshot
+
+    if fmt not in ("npz", "csv"):
+        raise InputError(f"--format {fmt!r} is not supported; use npz or csv")
+    driver = open_store_driver()
+    try:
+        arch = run_architecture(driver, run)
+        snap = read_snapshot(driver, run, step=step)
+    finally:
+        driver.close()
+    if fmt == "csv":
+        written = [write_csv_snapshot(snap, arch, out, layer=layer)]
+    else:
+        written = write_npz_snapshot(snap, arch, out)
+    console.print(f"exported step {snap.step} of {run} ({snap.n_edges} edges):")
+    for path in written:
+        console.print(f"  {path}")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("runs")(runs)
+    app.add_typer(run_app, name="run")
+    app.command("export")(export)

@@ -1,0 +1,108 @@
+"""`sparsetopo server ...`: the managed local Neo4j."""
+
+from __future__ import annotations
+
+import typer
+
+from sparsetopo.cli.common import console, err_console, friendly_errors, print_json
+
+server_app = typer.Typer(
+    help=(
+        "The managed local Neo4j 5.26 (jars from Maven Central, loopback only, auth on). "
+        "Data lives in $SPARSETOPO_HOME (default ~/.local/share/sparsetopo). To use another "
+        "Neo4j instead, set NEO4J_URI, NEO4J_USER and NEO4J_PASSWORD."
+    ),
+    no_args_is_help=True,
+)
+
+
+def _server(bolt_port: int | None = None, http_port: int | None = None,
+            heap: str | None = None, pagecache: str | None = None):
+    from sparsetopo.graphstore.server import ManagedServer
+
+    server = ManagedServer()
+    changed = False
+    for key, value in (("bolt_port", bolt_port), ("http_port", http_port), ("heap", heap),
+                       ("pagecache", pagecache)):
+        if value is not None and getattr(server.settings, key) != value:
+            setattr(server.settings, key, value)
+            changed = True
+    if changed:
+        server.settings.save(server.home)
+    return server
+
+
+def _log(message: str) -> None:
+    err_console.print(f"[dim]{message}[/]")
+
+
+@server_app.command()
+@friendly_errors
+def install(force: bool = typer.Option(False, "--force", help="Fetch the jars again.")) -> None:
+    """Fetch the Neo4j server, Browser and APOC jars with Maven (cached; safe to repeat)."""
+    server = _server()
+    if server.install(force=force, log=_log):
+        console.print(f"installed Neo4j into {server.home}")
+    else:
+        console.print(f"already installed in {server.home} (use --force to fetch again)")
+
+
+@server_app.command()
+@friendly_errors
+def start(
+    bolt_port: int = typer.Option(None, help="Bolt port (default 7687; remembered)."),
+    http_port: int = typer.Option(None, help="HTTP/Browser port (default 7474; remembered)."),
+    heap: str = typer.Option(None, help="Java heap, e.g. 2g (remembered)."),
+    pagecache: str = typer.Option(None, help="Page cache, e.g. 1g (remembered)."),
+) -> None:
+    """Start the server in the background (installs it first if needed) and wait until it
+    answers. Does nothing if it already runs."""
+    server = _server(bolt_port, http_port, heap, pagecache)
+    if server.start(log=_log):
+        console.print(f"Neo4j is up: {server.bolt_uri}  Browser: {server.browser_url}")
+    else:
+        console.print(f"Neo4j already runs (pid {server.pid()}): {server.bolt_uri}")
+    console.print("user: neo4j, password: `sparsetopo server password`")
+
+
+@server_app.command()
+@friendly_errors
+def stop() -> None:
+    """Stop the server cleanly."""
+    server = _server()
+    console.print("stopped" if server.stop() else "the server was not running")
+
+
+@server_app.command()
+@friendly_errors
+def status(as_json: bool = typer.Option(False, "--json", help="Machine-readable output.")) -> None:
+    """Show pid, ports, version, data location and store size."""
+    info = _server().status()
+    if as_json:
+        print_json(info.as_dict())
+        return
+    state = f"[green]running[/] (pid {info.pid})" if info.running else "[yellow]stopped[/]"
+    console.print(f"state:     {state}")
+    console.print(f"bolt:      {info.bolt_uri}")
+    console.print(f"browser:   {info.browser_url}")
+    console.print(f"version:   {info.version or 'not installed'}")
+    console.print(f"home:      {info.home}")
+    console.print(f"data:      {info.data_dir} ({info.store_bytes / 1e6:.1f} MB)")
+
+
+@server_app.command()
+@friendly_errors
+def logs(lines: int = typer.Option(50, "-n", "--lines", help="How many lines.")) -> None:
+    """Print the last lines of the server log."""
+    console.print(_server().logs(lines), highlight=False, markup=False)
+
+
+@server_app.command()
+@friendly_errors
+def password() -> None:
+    """Print the generated password of user neo4j (for Neo4j Browser or other clients)."""
+    print(_server().password())
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(server_app, name="server")

@@ -1,0 +1,15 @@
+// Structural balance over the steps of a run (written by `sparsetopo analyze`).
+//
+// Parameters:
+//   run  name of the run
+// Columns: seq, step, sparsity, ffl_balance, ffl_balance_paper, ffl_balance_null, unbalanced_ffl, triangle_unbalanced_fraction, cycle4_balance
+// :param run => 'zhang-prune';
+MATCH (r:Run {name: $run})
+MATCH (s:Snapshot {run_id: r.run_id})
+WHERE s.complete = true
+RETURN s.seq AS seq, s.step AS step, s.sparsity AS sparsity, s.ffl_balance AS ffl_balance,
+       s.ffl_balance_paper AS ffl_balance_paper, s.ffl_balance_null AS ffl_balance_null,
+       s.unbalanced_ffl AS unbalanced_ffl,
+       s.triangle_unbalanced_fraction AS triangle_unbalanced_fraction,
+       s.cycle4_balance AS cycle4_balance
+ORDER BY seq;

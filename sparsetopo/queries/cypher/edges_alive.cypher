@@ -1,0 +1,19 @@
+// The edges of one layer alive at one snapshot, with their sign and the snapshot they appeared in.
+//
+// Parameters:
+//   run    name of the run
+//   step   training step of the snapshot
+//   layer  weight-layer name, e.g. 'W_rec'
+// Columns: src, dst, sign, born_seq
+// :param run => 'zhang-prune';
+// :param step => 200;
+// :param layer => 'W_rec';
+MATCH (r:Run {name: $run})
+MATCH (s:Snapshot {run_id: r.run_id, step: $step})
+WHERE s.complete = true
+WITH r.run_id AS rid, s.seq AS seq
+MATCH (a:Neuron)-[e:SYNAPSE]->(b:Neuron)
+WHERE e.run_id = rid AND e.layer = $layer
+  AND e.born <= seq AND coalesce(e.died, 2147483647) > seq
+RETURN a.index AS src, b.index AS dst, e.sign AS sign, e.born AS born_seq
+ORDER BY src, dst;

@@ -1,0 +1,13 @@
+// One run's history of any stored snapshot statistic (a metric, or an analysis result).
+//
+// Parameters:
+//   run  name of the run
+//   key  name of the Snapshot property, e.g. 'sparsity', 'ffl_balance', 'loss'
+// Columns: seq, step, value
+// :param run => 'zhang-prune';
+// :param key => 'sparsity';
+MATCH (r:Run {name: $run})
+MATCH (s:Snapshot {run_id: r.run_id})
+WHERE s.complete = true
+RETURN s.seq AS seq, s.step AS step, s[$key] AS value
+ORDER BY seq;

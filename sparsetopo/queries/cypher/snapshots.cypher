@@ -1,0 +1,15 @@
+// The snapshots of one run with their sizes, turnover, analysis results and every stored property.
+//
+// Parameters:
+//   run  name of the run
+// Columns: seq, step, epoch, n_edges, sparsity, births, deaths, sign_flips, ffl_balance, unbalanced_ffl, cycle4_balance, nnstd_to_first, overlap_prev_jaccard, properties
+// :param run => 'zhang-prune';
+MATCH (r:Run {name: $run})
+MATCH (s:Snapshot {run_id: r.run_id})
+WHERE s.complete = true
+RETURN s.seq AS seq, s.step AS step, s.epoch AS epoch, s.n_edges AS n_edges,
+       s.sparsity AS sparsity, s.births AS births, s.deaths AS deaths, s.sign_flips AS sign_flips,
+       s.ffl_balance AS ffl_balance, s.unbalanced_ffl AS unbalanced_ffl,
+       s.cycle4_balance AS cycle4_balance, s.nnstd_to_first AS nnstd_to_first,
+       s.overlap_prev_jaccard AS overlap_prev_jaccard, properties(s) AS properties
+ORDER BY seq;
