@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from sparsetopo.analysis.graphs import SignedGraph
-from sparsetopo.analysis.triads import FFL_PER_CLASS, ffl_counts
+from sparsetopo.analysis.triads import FFL_PER_CLASS, FFLCounts, ffl_counts
 from sparsetopo.errors import InputError
 
 #: The FFL-holding triad classes Zhang et al. 2023 use (030C is a pure cycle and holds none).
@@ -87,7 +87,13 @@ def ffl_balance(
         raise InputError(f"unknown preprocess {preprocess!r}; use None or 'paper'")
     if preprocess == "paper":
         g, _ = paper_preprocess(g)
-    f = ffl_counts(g)
+    return balance_from_counts(ffl_counts(g), mode, preprocess)
+
+
+def balance_from_counts(f: FFLCounts, mode: str = "pooled", preprocess: str | None = None) -> FFLBalance:
+    """:class:`FFLBalance` of the given mode from precomputed :func:`ffl_counts`."""
+    if mode not in ("pooled", "paper"):
+        raise InputError(f"unknown mode {mode!r}; use 'pooled' or 'paper'")
     per_class = {c: (f.balanced[c], f.total[c]) for c in ALL_FFL_CLASSES}
     classes = ALL_FFL_CLASSES if mode == "pooled" else PAPER_FFL_CLASSES
     bal = sum(per_class[c][0] for c in classes)

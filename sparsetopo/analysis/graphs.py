@@ -222,7 +222,7 @@ class LayeredGraph:
             if len(biases) != len(mats):
                 raise InputError(f"got {len(biases)} bias vectors for {len(mats)} layers")
             out = []
-            for i, (b, m) in enumerate(zip(biases, mats)):
+            for i, (b, m) in enumerate(zip(biases, mats, strict=True)):
                 arr = _check_weights(np.ravel(np.asarray(b)), f"bias {i}")
                 if arr.shape != (m.shape[1],):
                     raise InputError(f"bias {i} must have length {m.shape[1]} (got {arr.shape})")

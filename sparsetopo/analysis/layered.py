@@ -83,13 +83,11 @@ def prune_ghost_dead(lg: LayeredGraph) -> LayeredGraph:
 def _with_bias(lg: LayeredGraph, live: list[np.ndarray]) -> LayeredGraph:
     """Append one bias source node to every layer's sources; it feeds the live targets with a
     nonzero bias (every live target if the graph carries no biases), with the bias's sign."""
-    mats = []
+    mats: list[sp.csr_matrix] = []
     for i, m in enumerate(lg.layers):
         n_out = m.shape[1]
-        if lg.biases is not None:
-            b = lg.biases[i] * live[i + 1]
-        else:
-            b = live[i + 1].astype(np.float64)
+        live_t = live[i + 1].astype(np.float64)
+        b = lg.biases[i] * live_t if lg.biases is not None else live_t
         row = sp.csr_matrix(np.sign(b).reshape(1, n_out))
         mm = sp.vstack([m, row]).tocsr()
         if i > 0:  # previous matrix gets a zero column for this layer's bias node
@@ -222,11 +220,11 @@ def layered_motifs(
         sg["edge"]["+"] += int(p.nnz)
         sg["edge"]["-"] += int(q.nnz)
         for key, (x, y) in (("diverging", (po, qo)), ("converging", (pi, qi))):
-            s2 = signed[key + "2"]
+            s2 = sg[key + "2"]
             s2["++"] += _c2(x)
             s2["+-"] += int(np.dot(x, y))
             s2["--"] += _c2(y)
-            s3 = signed[key + "3"]
+            s3 = sg[key + "3"]
             s3["+++"] += _c3(x)
             s3["++-"] += int(np.sum(x * (x - 1) // 2 * y))
             s3["+--"] += int(np.sum(y * (y - 1) // 2 * x))

@@ -69,7 +69,7 @@ _SLOTS = ((0, 1), (1, 0), (0, 2), (2, 0), (1, 2), (2, 1))
 _POW3 = np.array([3**i for i in range(6)], dtype=np.int64)
 
 # Dense BLAS products are used while n <= this (float32 keeps every integer count exact below 2**24).
-_DENSE_MAX_N = 6000
+_DENSE_MAX_N = 4096
 
 
 # ============================================================================ dyad structure
@@ -157,18 +157,21 @@ def _closed_counts(p: _Parts, prods: _Products) -> dict[str, int]:
 
 
 def _census_from_parts(p: _Parts, closed: dict[str, int]) -> dict[str, int]:
-    n = p.n
-    dout = _rowsum(p.asy)
-    din = _colsum(p.asy)
-    dm = _rowsum(p.mut)
+    return _census_from_degrees(
+        p.n, _rowsum(p.asy), _colsum(p.asy), _rowsum(p.mut), int(p.mut.nnz) // 2, closed
+    )
+
+
+def _census_from_degrees(
+    n: int, dout: np.ndarray, din: np.ndarray, dm: np.ndarray, m_m: int, closed: dict[str, int]
+) -> dict[str, int]:
     d = dout + din + dm
     t = closed
 
     def c2(x: np.ndarray) -> int:
         return int(np.sum(x * (x - 1) // 2))
 
-    m_a = int(p.asy.nnz)
-    m_m = int(p.mut.nnz) // 2
+    m_a = int(dout.sum())
     c: dict[str, int] = dict.fromkeys(TRIAD_CODES, 0)
     c.update(t)
     c["012"] = (
@@ -196,6 +199,67 @@ def _census_from_parts(p: _Parts, closed: dict[str, int]) -> dict[str, int]:
     return {k: int(c[k]) for k in TRIAD_CODES}
 
 
+def _use_dense(n: int, method: str) -> bool:
+    if method not in ("auto", "dense", "sparse"):
+        raise InputError(f"unknown method {method!r}; use 'auto', 'dense' or 'sparse'")
+    return method == "dense" or (method == "auto" and n <= _DENSE_MAX_N)
+
+
+def _dense_sign(g: SignedGraph) -> np.ndarray:
+    if not isinstance(g, SignedGraph):
+        raise InputError(
+            f"expected a SignedGraph (got {type(g).__name__}); build one with SignedGraph.from_edges"
+        )
+    s = np.zeros((g.n_nodes, g.n_nodes), dtype=np.float32)
+    coo = g.adj.tocoo()
+    off = coo.row != coo.col
+    s[coo.row[off], coo.col[off]] = np.sign(coo.data[off])
+    return s
+
+
+def _msum(z: np.ndarray, p: np.ndarray) -> int:
+    """Exact sum(z * p) for integer-valued float32 arrays (float64 accumulation)."""
+    return int(round(float(np.multiply(z, p).sum(dtype=np.float64))))
+
+
+def _dense_all(s: np.ndarray, signed: bool) -> tuple[dict[str, int], dict[str, int]]:
+    """Census and (if signed) per-class FFL sign sums from the dense sign matrix (no diagonal)."""
+    b = (s != 0).astype(np.float32)
+    mut = b * b.T
+    asy = b - mut
+    n = s.shape[0]
+    p_aa = asy @ asy
+    t = {"030T": _msum(asy, p_aa), "030C": _msum(asy.T, p_aa) // 3, "120C": _msum(mut, p_aa)}
+    del p_aa
+    t["120D"] = _msum(asy, asy @ mut) // 2
+    t["120U"] = _msum(asy, mut @ asy) // 2
+    p_mm = mut @ mut
+    t["210"] = _msum(asy, p_mm)
+    t["300"] = _msum(mut, p_mm) // 6
+    del p_mm
+    dout = asy.sum(axis=1, dtype=np.float64).astype(np.int64)
+    din = asy.sum(axis=0, dtype=np.float64).astype(np.int64)
+    dm = mut.sum(axis=1, dtype=np.float64).astype(np.int64)
+    census = _census_from_degrees(n, dout, din, dm, int(dm.sum()) // 2, t)
+    sums: dict[str, int] = {}
+    if signed:
+        sa = s * asy
+        sm = s * mut
+        q = sa @ sa
+        sums["030T"] = _msum(sa, q)
+        sums["120C"] = _msum(sm, q)
+        q = sa @ sm
+        sums["120D"] = _msum(sa, q)
+        sums["210"] = _msum(sm, q)
+        q = sm @ sa
+        sums["120U"] = _msum(sa, q)
+        sums["210"] += _msum(sm, q)
+        q = sm @ sm
+        sums["210"] += _msum(sa, q)
+        sums["300"] = _msum(sm, q)
+    return census, sums
+
+
 def triad_census(g: SignedGraph, method: str = "auto") -> dict[str, int]:
     """Count every unordered triple of distinct nodes by its MAN class (16 classes, 003 ... 300).
 
@@ -208,8 +272,10 @@ def triad_census(g: SignedGraph, method: str = "auto") -> dict[str, int]:
     >>> c["030T"], c["003"], sum(c.values())
     (1, 0, 1)
     """
+    if _use_dense(g.n_nodes if isinstance(g, SignedGraph) else 0, method):
+        return _dense_all(_dense_sign(g), signed=False)[0]
     p = _parts(g)
-    return _census_from_parts(p, _closed_counts(p, _Products(p.n, method)))
+    return _census_from_parts(p, _closed_counts(p, _Products(p.n, "sparse")))
 
 
 # ============================================================================ FFL sign counts
@@ -237,8 +303,11 @@ def ffl_counts(g: SignedGraph, method: str = "auto") -> FFLCounts:
     >>> f.total["030T"], f.balanced["030T"]
     (1, 0)
     """
+    if _use_dense(g.n_nodes if isinstance(g, SignedGraph) else 0, method):
+        census, signed = _dense_all(_dense_sign(g), signed=True)
+        return _ffl_result(census, signed)
     p = _parts(g)
-    prods = _Products(p.n, method)
+    prods = _Products(p.n, "sparse")
     closed = _closed_counts(p, prods)
     census = _census_from_parts(p, closed)
     sa = p.sign.multiply(p.asy).tocsr()
@@ -262,6 +331,10 @@ def ffl_counts(g: SignedGraph, method: str = "auto") -> FFLCounts:
     s210 += prods.masked(sa, p_mm)
     s300 = prods.masked(sm, p_mm)
     signed = {"030T": s030t, "120U": s120u, "120D": s120d, "120C": s120c, "210": s210, "300": s300}
+    return _ffl_result(census, signed)
+
+
+def _ffl_result(census: dict[str, int], signed: dict[str, int]) -> FFLCounts:
     total = {c: FFL_PER_CLASS[c] * census[c] for c in FFL_PER_CLASS}
     balanced = {c: (total[c] + signed[c]) // 2 for c in FFL_PER_CLASS}
     return FFLCounts(total, balanced, census)
@@ -517,5 +590,5 @@ def signed_triad_census(g: SignedGraph) -> SignedTriadCensus:
             add(code_of({(0, 1): s // 3, (1, 0): s % 3}), v)
     total = n * (n - 1) * (n - 2) // 6
     counts[table[0]] += total - int(sum(int(x) for x in counts))
-    triads = {k: int(v) for k, v in zip(keys_list, counts)}
+    triads = {k: int(v) for k, v in zip(keys_list, counts, strict=True)}
     return SignedTriadCensus(triads, dyad_census(g))

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sparsetopo.analysis.balance import ffl_balance, triangle_balance
+from sparsetopo.analysis.balance import balance_from_counts, triangle_balance
 from sparsetopo.analysis.graphs import LayeredGraph, SignedGraph
 from sparsetopo.analysis.layered import cycle4_balance, layered_motifs, prune_ghost_dead
 from sparsetopo.analysis.nulls import (
@@ -20,7 +20,7 @@ from sparsetopo.analysis.nulls import (
     switching_samples,
     zahn_null,
 )
-from sparsetopo.analysis.triads import dyad_census, signed_triad_census, triad_census
+from sparsetopo.analysis.triads import dyad_census, ffl_counts, signed_triad_census, triad_census
 from sparsetopo.errors import InputError
 
 Stats = Callable[[Any], dict[str, float]]
@@ -44,8 +44,9 @@ def _family(name: str, layered: bool) -> Stats:
         if name == "ffl_balance":
 
             def ffl(g: SignedGraph) -> dict[str, float]:
-                pooled = ffl_balance(g, "pooled")
-                paper = ffl_balance(g, "paper")
+                f = ffl_counts(g)
+                pooled = balance_from_counts(f, "pooled")
+                paper = balance_from_counts(f, "paper")
                 return {
                     "ffl_balance_pooled": pooled.ratio,
                     "ffl_balance_paper": paper.ratio,

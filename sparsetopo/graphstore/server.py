@@ -284,7 +284,12 @@ class ManagedServer:
         finally:
             argfile.unlink(missing_ok=True)
         if proc.returncode != 0:
-            raise ServerError(f"setting the initial password failed: {proc.stderr.strip()[-500:]}")
+            # The cause (e.g. an invalid memory setting) is in the exception lines, not the frames.
+            lines = [ln for ln in proc.stderr.splitlines()
+                     if ln.strip() and not re.match(r"\s+(at |\.\.\. \d+ more)", ln)]
+            raise ServerError(
+                "setting the initial password failed: " + "\n".join(lines)[-1500:]
+            )
 
     def password(self) -> str:
         if not self.password_file.exists():
@@ -359,7 +364,7 @@ class ManagedServer:
                 raise ServerError(
                     f"Neo4j exited at start (code {proc.returncode}). Last lines of "
                     f"{self.logs_dir / 'neo4j.log'}:\n{_tail(self.logs_dir / 'neo4j.log', 20)}\n"
-                    f"{_tail(console, 10)}"
+                    f"Last lines of {console}:\n{_tail(console, 10)}"
                 )
             if self._bolt_answers():
                 return True

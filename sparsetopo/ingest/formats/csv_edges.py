@@ -38,6 +38,13 @@ def csv_architecture(n: int) -> Architecture:
     return Architecture(groups={GROUP: n}, layers=(spec,))
 
 
+def _shown(value: object) -> str:
+    """A cell as a person would write it (no numpy reprs)."""
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return "an empty cell"
+    return repr(str(value))
+
+
 def _index_column(df: pd.DataFrame, col: str, path: Path) -> np.ndarray:
     values = pd.to_numeric(df[col], errors="coerce").to_numpy(dtype=np.float64)
     bad = ~np.isfinite(values) | (values != np.round(values))
@@ -45,7 +52,8 @@ def _index_column(df: pd.DataFrame, col: str, path: Path) -> np.ndarray:
         row = int(np.argmax(bad))
         raise InputError(
             f"{path}: column {col} must hold non-negative integers; line {row + 2} has "
-            f"{df[col].iloc[row]!r}. Fix or remove that row."
+            f"{_shown(df[col].iloc[row])}. Fix or remove that row (a truncated file ends "
+            "like this too)."
         )
     if (values < 0).any():
         row = int(np.argmax(values < 0))

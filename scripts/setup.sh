@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Idempotent set-up of a fresh machine: system tools (Java 17+, Maven) when missing, a virtualenv
+# with sparsetopo and its dev tools, and the Neo4j jars. Sourced by demo.sh and test.sh.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+VENV="${SPARSETOPO_VENV:-$ROOT/.venv}"
+PYTHON="${PYTHON:-python3}"
+
+say() { printf '\033[1m[setup]\033[0m %s\n' "$*" >&2; }
+
+apt_install() {
+  if [ "$(id -u)" != "0" ] || ! command -v apt-get >/dev/null 2>&1; then
+    say "missing: $* (install them with your package manager, then run this again)"
+    exit 1
+  fi
+  say "installing $* with apt-get"
+  if [ -z "${_APT_UPDATED:-}" ]; then apt-get update -qq >/dev/null; _APT_UPDATED=1; fi
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+}
+
+java_major() {
+  java -version 2>&1 | sed -n 's/.*version "\([0-9]*\).*/\1/p' | head -n1
+}
+
+need=()
+if ! command -v java >/dev/null 2>&1 || [ "$(java_major)" -lt 17 ]; then need+=(openjdk-17-jre-headless); fi
+if ! command -v mvn >/dev/null 2>&1; then need+=(maven); fi
+if [ ${#need[@]} -gt 0 ]; then apt_install "${need[@]}"; fi
+
+if [ ! -x "$VENV/bin/python" ]; then
+  say "creating virtualenv $VENV"
+  "$PYTHON" -m venv "$VENV"
+fi
+stamp="$VENV/.sparsetopo-installed"
+if [ ! -f "$stamp" ] || [ "$ROOT/pyproject.toml" -nt "$stamp" ]; then
+  say "installing sparsetopo and its dependencies (first time: PyTorch is a large download)"
+  "$VENV/bin/python" -m pip install -q --upgrade pip
+  "$VENV/bin/python" -m pip install -q -e "$ROOT[dev,fast]"
+  touch "$stamp"
+fi
+export PATH="$VENV/bin:$PATH"
+
+say "fetching the Neo4j server jars (cached after the first time)"
+sparsetopo server install >/dev/null

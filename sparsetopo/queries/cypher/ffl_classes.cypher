@@ -1,0 +1,39 @@
+// Feed-forward loops (i->j, j->k, i->k) of one layer at one snapshot per triad class, with how many
+// are balanced (sign(w_ij) sign(w_jk) sign(w_ik) > 0) and unbalanced. The class (030T, 120U, 120D,
+// 120C, 210, 300) follows from which of j->i, k->j, k->i also exist (Zhang et al. 2023).
+//
+// Parameters:
+//   run    name of the run
+//   step   training step of the snapshot
+//   layer  a recurrent weight layer, e.g. 'W_rec'
+// Columns: triad_class, ffl, balanced, unbalanced
+// :param run => 'zhang-prune';
+// :param step => 200;
+// :param layer => 'W_rec';
+MATCH (r:Run {name: $run})
+MATCH (s:Snapshot {run_id: r.run_id, step: $step})
+WHERE s.complete = true
+WITH r.run_id AS rid, s.seq AS seq
+MATCH (i:Neuron)-[a:SYNAPSE]->(j:Neuron)-[b:SYNAPSE]->(k:Neuron), (i)-[c:SYNAPSE]->(k)
+WHERE a.run_id = rid AND a.layer = $layer AND a.born <= seq AND coalesce(a.died, 2147483647) > seq
+  AND b.run_id = rid AND b.layer = $layer AND b.born <= seq AND coalesce(b.died, 2147483647) > seq
+  AND c.run_id = rid AND c.layer = $layer AND c.born <= seq AND coalesce(c.died, 2147483647) > seq
+  AND i <> j AND j <> k AND i <> k
+WITH a.sign * b.sign * c.sign AS product,
+     EXISTS { MATCH (j)-[q:SYNAPSE]->(i) WHERE q.run_id = rid AND q.layer = $layer
+              AND q.born <= seq AND coalesce(q.died, 2147483647) > seq } AS ji,
+     EXISTS { MATCH (k)-[q:SYNAPSE]->(j) WHERE q.run_id = rid AND q.layer = $layer
+              AND q.born <= seq AND coalesce(q.died, 2147483647) > seq } AS kj,
+     EXISTS { MATCH (k)-[q:SYNAPSE]->(i) WHERE q.run_id = rid AND q.layer = $layer
+              AND q.born <= seq AND coalesce(q.died, 2147483647) > seq } AS ki
+WITH product,
+     CASE (CASE WHEN ji THEN 1 ELSE 0 END) + (CASE WHEN kj THEN 1 ELSE 0 END)
+          + (CASE WHEN ki THEN 1 ELSE 0 END)
+       WHEN 0 THEN '030T'
+       WHEN 2 THEN '210'
+       WHEN 3 THEN '300'
+       ELSE CASE WHEN ji THEN '120U' WHEN kj THEN '120D' ELSE '120C' END
+     END AS triad_class
+RETURN triad_class, count(*) AS ffl, count(CASE WHEN product > 0 THEN 1 END) AS balanced,
+       count(CASE WHEN product < 0 THEN 1 END) AS unbalanced
+ORDER BY triad_class;

@@ -1,0 +1,12 @@
+// The NNSTD (Liu et al. 2020 sparse topology distance) between snapshots of one run, as stored by
+// `sparsetopo analyze` (pairs to the first and the previous snapshot; every pair with --nnstd all).
+//
+// Parameters:
+//   run  name of the run
+// Columns: step_a, step_b, distance, per_layer, layers
+// :param run => 'zhang-prune';
+MATCH (r:Run {name: $run})
+MATCH (a:Snapshot {run_id: r.run_id})-[n:NNSTD]->(b:Snapshot {run_id: r.run_id})
+RETURN a.step AS step_a, b.step AS step_b, n.distance AS distance, n.per_layer AS per_layer,
+       n.layers AS layers
+ORDER BY step_a, step_b;

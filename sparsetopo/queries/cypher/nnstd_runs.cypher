@@ -1,0 +1,15 @@
+// The NNSTD between aligned snapshots of two runs, as stored by `sparsetopo analyze RUN_A
+// --compare RUN_B` or `sparsetopo compare`.
+//
+// Parameters:
+//   run_a  name of the first run
+//   run_b  name of the second run
+// Columns: step_a, step_b, distance, per_layer, layers
+// :param run_a => 'zhang-prune';
+// :param run_b => 'zhang-prune';
+MATCH (ra:Run {name: $run_a})
+MATCH (rb:Run {name: $run_b})
+MATCH (a:Snapshot {run_id: ra.run_id})-[n:NNSTD]->(b:Snapshot {run_id: rb.run_id})
+RETURN a.step AS step_a, b.step AS step_b, n.distance AS distance, n.per_layer AS per_layer,
+       n.layers AS layers
+ORDER BY step_a, step_b;

@@ -1,0 +1,181 @@
+"""The Cypher library: one question per ``cypher/<name>.cypher`` file, shipped with the package.
+
+Every file starts with a header of ``//`` comment lines:
+
+* the first line says what the query answers (the title shown by ``sparsetopo query --list``);
+* further free-text lines explain details;
+* ``Parameters:`` followed by ``//   name  description`` lines (or ``Parameters: none``);
+* ``Columns: a, b, c`` lists the returned columns, in order;
+* ``:param name => value;`` lines are the documented example parameters, ready to paste into
+  Neo4j Browser.
+
+The same text runs unchanged in Neo4j Browser, from :meth:`sparsetopo.queries.store.Store.query`
+and from ``sparsetopo query NAME --param k=v``.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+from sparsetopo.errors import InputError
+
+_PARAM_LINE = re.compile(r"^:param\s+([A-Za-z_][A-Za-z0-9_]*)\s*=>\s*(.+?);?\s*$")
+_PARAM_DOC = re.compile(r"^\s{2,}([A-Za-z_][A-Za-z0-9_]*)\s+(.*)$")
+_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+@dataclass(frozen=True)
+class LibraryQuery:
+    """One library query: its name (file stem), title, description, documented parameters
+    (name -> description), example parameters (name -> value), result columns and text."""
+
+    name: str
+    title: str
+    description: str
+    params: dict[str, str]
+    examples: dict[str, Any]
+    columns: tuple[str, ...]
+    text: str = field(repr=False)
+
+    def missing(self, given: Mapping[str, Any]) -> list[str]:
+        """Documented parameters not present in ``given``."""
+        return [p for p in self.params if p not in given]
+
+
+def parse_cypher_literal(text: str) -> Any:
+    """A Cypher literal as used on ``:param`` lines: 'string', "string", integers, floats,
+    true/false/null and lists of those."""
+    src = text.strip()
+    py = re.sub(r"\btrue\b", "True", src)
+    py = re.sub(r"\bfalse\b", "False", py)
+    py = re.sub(r"\bnull\b", "None", py)
+    try:
+        return ast.literal_eval(py)
+    except (ValueError, SyntaxError) as exc:
+        raise InputError(f"cannot read the Cypher literal {text!r} on a :param line") from exc
+
+
+def parse_query(name: str, source: str) -> LibraryQuery:
+    """Split a library file into header fields and query text (see the module docstring)."""
+    header: list[str] = []
+    body: list[str] = []
+    in_header = True
+    for line in source.splitlines():
+        stripped = line.strip()
+        if in_header and stripped.startswith("//"):
+            header.append(stripped[2:].rstrip())
+            continue
+        if in_header and not stripped:
+            continue
+        in_header = False
+        body.append(line.rstrip())
+    if not header:
+        raise InputError(f"library query {name!r} has no header comment")
+    title = header[0].strip()
+    description: list[str] = []
+    params: dict[str, str] = {}
+    examples: dict[str, Any] = {}
+    columns: tuple[str, ...] = ()
+    section = "text"
+    for raw in header[1:]:
+        line = raw.strip()
+        param_line = _PARAM_LINE.match(line)
+        if param_line:
+            examples[param_line.group(1)] = parse_cypher_literal(param_line.group(2))
+            continue
+        if line.lower().startswith("parameters:"):
+            section = "params"
+            continue
+        if line.lower().startswith("columns:"):
+            columns = tuple(c.strip() for c in line.split(":", 1)[1].split(",") if c.strip())
+            section = "text"
+            continue
+        doc = _PARAM_DOC.match(raw)
+        if section == "params" and doc:
+            params[doc.group(1)] = doc.group(2).strip()
+            continue
+        if line and section == "text":
+            description.append(line)
+    text = "\n".join(body).strip().rstrip(";").strip()
+    if not columns:
+        raise InputError(f"library query {name!r} does not document its columns")
+    undocumented = sorted(set(re.findall(r"\$([A-Za-z_][A-Za-z0-9_]*)", text)) - set(params))
+    if undocumented:
+        raise InputError(f"library query {name!r} uses undocumented parameters {undocumented}")
+    return LibraryQuery(
+        name=name,
+        title=title,
+        description=" ".join(description),
+        params=params,
+        examples=examples,
+        columns=columns,
+        text=text,
+    )
+
+
+@lru_cache(maxsize=1)
+def _load_all() -> dict[str, LibraryQuery]:
+    folder = resources.files("sparsetopo.queries").joinpath("cypher")
+    out: dict[str, LibraryQuery] = {}
+    for entry in sorted(folder.iterdir(), key=lambda e: e.name):
+        if entry.name.endswith(".cypher"):
+            name = entry.name[: -len(".cypher")]
+            out[name] = parse_query(name, entry.read_text(encoding="utf-8"))
+    return out
+
+
+def library() -> dict[str, LibraryQuery]:
+    """Every library query by name, sorted by name."""
+    return dict(_load_all())
+
+
+def get_query(name: str) -> LibraryQuery:
+    """The library query ``name`` (the file stem, e.g. "overlap")."""
+    queries = _load_all()
+    if not isinstance(name, str) or not _NAME.match(name) or name not in queries:
+        raise InputError(
+            f"no library query named {name!r}; known: {', '.join(queries)}. "
+            "`sparsetopo query --list` describes them."
+        )
+    return queries[name]
+
+
+def coerce_value(text: str) -> Any:
+    """A command-line parameter value: int, then float, then true/false/null, else the string
+    itself (quotes stripped)."""
+    value = text.strip()
+    if re.fullmatch(r"[+-]?\d+", value):
+        return int(value)
+    try:
+        if re.fullmatch(r"[+-]?(\d+\.\d*|\.\d+|\d+)([eE][+-]?\d+)?|[+-]?(nan|inf)", value, re.I):
+            return float(value)
+    except ValueError:
+        pass
+    lowered = value.lower()
+    if lowered in ("true", "false"):
+        return lowered == "true"
+    if lowered in ("null", "none"):
+        return None
+    if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+        return value[1:-1]
+    return value
+
+
+def parse_params(pairs: list[str] | tuple[str, ...]) -> dict[str, Any]:
+    """``["k=v", ...]`` -> ``{k: coerced v}``; the key must be an identifier."""
+    out: dict[str, Any] = {}
+    for pair in pairs:
+        if "=" not in pair:
+            raise InputError(f"parameter {pair!r} is not of the form name=value, e.g. step=100")
+        key, value = pair.split("=", 1)
+        key = key.strip()
+        if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", key):
+            raise InputError(f"parameter name {key!r} is not an identifier (letters, digits, _)")
+        out[key] = coerce_value(value)
+    return out
