@@ -109,7 +109,8 @@ def _pass(
         if guide is not None and k + 1 < len(m1):
             # out-sets of the neurons being matched, next-layer targets aligned by the guide pass
             out1 = m1[k + 1]
-            out2 = m2[k + 1][:, guide[k + 1]]
+            # the last layer's targets are the outputs, which share identity in both networks
+            out2 = m2[k + 1] if k + 2 == len(m1) else m2[k + 1][:, guide[k + 1]]
             secondary = jaccard_cost(out1.T.tocsr(), out2.T.tocsr(), signed)
         cols = _match(cost, secondary)
         per[k] = cost[np.arange(len(cols)), cols].sum() / a.shape[1]
@@ -123,6 +124,7 @@ def nnstd(
     lg2: LayeredGraph | Sequence[Any],
     signed: bool = False,
     ties: str = "reference",
+    max_passes: int = 5,
 ) -> NNSTDResult:
     """Neural Network Sparse Topology Distance between two feed-forward networks of the same
     architecture (Liu et al. 2020, exact definition; module docstring).
@@ -132,9 +134,12 @@ def nnstd(
     so among equally cheap matchings scipy's choice is kept -- and that choice changes the next
     layer's distance (e.g. ghost neurons with empty input sets all tie).
     ties="robust": each layer's matching is still optimal for that layer, but ties are broken by
-    the Jaccard distance of the matched neurons' output sets, whose targets are aligned by a
-    first reference pass; the result then no longer depends on the neurons' index order in those
-    cases (a permuted copy with ghost neurons is at distance 0).
+    the Jaccard distance of the matched neurons' output sets; the targets of those sets are the
+    outputs (shared identity) for the last hidden layer and are aligned by the previous pass's
+    matching elsewhere. Passes repeat (at most ``max_passes``) until the matchings stop changing,
+    and the pass with the smallest distance is returned, so the robust distance is never larger
+    than the reference one. It removes the index-order dependence in the common cases (ghost
+    neurons, duplicated input sets): a permuted copy with ghost neurons is at distance 0.
     signed=True uses input sets of (source, sign) pairs: an edge whose sign differs counts as a
     different element.
 
@@ -154,7 +159,14 @@ def nnstd(
     m1, m2 = list(a.layers), list(b.layers)
     per, matchings = _pass(m1, m2, signed, None)
     if ties == "robust":
-        per, matchings = _pass(m1, m2, signed, matchings)
+        guide = matchings
+        for _ in range(max_passes):
+            per2, match2 = _pass(m1, m2, signed, guide)
+            if per2.mean() <= per.mean() + 1e-12:
+                per, matchings = per2, match2
+            if all(np.array_equal(x, y) for x, y in zip(match2, guide, strict=True)):
+                break
+            guide = match2
     return NNSTDResult(per, float(per.mean()), matchings)
 
 

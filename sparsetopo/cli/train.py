@@ -51,7 +51,7 @@ metrics (loss, test_loss, task metric, sparsity, n_edges);
 #: Config-file keys (TOML or JSON) and the train() keyword each one feeds.
 CONFIG_KEYS = (
     "task", "model", "strategy", "sparsity", "epochs", "snapshot_every", "run", "seed", "lr",
-    "hidden", "batch_size", "scope", "strategy_options", "task_options", "store",
+    "hidden", "batch_size", "scope", "strategy_options", "task_options", "store", "threads",
 )
 DEFAULTS: dict[str, Any] = {
     "task": "seq-digits", "strategy": "gradual", "sparsity": 0.9, "snapshot_every": 1, "seed": 0,
@@ -113,7 +113,7 @@ def run_training(settings: dict[str, Any], *, progress: bool) -> dict[str, Any]:
     from sparsetopo.ingest.training import Trainer
 
     keys = ("sparsity", "epochs", "snapshot_every", "seed", "lr", "hidden", "batch_size", "scope",
-            "strategy_options", "task_options")
+            "strategy_options", "task_options", "threads")
     kwargs = {k: settings[k] for k in keys if settings.get(k) is not None}
     trainer = Trainer(settings["task"], settings.get("model"), settings["strategy"], **kwargs)
     run = settings.get("run") or (
@@ -170,6 +170,9 @@ def register(app: typer.Typer) -> None:
         ),
         json_out: bool = typer.Option(False, "--json", help="Print a JSON summary for scripts."),
         progress: bool = typer.Option(True, "--progress/--no-progress", help="Progress bar."),
+        threads: int = typer.Option(
+            1, "--threads", help="Torch CPU threads (1 is fastest for the built-in model sizes)."
+        ),
     ) -> None:
         console = Console(stderr=True)
         try:
@@ -180,6 +183,7 @@ def register(app: typer.Typer) -> None:
                 "lr": lr, "hidden": hidden, "batch_size": batch_size, "scope": scope,
                 "store": store, "strategy_options": parse_options(option, "--option"),
                 "task_options": parse_options(task_option, "--task-option"),
+                "threads": threads,
             }
             settings = merge_settings(file_settings, cli)
             summary = run_training(settings, progress=progress and not json_out)

@@ -187,7 +187,9 @@ class ManagedServer:
         self.home.mkdir(parents=True, exist_ok=True)
         self.logs_dir.mkdir(parents=True, exist_ok=True)
         for folder in (self.lib_dir, self.plugins_dir):
-            if folder.exists():
+            if folder.is_symlink():
+                folder.unlink()
+            elif folder.exists():
                 shutil.rmtree(folder)
         install_log = self.logs_dir / "install.log"
         if log:

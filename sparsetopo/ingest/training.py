@@ -148,8 +148,15 @@ class Trainer:
         metric_fn: MetricFn | None = None,
         metric_name: str | None = None,
         higher_is_better: bool | None = None,
+        threads: int | None = None,
     ) -> None:
         self.started = time.perf_counter()
+        if threads is not None:
+            if threads < 1:
+                raise InputError(f"threads must be >= 1, got {threads}")
+            # these models are small: one intra-op thread is usually fastest, and much faster
+            # than two when other processes share the two cores
+            torch.set_num_threads(threads)
         if task is not None:
             check_name("task", task, TASK_NAMES)
         check_name("strategy", strategy, STRATEGY_NAMES)
@@ -293,7 +300,8 @@ def train(
     default for recurrent models; "all" = every weight matrix, default for the MLP), ``clip``
     (gradient norm, 1.0; 0 disables), ``strategy_options`` / ``task_options`` (dicts),
     ``model_obj`` / ``data`` = (train, test) batches / ``loss_fn`` / ``metric_fn`` /
-    ``metric_name`` / ``higher_is_better`` to bring your own model, data, loss and metric.
+    ``metric_name`` / ``higher_is_better`` to bring your own model, data, loss and metric;
+    ``threads`` (None = leave torch's setting; 1 is fastest for the built-in sizes).
 
     recorder: optional object with ``snapshot(step, epoch=, metrics=)`` (the Neo4j Recorder);
     progress: show a rich progress bar with loss, metric and sparsity.

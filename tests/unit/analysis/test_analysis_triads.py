@@ -113,7 +113,7 @@ def test_dyad_census_brute_force(n: int, m: int, seed: int) -> None:
         elif x is None or y is None:
             ref["asym+" if (x or y) > 0 else "asym-"] += 1  # type: ignore[operator]
         else:
-            npos = (x > 0) + (y > 0)
+            npos = int(x > 0) + int(y > 0)
             ref[{2: "mutual++", 1: "mutual+-", 0: "mutual--"}[npos]] += 1
     assert dyad_census(g) == ref
 
