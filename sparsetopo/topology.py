@@ -82,6 +82,10 @@ class LayerEdges:
         return len(self.src)
 
     @classmethod
+    def empty(cls) -> LayerEdges:
+        return cls(np.zeros(0, np.int32), np.zeros(0, np.int32), np.zeros(0, np.float32))
+
+    @classmethod
     def from_dense(cls, matrix: np.ndarray) -> LayerEdges:
         """Edges of a dense (n_in, n_out) matrix: every nonzero entry, row-major order."""
         m = np.asarray(matrix)

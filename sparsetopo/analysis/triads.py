@@ -70,6 +70,7 @@ _POW3 = np.array([3**i for i in range(6)], dtype=np.int64)
 
 # Dense BLAS products are used while n <= this (float32 keeps every integer count exact below 2**24).
 _DENSE_MAX_N = 4096
+_SMALL_N = 512
 
 
 # ============================================================================ dyad structure
@@ -228,12 +229,23 @@ def _dense_all(s: np.ndarray, signed: bool) -> tuple[dict[str, int], dict[str, i
     mut = b * b.T
     asy = b - mut
     n = s.shape[0]
-    p_aa = asy @ asy
+    if n <= _SMALL_N:
+        # small graphs: scipy's single-threaded sparse x dense product; multithreaded BLAS on
+        # tiny matrices is dominated by thread start-up and collapses on a loaded machine
+        def mm(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+            return np.asarray(sp.csr_matrix(x) @ y)
+
+    else:
+
+        def mm(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+            return x @ y
+
+    p_aa = mm(asy, asy)
     t = {"030T": _msum(asy, p_aa), "030C": _msum(asy.T, p_aa) // 3, "120C": _msum(mut, p_aa)}
     del p_aa
-    t["120D"] = _msum(asy, asy @ mut) // 2
-    t["120U"] = _msum(asy, mut @ asy) // 2
-    p_mm = mut @ mut
+    t["120D"] = _msum(asy, mm(asy, mut)) // 2
+    t["120U"] = _msum(asy, mm(mut, asy)) // 2
+    p_mm = mm(mut, mut)
     t["210"] = _msum(asy, p_mm)
     t["300"] = _msum(mut, p_mm) // 6
     del p_mm
@@ -245,16 +257,16 @@ def _dense_all(s: np.ndarray, signed: bool) -> tuple[dict[str, int], dict[str, i
     if signed:
         sa = s * asy
         sm = s * mut
-        q = sa @ sa
+        q = mm(sa, sa)
         sums["030T"] = _msum(sa, q)
         sums["120C"] = _msum(sm, q)
-        q = sa @ sm
+        q = mm(sa, sm)
         sums["120D"] = _msum(sa, q)
         sums["210"] = _msum(sm, q)
-        q = sm @ sa
+        q = mm(sm, sa)
         sums["120U"] = _msum(sa, q)
         sums["210"] += _msum(sm, q)
-        q = sm @ sm
+        q = mm(sm, sm)
         sums["210"] += _msum(sa, q)
         sums["300"] = _msum(sm, q)
     return census, sums

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import typer
 
@@ -58,9 +59,11 @@ def ingest(
         try:
             step_list = [int(s) for s in steps.split(",") if s.strip()]
         except ValueError:
-            raise typer.BadParameter("--steps takes integers separated by commas, e.g. 0,10,20")
+            raise typer.BadParameter(
+                "--steps takes integers separated by commas, e.g. 0,10,20"
+            ) from None
     with err_console.status("reading and validating input files"):
-        plan = read_inputs(paths, fmt=fmt, steps=step_list, drop_bias=not keep_bias,
+        plan = read_inputs(list(paths), fmt=fmt, steps=step_list, drop_bias=not keep_bias,
                            allow_nonfinite=allow_nonfinite, n=n)
     if plan.dropped_nonfinite:
         err_console.print(f"[yellow]dropping {plan.dropped_nonfinite} NaN/Inf weight(s)[/]")
@@ -80,7 +83,7 @@ def ingest(
         writer.finish()
     finally:
         driver.close()
-    summary = {
+    summary: dict[str, Any] = {
         "run": run,
         "format": plan.format,
         "snapshots": len(written),

@@ -14,7 +14,6 @@ from sparsetopo.graphstore.writer import RESERVED, architecture_from_json, find_
 from sparsetopo.topology import Architecture, GraphSnapshot, LayerEdges
 
 
-
 def list_runs(driver: Driver, database: str | None = None) -> list[dict[str, Any]]:
     """Every run (except ones being deleted), oldest first, with snapshot counts."""
     records, _, _ = driver.execute_query(
@@ -107,10 +106,13 @@ def read_snapshot(
     layers = {}
     for spec in arch.layers:
         chunks = parts.get(spec.name, [])
+        if not chunks:
+            layers[spec.name] = LayerEdges.empty()
+            continue
         layers[spec.name] = LayerEdges(
-            np.concatenate([np.asarray(c[0], dtype=np.int32) for c in chunks]) if chunks else [],
-            np.concatenate([np.asarray(c[1], dtype=np.int32) for c in chunks]) if chunks else [],
-            np.concatenate([np.asarray(c[2], dtype=np.float32) for c in chunks]) if chunks else [],
+            np.concatenate([np.asarray(c[0], dtype=np.int32) for c in chunks]),
+            np.concatenate([np.asarray(c[1], dtype=np.int32) for c in chunks]),
+            np.concatenate([np.asarray(c[2], dtype=np.float32) for c in chunks]),
         )
     metrics = {
         k: v for k, v in props.items()

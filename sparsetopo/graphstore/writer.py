@@ -9,6 +9,7 @@ never leaves half a snapshot visible. Every statement is parameterised.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
 import json
 import uuid
@@ -185,11 +186,12 @@ class RunWriter:
             delete_run(driver, self.name, database)
             existing = None
         self._state: dict[str, _LayerState] = {s.name: _LayerState() for s in architecture.layers}
+        self.last_seq: int = -1
+        self.last_step: int | None = None
         self._neuron_ids: dict[str, np.ndarray] = {}
         if existing is None:
             self.run_id = uuid.uuid4().hex
             self._create_run(meta or {})
-            self.last_seq, self.last_step = -1, None
         else:
             self.run_id = existing["run_id"]
             stored = architecture_from_json(existing["architecture_json"])
@@ -338,7 +340,7 @@ class RunWriter:
         plans = []
         births = deaths = flips = 0
         for spec in self.architecture.layers:
-            edges = snapshot.layers.get(spec.name, LayerEdges([], [], []))
+            edges = snapshot.layers.get(spec.name) or LayerEdges.empty()
             keys = edges.keys(spec.n_out)
             order = np.argsort(keys, kind="stable")
             keys, w = keys[order], edges.w[order]
@@ -359,7 +361,7 @@ class RunWriter:
             flips += int(flipped.sum())
         n_edges = sum(len(p[1]) for p in plans)
         capacity = sum(s.n_in * s.n_out for s in self.architecture.layers)
-        props = {
+        props: dict[str, Any] = {
             **_metrics(snapshot.metrics),
             "run_id": self.run_id,
             "seq": seq,
@@ -405,10 +407,9 @@ class RunWriter:
         return WrittenSnapshot(self.name, seq, int(snapshot.step), n_edges, births, deaths, flips)
 
     def _rollback_quietly(self, seq: int) -> None:
-        try:
+        # The server may be gone; then the next writer of this run rolls back on resume.
+        with contextlib.suppress(Exception):
             self._rollback(seq)
-        except Exception:  # the server may be gone; the next writer rolls back on resume
-            pass
 
     def _write_births(self, spec: LayerSpec, keys: np.ndarray, signs: np.ndarray, seq: int) -> np.ndarray:
         ids = np.empty(len(keys), dtype=object)

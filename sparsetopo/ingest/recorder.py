@@ -13,6 +13,7 @@ and replayed when it answers again, so training never crashes and no snapshot is
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import queue
@@ -153,10 +154,8 @@ class Recorder:
         self._queue.put(_STOP)
         self._thread.join()
         if self._writer is not None and not self._spool_files():
-            try:
+            with contextlib.suppress(*_UNAVAILABLE):
                 self._writer.finish(status)
-            except _UNAVAILABLE:
-                pass
         elif self._spool_files():
             _say(
                 f"{len(self._spool_files())} snapshot(s) of run {self.run!r} are still spooled "
@@ -228,9 +227,8 @@ class Recorder:
                 except Exception as exc:  # bad data: report at the next call, keep the loop alive
                     self._error = exc
                     continue
-            if time.monotonic() >= next_retry:
-                if not self._drain_spool(final=False):
-                    next_retry = time.monotonic() + self.retry_interval
+            if time.monotonic() >= next_retry and not self._drain_spool(final=False):
+                next_retry = time.monotonic() + self.retry_interval
 
     def _to_snapshot(self, step: int, epoch: int | None, metrics: dict, captured: dict) -> GraphSnapshot:
         layers, dropped = self.graph.edges(captured, self.allow_nonfinite)
@@ -253,7 +251,7 @@ class Recorder:
     def _spool(self, snap: GraphSnapshot) -> None:
         self.spool_dir.mkdir(parents=True, exist_ok=True)
         arrays: dict[str, np.ndarray] = {}
-        for i, (name, edges) in enumerate(snap.layers.items()):
+        for i, edges in enumerate(snap.layers.values()):
             arrays[f"src_{i}"], arrays[f"dst_{i}"], arrays[f"w_{i}"] = edges.src, edges.dst, edges.w
         meta = {"step": snap.step, "epoch": snap.epoch, "metrics": snap.metrics,
                 "layers": list(snap.layers)}
@@ -261,7 +259,7 @@ class Recorder:
         final = self.spool_dir / f"{self._counter:08d}-step{snap.step}.npz"
         tmp = final.with_suffix(".tmp")
         with tmp.open("wb") as handle:
-            np.savez(handle, **arrays)
+            np.savez(handle, **arrays)  # type: ignore[arg-type]
         tmp.rename(final)
         self._counter += 1
 

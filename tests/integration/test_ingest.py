@@ -81,9 +81,9 @@ def test_round_trip_and_lifetimes(driver, run_name):
         births = deaths = flips = 0
         for name in ("fc1", "fc2"):
             prev = {(int(a), int(b)): np.sign(denses[i - 1][name][a, b])
-                    for a, b in zip(*np.nonzero(denses[i - 1][name]))}
+                    for a, b in zip(*np.nonzero(denses[i - 1][name]), strict=True)}
             cur = {(int(a), int(b)): np.sign(denses[i][name][a, b])
-                   for a, b in zip(*np.nonzero(denses[i][name]))}
+                   for a, b in zip(*np.nonzero(denses[i][name]), strict=True)}
             same = {k for k in prev.keys() & cur.keys() if prev[k] == cur[k]}
             flips += sum(1 for k in prev.keys() & cur.keys() if prev[k] != cur[k])
             births += len(cur.keys() - same)
@@ -186,8 +186,8 @@ def test_zhang_edge_lists(driver, run_name, folder):
     last = pd.read_csv(files[-1])
     snap = read_snapshot(driver, run_name)
     got = snap.layers["W_rec"]
-    expected = sorted(zip(last.Source, last.Target, last.Weight.astype(np.float32)))
-    assert sorted(zip(got.src.tolist(), got.dst.tolist(), got.w.tolist())) == [
+    expected = sorted(zip(last.Source, last.Target, last.Weight.astype(np.float32), strict=True))
+    assert sorted(zip(got.src.tolist(), got.dst.tolist(), got.w.tolist(), strict=True)) == [
         (int(a), int(b), float(c)) for a, b, c in expected]
 
 

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 import torch
 
+from sparsetopo.analysis import balance, graphs
 from sparsetopo.ingest.sparsify.balance_anneal import (
     FFLBookkeeper,
     anneal_balance,
@@ -15,10 +16,6 @@ from sparsetopo.ingest.sparsify.balance_anneal import (
 from sparsetopo.ingest.sparsify.balanced import BalancedTopology
 from sparsetopo.ingest.sparsify.base import mask_of, orig_of
 from sparsetopo.ingest.training import Trainer
-
-# the analysis layer is written in parallel; its package-level exports may lag its modules
-balance = pytest.importorskip("sparsetopo.analysis.balance")
-graphs = pytest.importorskip("sparsetopo.analysis.graphs")
 
 
 def brute_ffl(n: int, src: np.ndarray, dst: np.ndarray, sign: np.ndarray) -> tuple[int, int]:

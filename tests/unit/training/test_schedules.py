@@ -10,7 +10,6 @@ from torch import nn
 from sparsetopo.errors import InputError
 from sparsetopo.ingest.models import Target
 from sparsetopo.ingest.sparsify import TrainingPlan, build_strategy
-from sparsetopo.ingest.sparsify.base import orig_of
 from sparsetopo.ingest.sparsify.schedules import (
     cubic_density,
     iterative_events,
@@ -77,7 +76,7 @@ def test_gradual_edge_counts_every_step() -> None:
 
 def test_gradual_global_counts_and_magnitude_order() -> None:
     targets = _targets((30, 20), (10, 30))
-    before = [orig_of(t).detach().abs().clone() for t in targets]
+    before = [_weight(t).detach().abs().clone() for t in targets]
     strat = build_strategy("gradual", 0.8, options={"granularity": "global", "end": 0.5})
     strat.attach(targets, TrainingPlan(epochs=2, steps_per_epoch=4, lr=1e-3))
     for step in range(1, 9):

@@ -1,0 +1,220 @@
+"""Ingestion benchmark: our diff writer and Recorder against the naive per-row MERGE baseline,
+measured in the same run on the same server.
+
+    python benchmarks/ingest.py            # full workloads (a few minutes)
+    python benchmarks/ingest.py --quick    # smaller workloads
+
+Workloads (issue 3): an MLP 784-1000-1000-1000-10 at 90% sparsity rewired SET-style for 20
+snapshots, and a 1024-unit RNN pruned from dense to 90% over 10 snapshots. Prints relationships
+per second, the Recorder's blocking time per snapshot, the training slowdown, and bytes on disk
+per stored edge and per edge-snapshot of weights. Uses the resolved database (NEO4J_* or the
+managed server of SPARSETOPO_HOME); runs named bench-* are deleted afterwards.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import numpy as np
+import torch
+
+from sparsetopo.graphstore.connection import open_driver, resolve_connection
+from sparsetopo.graphstore.server import ManagedServer
+from sparsetopo.graphstore.writer import RunWriter, delete_run
+from sparsetopo.ingest.recorder import Recorder
+from sparsetopo.topology import Architecture, GraphSnapshot, LayerEdges, LayerSpec
+
+
+def store_bytes() -> int | None:
+    """Size of the store files after a clean restart (Community has no db.checkpoint(); a clean
+    shutdown checkpoints). None on an external database."""
+    if not resolve_connection(start=False).managed:
+        return None
+    server = ManagedServer()
+    server.stop()
+    server.start()
+    path = server.data_dir / "databases" / "neo4j"
+    return sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
+
+
+def mlp_arch(sizes: list[int]) -> Architecture:
+    groups = {"input": sizes[0]} | {f"l{i}": n for i, n in enumerate(sizes[1:], 1)}
+    names = list(groups)
+    layers = tuple(
+        LayerSpec(f"fc{i}", names[i - 1], names[i], sizes[i - 1], sizes[i], "linear", position=i - 1)
+        for i in range(1, len(sizes))
+    )
+    return Architecture(groups, layers)
+
+
+def set_snapshots(arch: Architecture, density: float, n: int, zeta: float, seed: int):
+    """SET-style evolution: each step removes fraction zeta of edges and regrows as many."""
+    rng = np.random.default_rng(seed)
+    masks = {s.name: rng.random((s.n_in, s.n_out)) < density for s in arch.layers}
+    weights = {s.name: rng.normal(size=(s.n_in, s.n_out)).astype(np.float32) for s in arch.layers}
+    for step in range(n):
+        yield GraphSnapshot({k: LayerEdges.from_dense(weights[k] * masks[k]) for k in masks},
+                            step=step)
+        for name, mask in masks.items():
+            alive = np.flatnonzero(mask)
+            dead = np.flatnonzero(~mask)
+            k = int(zeta * len(alive))
+            mask.flat[rng.choice(alive, k, replace=False)] = False
+            mask.flat[rng.choice(dead, k, replace=False)] = True
+            weights[name] += 0.01 * rng.normal(size=weights[name].shape).astype(np.float32)
+
+
+def pruning_snapshots(n_hidden: int, final_density: float, n: int, seed: int):
+    """A dense recurrent matrix magnitude-pruned to final_density over n snapshots."""
+    rng = np.random.default_rng(seed)
+    w = rng.normal(size=(n_hidden, n_hidden)).astype(np.float32)
+    order = np.argsort(np.abs(w), axis=None)
+    for step in range(n):
+        density = 1.0 - (1.0 - final_density) * step / (n - 1)
+        pruned = w.copy()
+        pruned.flat[order[: int(round((1 - density) * w.size))]] = 0
+        yield GraphSnapshot({"W_hh": LayerEdges.from_dense(pruned)}, step=step)
+
+
+def run_writer(name: str, arch: Architecture, snapshots) -> dict[str, float]:
+    before = store_bytes()
+    driver, _ = open_driver()
+    start = time.perf_counter()
+    writer = RunWriter(driver, name, arch, replace=True)
+    births = edge_snapshots = 0
+    for snap in snapshots:
+        result = writer.write(snap)
+        births += result.births + result.deaths
+        edge_snapshots += result.n_edges
+    writer.finish()
+    seconds = time.perf_counter() - start
+    records, _, _ = driver.execute_query(
+        "MATCH (r:Run {name: $n}) MATCH ()-[s:SYNAPSE]->() WHERE s.run_id = r.run_id "
+        "RETURN count(s) AS n", n=name)
+    stored = records[0]["n"]
+    driver.close()
+    after = store_bytes()
+    grown = None if before is None or after is None else after - before
+    return {
+        "seconds": seconds,
+        "relationships": stored,
+        "rel_ops": births,
+        "rel_per_s": births / seconds,
+        "edge_snapshots": edge_snapshots,
+        "bytes_per_edge_snapshot": (grown / edge_snapshots) if grown else float("nan"),
+        "bytes_per_stored_rel": (grown / stored) if grown else float("nan"),
+        "store_growth_mb": (grown or 0) / 1e6,
+    }
+
+
+def naive_merge(driver, n_rows: int, n_nodes: int, seed: int) -> float:
+    """The tutorial way: one MERGE per row (nodes and relationship), rows sent as maps."""
+    rng = np.random.default_rng(seed)
+    keys = rng.choice(n_nodes * n_nodes, n_rows, replace=False)
+    rows = [{"s": int(k // n_nodes), "t": int(k % n_nodes), "w": float(rng.normal())} for k in keys]
+    driver.execute_query("CREATE INDEX bench_naive IF NOT EXISTS FOR (n:BenchNeuron) ON (n.id)")
+    start = time.perf_counter()
+    for i in range(0, n_rows, 5000):
+        driver.execute_query(
+            "UNWIND $rows AS row MERGE (a:BenchNeuron {id: row.s}) MERGE (b:BenchNeuron {id: row.t}) "
+            "MERGE (a)-[r:BENCH_SYNAPSE]->(b) SET r.weight = row.w",
+            rows=rows[i:i + 5000])
+    seconds = time.perf_counter() - start
+    with driver.session() as session:
+        session.run("MATCH (n:BenchNeuron) CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 500 ROWS"
+                    ).consume()
+    driver.execute_query("DROP INDEX bench_naive IF EXISTS")
+    return n_rows / seconds
+
+
+def recorder_overhead(quick: bool) -> dict[str, float]:
+    """Blocking time of snapshot() per 1e5 edges, and slowdown of a training loop."""
+    torch.manual_seed(0)
+    torch.set_num_threads(1)
+    sizes = [784, 1000, 1000, 1000, 10]
+    model = torch.nn.Sequential(*[m for i in range(4) for m in
+                                  (torch.nn.Linear(sizes[i], sizes[i + 1]), torch.nn.ReLU())][:-1])
+    with torch.no_grad():
+        for p in model.parameters():
+            if p.dim() == 2:
+                p.mul_((torch.rand_like(p) < 0.036).float())  # ~1e5 edges in all
+    n_edges = sum(int((p != 0).sum()) for p in model.parameters() if p.dim() == 2)
+    opt = torch.optim.SGD(model.parameters(), lr=1e-3)
+    x, y = torch.randn(256, 784), torch.randint(0, 10, (256,))
+    steps, every = (200, 20) if quick else (600, 20)
+
+    def train(rec: Recorder | None) -> float:
+        start = time.perf_counter()
+        for step in range(steps):
+            opt.zero_grad()
+            torch.nn.functional.cross_entropy(model(x), y).backward()
+            opt.step()
+            if rec is not None and step % every == 0:
+                rec.snapshot(step, metrics={"step": float(step)})
+        return time.perf_counter() - start
+
+    train(None)  # warm-up
+    base = min(train(None) for _ in range(2))
+    with Recorder(model, run="bench-recorder", replace=True) as rec:
+        with_rec = train(rec)
+        blocking = np.array(rec.blocking_seconds)
+    driver, _ = open_driver()
+    delete_run(driver, "bench-recorder")
+    driver.close()
+    return {
+        "edges": n_edges,
+        "snapshots": len(blocking),
+        "blocking_ms_median": 1e3 * float(np.median(blocking)),
+        "blocking_ms_max": 1e3 * float(blocking.max()),
+        "blocking_ms_per_1e5_edges": 1e3 * float(np.median(blocking)) * 1e5 / n_edges,
+        "train_s": base,
+        "train_with_recorder_s": with_rec,
+        "slowdown_pct": 100 * (with_rec / base - 1),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="smaller workloads")
+    args = parser.parse_args()
+    driver, info = open_driver()
+    print(f"database: {info.uri}")
+    scale = 0.25 if args.quick else 1.0
+    naive_rows = 20_000 if args.quick else 50_000
+    naive = naive_merge(driver, naive_rows, 2000, 0)
+    print(f"baseline (per-row UNWIND ... MERGE, {naive_rows} rows): {naive:,.0f} rel/s")
+
+    mlp_sizes = [784, 1000, 1000, 1000, 10] if not args.quick else [784, 500, 500, 500, 10]
+    driver.close()
+    mlp = run_writer("bench-mlp-set", mlp_arch(mlp_sizes),
+                     set_snapshots(mlp_arch(mlp_sizes), 0.1, 20 if not args.quick else 8, 0.3, 1))
+    n_hidden = 1024 if not args.quick else int(1024 * scale * 2)
+    rnn_arch = Architecture({"hidden": n_hidden},
+                            (LayerSpec("W_hh", "hidden", "hidden", n_hidden, n_hidden, "recurrent"),))
+    rnn = run_writer("bench-rnn-prune", rnn_arch,
+                     pruning_snapshots(n_hidden, 0.1, 10, 2))
+    rec = recorder_overhead(args.quick)
+    driver, _ = open_driver()
+    for name in ("bench-mlp-set", "bench-rnn-prune"):
+        delete_run(driver, name)
+    driver.close()
+
+    print()
+    print("| workload | snapshots' edges | SYNAPSE rels | rel ops | seconds | rel ops/s | vs MERGE baseline | bytes/edge-snapshot | bytes/stored rel |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for label, r in (("MLP 784-1000-1000-1000-10, 90% sparse, SET x20", mlp),
+                     (f"RNN {n_hidden}, dense -> 90% over 10", rnn)):
+        print(f"| {label} | {r['edge_snapshots']:,} | {r['relationships']:,} | {r['rel_ops']:,} | "
+              f"{r['seconds']:.1f} | {r['rel_per_s']:,.0f} | {r['rel_per_s'] / naive:.1f}x | "
+              f"{r['bytes_per_edge_snapshot']:.1f} | {r['bytes_per_stored_rel']:.1f} |")
+    print()
+    print(f"Recorder on an MLP with {rec['edges']:,} edges, {rec['snapshots']} snapshots: "
+          f"snapshot() median {rec['blocking_ms_median']:.1f} ms (max {rec['blocking_ms_max']:.1f}), "
+          f"{rec['blocking_ms_per_1e5_edges']:.1f} ms per 1e5 edges; training "
+          f"{rec['train_s']:.2f} s -> {rec['train_with_recorder_s']:.2f} s "
+          f"({rec['slowdown_pct']:+.1f}%)")
+
+
+if __name__ == "__main__":
+    main()
