@@ -138,6 +138,11 @@ class Recorder:
         self._last_step = step
         self.blocking_seconds.append(time.perf_counter() - start)
 
+    @property
+    def last_step(self) -> int | None:
+        """The last step handed to :meth:`snapshot` (written or still queued)."""
+        return self._last_step
+
     def flush(self, timeout: float | None = None) -> None:
         """Wait until every snapshot so far is written (or spooled, if the database is down)."""
         done = threading.Event()

@@ -233,7 +233,11 @@ class Trainer:
             metrics = {"loss": train_loss, **metrics}
         self.rows.append({"step": self.step, "epoch": epoch, **metrics})
         if recorder is not None:
-            recorder.snapshot(self.step, epoch=epoch, metrics=dict(metrics))
+            # The store computes graph-wide sparsity and n_edges itself (over every recorded
+            # layer); the strategy's own figure covers only the matrices it sparsifies.
+            stored = {k: v for k, v in metrics.items() if k not in ("sparsity", "n_edges")}
+            stored["strategy_sparsity"] = metrics["sparsity"]
+            recorder.snapshot(self.step, epoch=epoch, metrics=stored)
         return metrics
 
     def run(self, recorder: SnapshotSink | None = None, progress: bool = False) -> TrainResult:

@@ -14,7 +14,10 @@ MATCH (r:Run {name: $run})
 MATCH (s:Snapshot {run_id: r.run_id, step: $step})
 WHERE s.complete = true
 WITH r.run_id AS rid, s.seq AS seq
-MATCH (i:Neuron)-[a:SYNAPSE]->(j:Neuron)-[b:SYNAPSE]->(k:Neuron), (i)-[c:SYNAPSE]->(k)
+// the three alive edge sets come from the index and are joined in memory (hash joins)
+MATCH (i:Neuron)-[a:SYNAPSE]->(j:Neuron), (j)-[b:SYNAPSE]->(k:Neuron), (i)-[c:SYNAPSE]->(k)
+USING JOIN ON j
+USING JOIN ON i, k
 WHERE a.run_id = rid AND a.layer = $layer AND a.born <= seq AND coalesce(a.died, 2147483647) > seq
   AND b.run_id = rid AND b.layer = $layer AND b.born <= seq AND coalesce(b.died, 2147483647) > seq
   AND c.run_id = rid AND c.layer = $layer AND c.born <= seq AND coalesce(c.died, 2147483647) > seq
