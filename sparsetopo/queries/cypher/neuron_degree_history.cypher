@@ -28,9 +28,12 @@ WHERE s.complete = true
 CALL (r, s) {
   OPTIONAL MATCH (w:WeightBlock {run_id: r.run_id, seq: s.seq})
   WHERE w.layer = $layer
-  WITH w, CASE WHEN w IS NULL THEN [] ELSE range(0, size(w.src) - 1) END AS idx
-  RETURN sum(reduce(t = 0.0, x IN idx | t + CASE WHEN w.src[x] = $neuron THEN abs(w.w[x]) ELSE 0.0 END)) AS out_strength,
-         sum(reduce(t = 0.0, x IN idx | t + CASE WHEN w.dst[x] = $neuron THEN abs(w.w[x]) ELSE 0.0 END)) AS in_strength
+  // read each list once, then scan it in memory
+  WITH coalesce(w.src, []) AS src, coalesce(w.dst, []) AS dst, coalesce(w.w, []) AS ws
+  RETURN sum(reduce(t = 0.0, x IN range(0, size(src) - 1) |
+               t + CASE WHEN src[x] = $neuron THEN abs(ws[x]) ELSE 0.0 END)) AS out_strength,
+         sum(reduce(t = 0.0, x IN range(0, size(dst) - 1) |
+               t + CASE WHEN dst[x] = $neuron THEN abs(ws[x]) ELSE 0.0 END)) AS in_strength
 }
 RETURN s.seq AS seq, s.step AS step,
        size([x IN ins WHERE x[0] <= s.seq AND x[1] > s.seq]) AS in_degree,

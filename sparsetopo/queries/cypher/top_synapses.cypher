@@ -19,8 +19,9 @@ MATCH (s:Snapshot {run_id: r.run_id, step: $step})
 WHERE s.complete = true
 MATCH (w:WeightBlock {run_id: r.run_id, seq: s.seq})
 WHERE w.layer = $layer
-UNWIND range(0, size(w.src) - 1) AS x
-WITH w.src[x] AS src, w.dst[x] AS dst, w.w[x] AS weight
+WITH w.src AS srcs, w.dst AS dsts, w.w AS ws
+UNWIND range(0, size(srcs) - 1) AS x
+WITH srcs[x] AS src, dsts[x] AS dst, ws[x] AS weight
 WHERE (src = $neuron AND $direction IN ['out', 'both'])
    OR (dst = $neuron AND $direction IN ['in', 'both'])
 RETURN CASE WHEN src = $neuron AND dst = $neuron THEN 'self'

@@ -1,0 +1,45 @@
+"""The PyTorch Lightning callback records start + every epoch into the real store."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+pl = pytest.importorskip("lightning.pytorch")
+
+from sparsetopo.graphstore.reader import list_snapshots, read_snapshot  # noqa: E402
+from sparsetopo.ingest.lightning import SparsetopoCallback  # noqa: E402
+
+
+class Tiny(pl.LightningModule):
+    def __init__(self) -> None:
+        super().__init__()
+        self.fc = torch.nn.Linear(6, 3)
+
+    def training_step(self, batch, batch_idx):
+        x, y = batch
+        loss = torch.nn.functional.cross_entropy(self.fc(x), y)
+        self.log("train_loss", loss, on_epoch=True, on_step=False)
+        return loss
+
+    def configure_optimizers(self):
+        return torch.optim.SGD(self.parameters(), lr=0.1)
+
+
+def test_callback_snapshots_every_epoch(driver, run_name):
+    torch.manual_seed(0)
+    data = torch.utils.data.TensorDataset(torch.randn(32, 6), torch.randint(0, 3, (32,)))
+    loader = torch.utils.data.DataLoader(data, batch_size=8)
+    model = Tiny()
+    trainer = pl.Trainer(max_epochs=3, callbacks=[SparsetopoCallback(run=run_name)],
+                         logger=False, enable_checkpointing=False, enable_progress_bar=False,
+                         enable_model_summary=False, accelerator="cpu")
+    trainer.fit(model, loader)
+    snaps = list_snapshots(driver, run_name)
+    # the start (step 0) and the end of each of the 3 epochs (4 optimizer steps each)
+    assert [s["step"] for s in snaps] == [0, 4, 8, 12]
+    assert [s["epoch"] for s in snaps] == [0, 1, 2, 3]
+    assert all("train_loss" in s for s in snaps[1:])
+    final = read_snapshot(driver, run_name)
+    torch.testing.assert_close(torch.from_numpy(final.layers["fc.weight"].to_dense(6, 3)),
+                               model.fc.weight.detach().T)
