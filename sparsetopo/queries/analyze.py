@@ -1,0 +1,279 @@
+"""The per-snapshot computation behind ``Store.analyze``: plain numpy in, plain dicts out.
+
+Everything here is pickle-able and free of database handles, so it runs in worker processes.
+A snapshot task computes balance statistics and motif Z-scores of one snapshot; a pair task
+computes NNSTD and edge overlap between two snapshots (of one run or of two runs with the same
+architecture). The graph analysed is
+
+* the recurrent layer (kind "recurrent") as a :class:`~sparsetopo.analysis.SignedGraph` when the
+  architecture has one (its input and readout layers join the NNSTD matching and the overlap);
+* otherwise the feed-forward stack in position order as a
+  :class:`~sparsetopo.analysis.LayeredGraph`.
+"""
+
+from __future__ import annotations
+
+import math
+import multiprocessing
+import os
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from sparsetopo.analysis import (
+    LayeredGraph,
+    SignedGraph,
+    cycle4_balance,
+    edge_overlap,
+    ffl_balance,
+    motif_zscores,
+    nnstd,
+    nnstd_recurrent,
+    triangle_balance,
+)
+from sparsetopo.errors import InputError
+from sparsetopo.topology import Architecture, LayerEdges
+
+#: Below this many tasks the work runs in-process (spawning workers costs about a second).
+INPROCESS_MAX_TASKS = 6
+DEFAULT_WORKERS = 2
+
+#: Plain edges of one snapshot: layer name -> (src, dst, w) arrays.
+Edges = dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]
+
+
+@dataclass(frozen=True)
+class GraphPlan:
+    """How a run's layers become the analysed graph (derived once from the Architecture)."""
+
+    kind: str  # "recurrent" or "layered"
+    layers: tuple[str, ...]  # the recurrent layer, or the feed-forward chain in order
+    sizes: tuple[int, ...]  # (n,) for recurrent; (n_0, ..., n_L) for layered
+    input_layer: str | None = None
+    readout_layer: str | None = None
+    shapes: dict[str, tuple[int, int]] = field(default_factory=dict)
+
+
+def plan_graph(arch: Architecture, layer: str | None = None) -> GraphPlan:
+    """Choose the analysed graph of an architecture (module docstring)."""
+    shapes = {s.name: (s.n_in, s.n_out) for s in arch.layers}
+    recurrent = [s for s in arch.layers if s.kind == "recurrent" and s.src_group == s.dst_group]
+    if layer is not None:
+        spec = arch.layer(layer)
+        if spec.src_group == spec.dst_group:
+            recurrent = [spec]
+        else:
+            return GraphPlan("layered", (spec.name,), (spec.n_in, spec.n_out), shapes=shapes)
+    if recurrent:
+        rec = recurrent[0]
+        group = rec.src_group
+        inputs = [s for s in arch.layers if s.dst_group == group and s.src_group != group]
+        readouts = [s for s in arch.layers if s.src_group == group and s.dst_group != group]
+        return GraphPlan(
+            "recurrent",
+            (rec.name,),
+            (rec.n_in,),
+            inputs[0].name if len(inputs) == 1 else None,
+            readouts[0].name if len(readouts) == 1 else None,
+            shapes,
+        )
+    chain = sorted(arch.layers, key=lambda s: s.position)
+    if not chain:
+        raise InputError("the run has no layers to analyse")
+    for prev, nxt in zip(chain, chain[1:]):
+        if prev.dst_group != nxt.src_group or prev.n_out != nxt.n_in:
+            raise InputError(
+                f"layers {prev.name!r} -> {nxt.name!r} do not chain ({prev.dst_group}/{prev.n_out} "
+                f"feeds {nxt.src_group}/{nxt.n_in}); pass layer=NAME to analyse one layer"
+            )
+    sizes = (chain[0].n_in,) + tuple(s.n_out for s in chain)
+    return GraphPlan("layered", tuple(s.name for s in chain), sizes, shapes=shapes)
+
+
+def edges_of(layers: dict[str, LayerEdges]) -> Edges:
+    """GraphSnapshot layers -> plain arrays (what crosses the process boundary)."""
+    return {name: (e.src, e.dst, e.w) for name, e in layers.items()}
+
+
+def _sparse(edges: Edges, name: str, shape: tuple[int, int]) -> Any:
+    import scipy.sparse as sp
+
+    src, dst, w = edges.get(name, (np.zeros(0), np.zeros(0), np.zeros(0)))
+    return sp.csr_matrix(
+        (np.asarray(w, dtype=np.float64), (np.asarray(src, dtype=np.int64),
+                                           np.asarray(dst, dtype=np.int64))),
+        shape=shape,
+    )
+
+
+def build_graph(plan: GraphPlan, edges: Edges) -> SignedGraph | LayeredGraph:
+    """The analysis layer's graph object for one snapshot."""
+    if plan.kind == "recurrent":
+        name = plan.layers[0]
+        src, dst, w = edges.get(name, (np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0)))
+        return SignedGraph.from_edges(
+            np.asarray(src, dtype=np.int64), np.asarray(dst, dtype=np.int64),
+            np.asarray(w, dtype=np.float64), n_nodes=plan.sizes[0],
+        )
+    return LayeredGraph.from_matrices(
+        [_sparse(edges, name, plan.shapes[name]) for name in plan.layers]
+    )
+
+
+@dataclass(frozen=True)
+class AnalysisOptions:
+    """What analyze computes. null=None picks "switching" (recurrent) / "layer_switching"."""
+
+    motifs: bool = True
+    balance: bool = True
+    null: str | None = None
+    n_null: int = 100
+    seed: int = 0
+
+    def null_model(self, plan: GraphPlan) -> str:
+        if self.null is not None:
+            return self.null
+        return "switching" if plan.kind == "recurrent" else "layer_switching"
+
+    def motif_spec(self, plan: GraphPlan) -> str:
+        """Recorded on the snapshot (analysis_motifs); a different spec means recompute."""
+        return f"{self.null_model(plan)}:n={self.n_null}:seed={self.seed}"
+
+
+def _f(x: Any) -> float:
+    return float(x) if x is not None else math.nan
+
+
+def snapshot_task(
+    plan: GraphPlan, options: AnalysisOptions, seq: int, edges: Edges
+) -> dict[str, Any]:
+    """Balance statistics and motif Z-scores of one snapshot: {"seq", "props", "motifs"}."""
+    g = build_graph(plan, edges)
+    props: dict[str, Any] = {}
+    motifs: list[dict[str, Any]] | None = None
+    seed = options.seed + seq
+    if options.balance:
+        if isinstance(g, SignedGraph):
+            pooled = ffl_balance(g, "pooled")
+            paper = ffl_balance(g, "paper")
+            props.update(
+                ffl_balance=pooled.ratio,
+                ffl_balance_paper=paper.ratio,
+                unbalanced_ffl=pooled.unbalanced,
+                ffl_total=pooled.total,
+                triangle_unbalanced_fraction=triangle_balance(g).fraction_unbalanced,
+            )
+            null = motif_zscores(g, "ffl_balance", null="sign_shuffle",
+                                 n=max(options.n_null, 2), seed=seed)
+            row = null.loc["ffl_balance_pooled"]
+            exact = row["analytic_mean"]
+            props["ffl_balance_null"] = _f(exact if not math.isnan(exact) else row["null_mean"])
+            props["ffl_balance_z"] = _f(row["z"])
+        else:
+            c4 = cycle4_balance(g)
+            props.update(cycle4_balance=c4.ratio, cycle4_unbalanced=c4.unbalanced,
+                         cycle4_total=c4.total)
+        props["analysis_balance"] = "v1"
+    if options.motifs:
+        null_model = options.null_model(plan)
+        df = motif_zscores(g, null=null_model, n=options.n_null, seed=seed)
+        motifs = [
+            {"name": str(name), "count": _f(r["count"]), "z": _f(r["z"]),
+             "null_mean": _f(r["null_mean"]), "null_sd": _f(r["null_sd"]), "p": _f(r["p"]),
+             "null_model": null_model}
+            for name, r in df.iterrows()
+        ]
+        props["analysis_motifs"] = options.motif_spec(plan)
+    return {"seq": seq, "props": props, "motifs": motifs}
+
+
+def pair_stats(
+    plan: GraphPlan, a: Edges, b: Edges, do_nnstd: bool = True, do_overlap: bool = True
+) -> dict[str, Any]:
+    """NNSTD (distance, per_layer, layers) and overlap (shared, only_a, only_b, sign_flips,
+    jaccard over all layers) between two snapshots of the same architecture."""
+    out: dict[str, Any] = {}
+    if do_nnstd:
+        if plan.kind == "recurrent":
+            name = plan.layers[0]
+            n = plan.sizes[0]
+            kwargs: dict[str, Any] = {}
+            if plan.input_layer:
+                kwargs["inp1"] = _sparse(a, plan.input_layer, plan.shapes[plan.input_layer])
+                kwargs["inp2"] = _sparse(b, plan.input_layer, plan.shapes[plan.input_layer])
+            if plan.readout_layer:
+                kwargs["out1"] = _sparse(a, plan.readout_layer, plan.shapes[plan.readout_layer])
+                kwargs["out2"] = _sparse(b, plan.readout_layer, plan.shapes[plan.readout_layer])
+            rr = nnstd_recurrent(_sparse(a, name, (n, n)), _sparse(b, name, (n, n)), **kwargs)
+            out["nnstd"] = {"distance": float(rr.distance),
+                            "per_layer": [float(v) for v in rr.per_layer.values()],
+                            "layers": list(rr.per_layer)}
+        else:
+            lr = nnstd(build_graph(plan, a), build_graph(plan, b))  # type: ignore[arg-type]
+            out["nnstd"] = {"distance": float(lr.distance),
+                            "per_layer": [float(v) for v in lr.per_layer],
+                            "layers": list(plan.layers)}
+    if do_overlap:
+        names = sorted(set(a) | set(b))
+        empty = (np.zeros(0, np.int32), np.zeros(0, np.int32), np.zeros(0, np.float32))
+        la = {n: LayerEdges(*a.get(n, empty)) for n in names}
+        lb = {n: LayerEdges(*b.get(n, empty)) for n in names}
+        ov = edge_overlap(la, lb)
+        out["overlap"] = {"jaccard": float(ov.jaccard), "shared": int(ov.shared),
+                          "only_a": int(ov.only_a), "only_b": int(ov.only_b),
+                          "sign_flips": int(ov.sign_flips)}
+    return out
+
+
+def pair_task(
+    plan: GraphPlan, key: tuple[Any, ...], a: Edges, b: Edges, do_nnstd: bool, do_overlap: bool
+) -> dict[str, Any]:
+    return {"key": key, **pair_stats(plan, a, b, do_nnstd, do_overlap)}
+
+
+def _context() -> Any:
+    # fork where available: workers start in milliseconds with numpy/scipy already imported, and
+    # a script calling analyze() needs no `if __name__ == "__main__"` guard (spawn and forkserver
+    # re-import the main module). Workers only run numpy code, never the driver.
+    methods = multiprocessing.get_all_start_methods()
+    return multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+
+
+def run_parallel(
+    fn: Callable[..., dict[str, Any]],
+    tasks: Sequence[tuple[Any, ...]],
+    workers: int | None = None,
+    on_done: Callable[[dict[str, Any]], None] | None = None,
+) -> list[dict[str, Any]]:
+    """Run ``fn(*task)`` for every task, in worker processes (``workers``, default 2) unless
+    there are only a handful of tasks or workers <= 1; ``on_done`` is called as results arrive."""
+    workers = DEFAULT_WORKERS if workers is None else workers
+    workers = max(1, min(workers, os.cpu_count() or 1, len(tasks) or 1))
+    results: list[dict[str, Any]] = []
+    if workers <= 1 or len(tasks) <= INPROCESS_MAX_TASKS:
+        for task in tasks:
+            res = fn(*task)
+            results.append(res)
+            if on_done:
+                on_done(res)
+        return results
+    with ProcessPoolExecutor(max_workers=workers, mp_context=_context()) as pool:
+        futures = [pool.submit(fn, *task) for task in tasks]
+        for fut in as_completed(futures):
+            res = fut.result()
+            results.append(res)
+            if on_done:
+                on_done(res)
+    return results
+
+
+def dispatch(kind: str, *args: Any) -> dict[str, Any]:
+    """One task of either kind (so snapshot and pair tasks share one worker pool)."""
+    if kind == "snapshot":
+        return {"kind": kind, **snapshot_task(*args)}
+    if kind == "pair":
+        return {"kind": kind, **pair_task(*args)}
+    raise InputError(f"unknown task kind {kind!r}")

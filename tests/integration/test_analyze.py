@@ -1,0 +1,136 @@
+"""Store.analyze: results written back equal independent computations, round-trip through the
+Cypher library, and re-running is idempotent (replaces, never duplicates)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import networkx as nx
+import numpy as np
+import pandas as pd
+import pytest
+
+from sparsetopo.graphstore.results import count_results
+from sparsetopo.graphstore.writer import RunWriter, find_run
+from sparsetopo.queries.store import Store
+from sparsetopo.topology import Architecture, GraphSnapshot, LayerEdges, LayerSpec
+
+ZHANG = Path(__file__).parents[1] / "data" / "zhang2023-sparse-rnn" / "MNIST"
+SET_DIR = ZHANG / "SET_n_150_p_0.05_zeta_0.2"
+EPOCHS = (0, 5, 10, 15, 20, 25)
+ARCH = Architecture({"hidden": 150},
+                    (LayerSpec("W_rec", "hidden", "hidden", 150, 150, "recurrent"),))
+
+
+def load(epoch: int) -> pd.DataFrame:
+    return pd.read_csv(SET_DIR / f"edge_list_weighted_{epoch}.csv")
+
+
+def write(driver, name: str, epochs) -> None:
+    writer = RunWriter(driver, name, ARCH)
+    for e in epochs:
+        df = load(e)
+        writer.write(GraphSnapshot({"W_rec": LayerEdges(df.Source.values, df.Target.values,
+                                                        df.Weight.values)}, step=e))
+    writer.finish()
+
+
+def brute_ffl_balance(df: pd.DataFrame) -> tuple[int, int]:
+    """(balanced, total) FFLs i->j, j->k, i->k on distinct nodes, by enumeration."""
+    sign = {(int(s), int(t)): np.sign(w) for s, t, w in zip(df.Source, df.Target, df.Weight)
+            if s != t}
+    out: dict[int, list[int]] = {}
+    for s, t in sign:
+        out.setdefault(s, []).append(t)
+    bal = tot = 0
+    for i, js in out.items():
+        for j in js:
+            for k in out.get(j, []):
+                if k != i and (i, k) in sign:
+                    tot += 1
+                    bal += sign[(i, j)] * sign[(j, k)] * sign[(i, k)] > 0
+    return bal, tot
+
+
+def test_analyze_writes_round_trips_and_is_idempotent(driver, run_name):
+    write(driver, run_name, EPOCHS)
+    store = Store(driver)
+    rep = store.analyze(run_name, n_null=10, workers=2)  # 6 snapshots + pairs: a process pool
+    assert rep.computed == list(range(len(EPOCHS))) and rep.pairs > 0
+    run_id = find_run(driver, run_name)["run_id"]
+    counts = count_results(driver, run_id)
+
+    hist = store.history(run_name)
+    for e in EPOCHS:
+        bal, tot = brute_ffl_balance(load(e))
+        assert hist.loc[e, "ffl_balance"] == pytest.approx(bal / tot)
+        assert hist.loc[e, "unbalanced_ffl"] == tot - bal
+
+    # motif counts: the 16 triad classes equal networkx's census
+    motifs = store.query("motif_history", run=run_name)
+    for e in (0, 25):
+        df = load(e)
+        g = nx.DiGraph()
+        g.add_nodes_from(range(150))
+        g.add_edges_from((int(s), int(t)) for s, t in zip(df.Source, df.Target) if s != t)
+        census = nx.triadic_census(g)
+        got = motifs[motifs.step == e].set_index("motif")["count"]
+        for code, value in census.items():
+            assert got[code] == value
+        assert set(motifs[motifs.step == e].null_model) == {"switching"}
+
+    # overlap to the previous snapshot equals set operations on the CSV files
+    stored = store.query("overlap_stored", run_a=run_name, run_b=run_name)
+    assert len(stored) == len(EPOCHS) - 1
+    for row in stored.itertuples():
+        a = set(zip(load(row.step_a).Source, load(row.step_a).Target))
+        b = set(zip(load(row.step_b).Source, load(row.step_b).Target))
+        assert (row.shared, row.only_a, row.only_b) == (len(a & b), len(a - b), len(b - a))
+        assert row.jaccard == pytest.approx(len(a & b) / len(a | b))
+        assert hist.loc[row.step_b, "overlap_prev_jaccard"] == pytest.approx(row.jaccard)
+
+    # NNSTD: each snapshot to the first and to the previous one; distance in [0, 1]
+    nn = store.query("nnstd_matrix", run=run_name)
+    expected_pairs = {(EPOCHS[0], e) for e in EPOCHS[1:]} | set(zip(EPOCHS, EPOCHS[1:]))
+    assert set(zip(nn.step_a, nn.step_b)) == expected_pairs
+    assert ((nn.distance >= 0) & (nn.distance <= 1)).all()
+    first = nn[nn.step_a == EPOCHS[0]].set_index("step_b").distance
+    assert np.allclose(hist.nnstd_to_first.iloc[1:].to_numpy(), first.loc[list(EPOCHS[1:])])
+    assert hist.nnstd_to_first.iloc[0] == 0.0
+
+    # re-running computes nothing; forcing recomputes and replaces (same counts, same values)
+    again = store.analyze(run_name, n_null=10)
+    assert again.computed == [] and again.pairs == 0
+    forced = store.analyze(run_name, n_null=10, force=True, workers=1)
+    assert forced.computed == list(range(len(EPOCHS)))
+    assert count_results(driver, run_id) == counts
+    assert counts["motifs"] == len(EPOCHS) * 19  # 16 triads + 3 FFL statistics
+    hist2 = store.history(run_name)
+    pd.testing.assert_series_equal(hist.ffl_balance, hist2.ffl_balance)
+    # another null spec counts as missing: motifs are replaced, not added
+    store.analyze(run_name, balance=False, nnstd=False, overlap=False, null="sign_shuffle",
+                  n_null=5)
+    assert count_results(driver, run_id)["motifs"] == counts["motifs"]
+    assert set(store.motifs(run_name).null_model) == {"sign_shuffle"}
+
+
+def test_compare_two_runs(driver, run_name):
+    other = run_name + "-b"
+    write(driver, run_name, (0, 5, 10))
+    write(driver, other, (5, 10, 15))
+    store = Store(driver)
+    try:
+        df = store.compare(run_name, other)
+        assert list(zip(df.step_a, df.step_b)) == [(5, 5), (10, 10)]  # aligned by step
+        assert np.allclose(df.nnstd, 0.0, atol=1e-12)  # identical snapshots
+        assert (df.jaccard == 1.0).all()
+        # written back and visible to the library
+        assert len(store.query("nnstd_runs", run_a=run_name, run_b=other)) == 2
+        ov = store.query("overlap_stored", run_a=run_name, run_b=other)
+        assert list(ov.shared) == [len(load(5)), len(load(10))]
+        store.compare(run_name, other)  # idempotent
+        assert len(store.query("nnstd_runs", run_a=run_name, run_b=other)) == 2
+    finally:
+        from sparsetopo.graphstore.writer import delete_run
+
+        delete_run(driver, other)

@@ -1,0 +1,264 @@
+"""The Cypher library against independently computed answers (numpy set operations and brute
+force on the CSV files of Zhang et al. 2023), on a real server."""
+
+from __future__ import annotations
+
+import itertools
+import uuid
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sparsetopo.analysis import SignedGraph, edge_overlap, ffl_counts
+from sparsetopo.graphstore.writer import RunWriter, delete_run, find_run
+from sparsetopo.queries.library import library
+from sparsetopo.queries.store import Store
+from sparsetopo.topology import Architecture, GraphSnapshot, LayerEdges, LayerSpec
+
+ZHANG = Path(__file__).parents[1] / "data" / "zhang2023-sparse-rnn" / "MNIST"
+SET_DIR = ZHANG / "SET_n_150_p_0.05_zeta_0.2"
+PRUNE_DIR = ZHANG / "pruning_n_150_p_0.05"
+EPOCHS = (0, 5, 10, 15, 20)
+N = 150
+ARCH = Architecture({"hidden": N}, (LayerSpec("W_rec", "hidden", "hidden", N, N, "recurrent"),))
+
+
+def load(folder: Path, epoch: int) -> pd.DataFrame:
+    return pd.read_csv(folder / f"edge_list_weighted_{epoch}.csv")
+
+
+def write_run(driver, name: str, folder: Path, epochs) -> None:
+    writer = RunWriter(driver, name, ARCH)
+    for e in epochs:
+        df = load(folder, e)
+        writer.write(GraphSnapshot({"W_rec": LayerEdges(df.Source.values, df.Target.values,
+                                                        df.Weight.values)}, step=e))
+    writer.finish()
+
+
+def signed_dense(df: pd.DataFrame) -> np.ndarray:
+    m = np.zeros((N, N), dtype=np.int8)
+    m[df.Source.values, df.Target.values] = np.sign(df.Weight.values).astype(np.int8)
+    return m
+
+
+def edge_dict(df: pd.DataFrame) -> dict[tuple[int, int], float]:
+    return {(int(s), int(t)): float(w) for s, t, w in zip(df.Source, df.Target, df.Weight)}
+
+
+def brute_ffls(m: np.ndarray) -> list[tuple[int, int, int, str, int]]:
+    """Every FFL (i, j, k, class, sign product) by enumeration over the edge list."""
+    out = []
+    src, dst = np.nonzero(m)
+    for i, k in zip(src, dst):
+        if i == k:
+            continue
+        for j in np.nonzero((m[i] != 0) & (m[:, k] != 0))[0]:
+            if j in (i, k):
+                continue
+            ji, kj, ki = m[j, i] != 0, m[k, j] != 0, m[k, i] != 0
+            n_rev = int(ji) + int(kj) + int(ki)
+            cls = {0: "030T", 2: "210", 3: "300"}.get(n_rev)
+            if cls is None:
+                cls = "120U" if ji else ("120D" if kj else "120C")
+            out.append((int(i), int(j), int(k), cls, int(m[i, j]) * int(m[j, k]) * int(m[i, k])))
+    return out
+
+
+@pytest.fixture(scope="module")
+def store(driver):
+    return Store(driver)
+
+
+@pytest.fixture(scope="module")
+def set_run(driver):
+    name = f"test-q-{uuid.uuid4().hex[:8]}"
+    write_run(driver, name, SET_DIR, EPOCHS)
+    yield name
+    delete_run(driver, name)
+
+
+@pytest.fixture(scope="module")
+def prune_run(driver):
+    name = f"test-q-{uuid.uuid4().hex[:8]}"
+    write_run(driver, name, PRUNE_DIR, (100, 200))
+    yield name
+    delete_run(driver, name)
+
+
+@pytest.fixture(scope="module")
+def example_run(driver):
+    """The documented examples name the run 'zhang-prune' (steps 100 and 200): make sure it
+    exists, and remove it afterwards only if this test created it."""
+    created = find_run(driver, "zhang-prune") is None
+    if created:
+        write_run(driver, "zhang-prune", PRUNE_DIR, (100, 200))
+    yield "zhang-prune"
+    if created:
+        delete_run(driver, "zhang-prune")
+
+
+@pytest.mark.parametrize("name", sorted(library()))
+def test_every_query_runs_with_its_examples(store, example_run, name):
+    q = library()[name]
+    assert set(q.examples) == set(q.params), "every parameter needs a :param example line"
+    df = store.query(name, **q.examples)
+    assert tuple(df.columns) == q.columns
+
+
+def test_edges_alive_equal_csv(store, set_run):
+    for e in (0, 15):
+        df = store.query("edges_alive", run=set_run, step=e, layer="W_rec")
+        expected = edge_dict(load(SET_DIR, e))
+        got = {(int(s), int(t)): int(g) for s, t, g in zip(df.src, df.dst, df.sign)}
+        assert got == {k: int(np.sign(w)) for k, w in expected.items()}
+
+
+def test_turnover_equals_set_differences(store, set_run):
+    df = store.query("turnover", run=set_run).set_index("step")
+    prev: dict[tuple[int, int], float] = {}
+    for e in EPOCHS:
+        cur = edge_dict(load(SET_DIR, e))
+        shared = set(cur) & set(prev)
+        flips = sum((cur[k] > 0) != (prev[k] > 0) for k in shared)
+        assert df.loc[e, "births"] == len(set(cur) - set(prev))
+        assert df.loc[e, "deaths"] == len(set(prev) - set(cur))
+        assert df.loc[e, "sign_flips"] == flips
+        prev = cur
+    assert df["sign_flips"].sum() > 0  # the data has flips, so the check above is not vacuous
+
+
+@pytest.mark.parametrize(("a", "b"), [(0, 20), (20, 0), (5, 10), (10, 10)])
+def test_overlap_equals_set_operations(store, set_run, a, b):
+    df = store.query("overlap", run=set_run, step_a=a, step_b=b).set_index("layer")
+    ea, eb = edge_dict(load(SET_DIR, a)), edge_dict(load(SET_DIR, b))
+    shared = set(ea) & set(eb)
+    flips = sum((ea[k] > 0) != (eb[k] > 0) for k in shared)
+    for layer in ("W_rec", "*"):
+        row = df.loc[layer]
+        assert row.shared == len(shared)
+        assert row.only_a == len(set(ea) - set(eb))
+        assert row.only_b == len(set(eb) - set(ea))
+        assert row.sign_flips == flips
+        assert row.jaccard == pytest.approx(len(shared) / len(set(ea) | set(eb)))
+    # and the analysis layer agrees
+    ga, gb = (store.snapshot(set_run, s) for s in (a, b))
+    ov = edge_overlap(ga, gb)
+    assert (ov.shared, ov.sign_flips) == (len(shared), flips)
+
+
+def test_overlap_between_runs(store, set_run, prune_run):
+    df = store.query("overlap_runs", run_a=set_run, step_a=10, run_b=prune_run,
+                     step_b=200).set_index("layer")
+    ea, eb = edge_dict(load(SET_DIR, 10)), edge_dict(load(PRUNE_DIR, 200))
+    shared = set(ea) & set(eb)
+    assert len(shared) > 0
+    row = df.loc["*"]
+    assert row.shared == len(shared)
+    assert row.only_a == len(set(ea) - set(eb)) and row.only_b == len(set(eb) - set(ea))
+    assert row.sign_flips == sum((ea[k] > 0) != (eb[k] > 0) for k in shared)
+    assert row.jaccard == pytest.approx(len(shared) / len(set(ea) | set(eb)))
+
+
+def test_survivors_are_continuous_with_constant_sign(store, set_run):
+    df = store.query("survivors", run=set_run, layer="W_rec", step_a=5, step_b=15)
+    frames = [edge_dict(load(SET_DIR, e)) for e in (5, 10, 15)]
+    keys = set(frames[0]).intersection(*frames[1:])
+    expected = {k for k in keys if len({np.sign(f[k]) for f in frames}) == 1}
+    assert {(int(s), int(t)) for s, t in zip(df.src, df.dst)} == expected
+
+
+@pytest.mark.parametrize("step", [0, 20])
+def test_ffl_classes_equal_python_and_brute_force(store, set_run, step):
+    df = store.query("ffl_classes", run=set_run, step=step, layer="W_rec").set_index("triad_class")
+    m = signed_dense(load(SET_DIR, step))
+    brute = pd.DataFrame(brute_ffls(m), columns=["i", "j", "k", "cls", "prod"])
+    expected = brute.groupby("cls")["prod"].agg(ffl="size", balanced=lambda p: int((p > 0).sum()))
+    assert sorted(df.index) == sorted(expected.index)
+    for cls, row in expected.iterrows():
+        assert df.loc[cls, "ffl"] == row.ffl
+        assert df.loc[cls, "balanced"] == row.balanced
+        assert df.loc[cls, "unbalanced"] == row.ffl - row.balanced
+    df_in = load(SET_DIR, step)
+    f = ffl_counts(SignedGraph.from_edges(df_in.Source.values, df_in.Target.values,
+                                          df_in.Weight.values, n_nodes=N))
+    for cls, total in f.total.items():
+        got = int(df.loc[cls, "ffl"]) if cls in df.index else 0
+        assert got == total
+        assert (int(df.loc[cls, "balanced"]) if cls in df.index else 0) == f.balanced[cls]
+
+
+def test_ffl_unbalanced_listing(store, set_run):
+    df = store.query("ffl_unbalanced", run=set_run, step=10, layer="W_rec", limit=100_000)
+    m = signed_dense(load(SET_DIR, 10))
+    expected = {(i, j, k, c) for i, j, k, c, p in brute_ffls(m) if p < 0}
+    got = {(int(r.i), int(r.j), int(r.k), r.triad_class) for r in df.itertuples()}
+    assert got == expected and len(expected) > 0
+    assert (df.sign_ij * df.sign_jk * df.sign_ik < 0).all()
+
+
+@pytest.mark.parametrize("neuron", [0, 7])
+def test_neuron_ffl_history(store, set_run, neuron):
+    df = store.query("neuron_ffl_history", run=set_run, layer="W_rec", neuron=neuron)
+    for row in df.itertuples():
+        unb = [f for f in brute_ffls(signed_dense(load(SET_DIR, row.step))) if f[4] < 0]
+        assert row.as_source == sum(f[0] == neuron for f in unb)
+        assert row.as_middle == sum(f[1] == neuron for f in unb)
+        assert row.as_target == sum(f[2] == neuron for f in unb)
+
+
+def test_neuron_degree_history(store, set_run):
+    df_all = {e: load(SET_DIR, e) for e in EPOCHS}
+    loops = df_all[0][df_all[0].Source == df_all[0].Target].Source
+    for neuron in [0, 42, int(loops.iloc[0])]:
+        df = store.query("neuron_degree_history", run=set_run, layer="W_rec", neuron=neuron)
+        assert list(df.step) == list(EPOCHS)
+        for row in df.itertuples():
+            e = df_all[row.step]
+            w = e.Weight.values.astype(np.float32).astype(np.float64)
+            assert row.out_degree == int((e.Source == neuron).sum())
+            assert row.in_degree == int((e.Target == neuron).sum())
+            assert row.out_strength == pytest.approx(np.abs(w[e.Source.values == neuron]).sum())
+            assert row.in_strength == pytest.approx(np.abs(w[e.Target.values == neuron]).sum())
+
+
+def test_top_synapses(store, set_run):
+    e = load(SET_DIR, 20)
+    neuron = int(e.Source.value_counts().index[0])
+    df = store.query("top_synapses", run=set_run, step=20, layer="W_rec", neuron=neuron,
+                     direction="out", k=5)
+    out = e[e.Source == neuron]
+    expected = out.iloc[np.argsort(-np.abs(out.Weight.values), kind="stable")[:5]]
+    assert list(df.dst) == list(expected.Target)
+    assert np.allclose(df.weight, expected.Weight.values.astype(np.float32), atol=1e-6)
+    assert set(df.direction) <= {"out", "self"}
+
+
+def test_layer_subgraph_limit_and_history(store, set_run):
+    df = store.query("layer_subgraph", run=set_run, step=5, layer="W_rec", limit=50)
+    assert len(df) == 50
+    assert all(isinstance(x, dict) and x["_type"] == "SYNAPSE" for x in df.synapse)
+    big = store.query("layer_subgraph", run=set_run, step=5, layer="W_rec", limit=10_000)
+    assert len(big) == len(load(SET_DIR, 5))
+    hist = store.query("history", run=set_run, key="n_edges")
+    assert list(hist.value) == [len(load(SET_DIR, e)) for e in EPOCHS]
+
+
+def test_runs_lists_the_run(store, set_run):
+    df = store.query("runs")
+    row = df.set_index("run").loc[set_run]
+    assert row.snapshots == len(EPOCHS) and row.last_step == EPOCHS[-1]
+
+
+def test_brute_force_reference_is_sane():
+    # a 3-node graph with one balanced and one unbalanced FFL classifies as documented
+    m = np.zeros((N, N), dtype=np.int8)
+    m[0, 1] = m[1, 2] = m[0, 2] = 1  # 030T balanced
+    m[3, 4] = m[4, 5] = 1
+    m[3, 5] = -1
+    m[5, 3] = 1  # k->i reverse: 120C
+    got = sorted(brute_ffls(m))
+    assert (0, 1, 2, "030T", 1) in got and (3, 4, 5, "120C", -1) in got
+    assert list(itertools.chain(*[[g[3]] for g in got])).count("030T") == 1
