@@ -151,7 +151,7 @@ def recorder_overhead(quick: bool) -> dict[str, float]:
             torch.nn.functional.cross_entropy(model(x), y).backward()
             opt.step()
             if rec is not None and step % every == 0:
-                rec.snapshot(step, metrics={"step": float(step)})
+                rec.snapshot(step, metrics={"train_step": float(step)})
         return time.perf_counter() - start
 
     train(None)  # warm-up

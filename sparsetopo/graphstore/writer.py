@@ -47,7 +47,8 @@ def validate_name(name: str, what: str = "run name") -> str:
     return name
 
 
-def _metrics(metrics: Mapping[str, Any] | None) -> dict[str, float | int | str | bool]:
+def check_metrics(metrics: Mapping[str, Any] | None) -> dict[str, float | int | str | bool]:
+    """Metrics as storable snapshot properties; InputError for reserved names or odd values."""
     out: dict[str, float | int | str | bool] = {}
     for key, value in (metrics or {}).items():
         validate_name(str(key), "metric name")
@@ -362,7 +363,7 @@ class RunWriter:
         n_edges = sum(len(p[1]) for p in plans)
         capacity = sum(s.n_in * s.n_out for s in self.architecture.layers)
         props: dict[str, Any] = {
-            **_metrics(snapshot.metrics),
+            **check_metrics(snapshot.metrics),
             "run_id": self.run_id,
             "seq": seq,
             "step": int(snapshot.step),

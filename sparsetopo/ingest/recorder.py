@@ -33,7 +33,7 @@ from neo4j.exceptions import DriverError, Neo4jError, ServiceUnavailable, Sessio
 from sparsetopo.errors import InputError, ServerError, SparsetopoError
 from sparsetopo.graphstore.config import ConnectionInfo, home_dir
 from sparsetopo.graphstore.connection import open_driver, resolve_connection
-from sparsetopo.graphstore.writer import RunWriter, validate_name
+from sparsetopo.graphstore.writer import RunWriter, check_metrics, validate_name
 from sparsetopo.ingest.extract import ModelGraph
 from sparsetopo.topology import GraphSnapshot, LayerEdges
 
@@ -132,8 +132,9 @@ class Recorder:
         start = time.perf_counter()
         with torch.no_grad():
             captured = self.graph.capture()
-        clean_metrics = {k: float(v) if isinstance(v, torch.Tensor) else v
-                         for k, v in (metrics or {}).items()}
+        # Checked here, in the caller's thread, so a bad name fails at once instead of later.
+        clean_metrics = check_metrics({k: float(v) if isinstance(v, torch.Tensor) else v
+                                       for k, v in (metrics or {}).items()})
         self._queue.put((step, epoch, clean_metrics, captured))
         self._last_step = step
         self.blocking_seconds.append(time.perf_counter() - start)
@@ -164,8 +165,8 @@ class Recorder:
         elif self._spool_files():
             _say(
                 f"{len(self._spool_files())} snapshot(s) of run {self.run!r} are still spooled "
-                f"in {self.spool_dir}; they are replayed by the next Recorder for this run or "
-                f"by `sparsetopo ingest --replay {self.spool_dir} --run {self.run}`"
+                f"in {self.spool_dir}: the database was unreachable. Start it and create a "
+                f"Recorder for run {self.run!r} again (same spool_dir): it replays them first."
             )
         if self._driver is not None:
             self._driver.close()

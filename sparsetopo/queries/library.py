@@ -2,7 +2,7 @@
 
 Every file starts with a header of ``//`` comment lines:
 
-* the first line says what the query answers (the title shown by ``sparsetopo query --list``);
+* the first sentence says what the query answers (the title shown by ``sparsetopo query --list``);
 * further free-text lines explain details;
 * ``Parameters:`` followed by ``//   name  description`` lines (or ``Parameters: none``);
 * ``Columns: a, b, c`` lists the returned columns, in order;
@@ -77,13 +77,19 @@ def parse_query(name: str, source: str) -> LibraryQuery:
         body.append(line.rstrip())
     if not header:
         raise InputError(f"library query {name!r} has no header comment")
-    title = header[0].strip()
+    # the title is the first sentence (it may wrap over several comment lines)
+    title_lines: list[str] = []
+    for line in header:
+        title_lines.append(line.strip())
+        if not line.strip() or line.strip().endswith("."):
+            break
+    title = " ".join(x for x in title_lines if x)
     description: list[str] = []
     params: dict[str, str] = {}
     examples: dict[str, Any] = {}
     columns: tuple[str, ...] = ()
     section = "text"
-    for raw in header[1:]:
+    for raw in header[len(title_lines):]:
         line = raw.strip()
         param_line = _PARAM_LINE.match(line)
         if param_line:

@@ -134,3 +134,36 @@ def test_compare_two_runs(driver, run_name):
         from sparsetopo.graphstore.writer import delete_run
 
         delete_run(driver, other)
+
+
+def test_cli_and_plots(driver, run_name, tmp_path, managed_server):
+    import json
+
+    from typer.testing import CliRunner
+
+    from sparsetopo.cli.main import app
+
+    write(driver, run_name, (0, 5, 10))
+    runner = CliRunner()
+    r = runner.invoke(app, ["analyze", run_name, "--n-null", "5", "--json"])
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.stdout)["computed"] == 3
+    r = runner.invoke(app, ["history", run_name, "--stat", "n_edges", "--csv"])
+    assert r.exit_code == 0, r.output
+    assert r.stdout.splitlines() == ["step,n_edges"] + [f"{e},{len(load(e))}" for e in (0, 5, 10)]
+    r = runner.invoke(app, ["query", "overlap", "-p", f"run={run_name}", "-p", "step_a=0",
+                            "-p", "step_b=10", "--json"])
+    assert r.exit_code == 0, r.output
+    a, b = (set(zip(load(e).Source, load(e).Target)) for e in (0, 10))
+    assert json.loads(r.stdout)[-1]["shared"] == len(a & b)
+    r = runner.invoke(app, ["cypher", "MATCH (r:Run {name: $n}) RETURN r.n_snapshots AS n",
+                            "-p", f"n={run_name}", "--json"])
+    assert json.loads(r.stdout) == [{"n": 3}]
+    r = runner.invoke(app, ["query", "no_such_query"])
+    assert r.exit_code == 1
+    r = runner.invoke(app, ["plot", run_name, "-o", str(tmp_path)])
+    assert r.exit_code == 0, r.output
+    paths = [tmp_path / n for n in ("balance.png", "zscores.png", "nnstd.png", "turnover.png")]
+    assert r.stdout.split() == [str(p) for p in paths]
+    for p in paths:
+        assert p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and p.stat().st_size > 5_000

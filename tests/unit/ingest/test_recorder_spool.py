@@ -1,0 +1,47 @@
+"""The Recorder without a database: it spools in order and checks metrics in the caller."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from sparsetopo.errors import InputError
+from sparsetopo.graphstore.config import ConnectionInfo
+from sparsetopo.ingest.recorder import Recorder
+
+NOWHERE = ConnectionInfo("bolt://127.0.0.1:9", "neo4j", "x", None, managed=False)
+
+
+def test_spools_in_order_when_database_is_down(tmp_path, capfd):
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Linear(5, 4), torch.nn.Tanh(), torch.nn.Linear(4, 2))
+    rec = Recorder(model, run="offline", connection=NOWHERE, spool_dir=tmp_path,
+                   retry_interval=0.05)
+    expected = []
+    for step in (0, 3, 7):
+        with torch.no_grad():
+            model[0].weight[step % 4, :] = 0.0
+        expected.append(model[0].weight.detach().numpy().T.copy())
+        rec.snapshot(step, metrics={"loss": float(step)})
+    rec.flush(timeout=30)
+    files = sorted(tmp_path.glob("*.npz"))
+    assert [f.name.split("-step")[1] for f in files] == ["0.npz", "3.npz", "7.npz"]
+    for path, dense in zip(files, expected, strict=True):
+        snap = Recorder._load_spooled(path)
+        np.testing.assert_array_equal(snap.layers["0.weight"].to_dense(5, 4), dense)
+    assert Recorder._load_spooled(files[1]).metrics == {"loss": 3.0}
+    rec.close()
+    err = capfd.readouterr().err
+    assert "spooling snapshots" in err and "still spooled" in err
+    assert len(rec.blocking_seconds) == 3
+
+
+def test_bad_metric_name_fails_in_the_training_thread(tmp_path):
+    rec = Recorder(torch.nn.Linear(3, 2), run="offline", connection=NOWHERE, spool_dir=tmp_path)
+    with pytest.raises(InputError, match="reserved"):
+        rec.snapshot(0, metrics={"sparsity": 0.5})
+    with pytest.raises(InputError, match="numbers"):
+        rec.snapshot(1, metrics={"loss": [1, 2]})
+    rec.close()
+    assert not list(tmp_path.glob("*.npz"))
