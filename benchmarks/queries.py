@@ -125,7 +125,7 @@ def main() -> None:
               f"properties, DataFrame) {q_api * 1e3:.1f} ms; target <= 50 ms: "
               f"{'ok' if q_hist <= 0.05 else 'MISSED'}")
 
-        others = {
+        others: dict[str, dict[str, Any]] = {
             "turnover": {"run": big},
             "edges_alive": {"run": big, "step": sb, "layer": "W_rec"},
             "survivors": {"run": big, "layer": "W_rec", "step_a": sa, "step_b": sb},
@@ -136,8 +136,11 @@ def main() -> None:
             "turnover ": {"run": hist},
         }
         for name, params in others.items():
-            q, df = timed(lambda name=name, params=params: store.query(name.strip(), **params),
-                          max(1, args.reps // 2))
+
+            def run_query(name: str = name, params: dict[str, Any] = params) -> Any:
+                return store.query(name.strip(), **params)
+
+            q, df = timed(run_query, max(1, args.reps // 2))
             print(f"{name.strip():22s} {params['run'][:12]:12s} {q * 1e3:9.1f} ms  ({len(df)} rows)")
     finally:
         if not args.keep:

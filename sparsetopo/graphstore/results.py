@@ -154,9 +154,13 @@ def write_pair_results(
         for r in rows
     ]
     statement = _PAIR_STATEMENTS[kind]
+
+    def work(tx: ManagedTransaction, part: Sequence[dict[str, Any]]) -> None:
+        tx.run(statement, rows=part).consume()
+
     with driver.session(database=database) as session:
         for part in _batches(payload):
-            session.execute_write(lambda tx, p=part: tx.run(statement, rows=p).consume())
+            session.execute_write(work, part)
     return len(payload)
 
 

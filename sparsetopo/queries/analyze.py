@@ -83,7 +83,7 @@ def plan_graph(arch: Architecture, layer: str | None = None) -> GraphPlan:
     chain = sorted(arch.layers, key=lambda s: s.position)
     if not chain:
         raise InputError("the run has no layers to analyse")
-    for prev, nxt in zip(chain, chain[1:]):
+    for prev, nxt in zip(chain, chain[1:], strict=False):
         if prev.dst_group != nxt.src_group or prev.n_out != nxt.n_in:
             raise InputError(
                 f"layers {prev.name!r} -> {nxt.name!r} do not chain ({prev.dst_group}/{prev.n_out} "

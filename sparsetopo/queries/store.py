@@ -22,7 +22,8 @@ from typing import Any
 
 import pandas as pd
 from neo4j import Driver
-from neo4j.graph import Node, Path as GraphPath, Relationship
+from neo4j.graph import Node, Relationship
+from neo4j.graph import Path as GraphPath
 
 from sparsetopo.analysis import LayeredGraph, SignedGraph
 from sparsetopo.errors import InputError
@@ -349,7 +350,7 @@ class Store:
         """(seq_a, seq_b, do_nnstd, do_overlap) pairs still to compute."""
         want: dict[tuple[int, int], list[bool]] = {}
         first = seqs[0]
-        for prev, seq in zip(seqs, seqs[1:]):
+        for prev, seq in zip(seqs, seqs[1:], strict=False):
             p = props[seq]
             if mode is not None and (force or "analysis_nnstd" not in p):
                 want.setdefault((first, seq), [False, False])[0] = True
@@ -388,7 +389,7 @@ class Store:
 
     def _write_analysis(self, run_id: str, seqs: list[int], results: list[dict[str, Any]]) -> None:
         first = seqs[0]
-        prev_of = dict(zip(seqs[1:], seqs))
+        prev_of = dict(zip(seqs[1:], seqs, strict=False))
         rows: dict[int, dict[str, Any]] = {}
 
         def row(seq: int) -> dict[str, Any]:
@@ -436,7 +437,7 @@ class Store:
         common = [(qa, st, by_step_b[st], st) for qa, st in sa if st in by_step_b]
         if common:
             return common
-        return [(qa, ta, qb, tb) for (qa, ta), (qb, tb) in zip(sa, sb)]
+        return [(qa, ta, qb, tb) for (qa, ta), (qb, tb) in zip(sa, sb, strict=False)]
 
     def compare(
         self,
@@ -483,9 +484,9 @@ class Store:
             base = [{"a_run": ia["run_id"], "a_seq": r["key"][0], "b_run": ib["run_id"],
                      "b_seq": r["key"][1]} for r in results]
             res.write_pair_results(self.driver, "NNSTD", [
-                {**b, "props": r["nnstd"]} for b, r in zip(base, results)], self.database)
+                {**b, "props": r["nnstd"]} for b, r in zip(base, results, strict=False)], self.database)
             res.write_pair_results(self.driver, "OVERLAP", [
-                {**b, "props": r["overlap"]} for b, r in zip(base, results)], self.database)
+                {**b, "props": r["overlap"]} for b, r in zip(base, results, strict=False)], self.database)
         cols = ["step_a", "step_b", "seq_a", "seq_b", "nnstd", "jaccard", "shared", "only_a",
                 "only_b", "sign_flips"]
         return pd.DataFrame(rows, columns=cols)

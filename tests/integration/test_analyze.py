@@ -37,7 +37,7 @@ def write(driver, name: str, epochs) -> None:
 
 def brute_ffl_balance(df: pd.DataFrame) -> tuple[int, int]:
     """(balanced, total) FFLs i->j, j->k, i->k on distinct nodes, by enumeration."""
-    sign = {(int(s), int(t)): np.sign(w) for s, t, w in zip(df.Source, df.Target, df.Weight)
+    sign = {(int(s), int(t)): np.sign(w) for s, t, w in zip(df.Source, df.Target, df.Weight, strict=False)
             if s != t}
     out: dict[int, list[int]] = {}
     for s, t in sign:
@@ -72,7 +72,7 @@ def test_analyze_writes_round_trips_and_is_idempotent(driver, run_name):
         df = load(e)
         g = nx.DiGraph()
         g.add_nodes_from(range(150))
-        g.add_edges_from((int(s), int(t)) for s, t in zip(df.Source, df.Target) if s != t)
+        g.add_edges_from((int(s), int(t)) for s, t in zip(df.Source, df.Target, strict=False) if s != t)
         census = nx.triadic_census(g)
         got = motifs[motifs.step == e].set_index("motif")["count"]
         for code, value in census.items():
@@ -83,16 +83,16 @@ def test_analyze_writes_round_trips_and_is_idempotent(driver, run_name):
     stored = store.query("overlap_stored", run_a=run_name, run_b=run_name)
     assert len(stored) == len(EPOCHS) - 1
     for row in stored.itertuples():
-        a = set(zip(load(row.step_a).Source, load(row.step_a).Target))
-        b = set(zip(load(row.step_b).Source, load(row.step_b).Target))
+        a = set(zip(load(row.step_a).Source, load(row.step_a).Target, strict=False))
+        b = set(zip(load(row.step_b).Source, load(row.step_b).Target, strict=False))
         assert (row.shared, row.only_a, row.only_b) == (len(a & b), len(a - b), len(b - a))
         assert row.jaccard == pytest.approx(len(a & b) / len(a | b))
         assert hist.loc[row.step_b, "overlap_prev_jaccard"] == pytest.approx(row.jaccard)
 
     # NNSTD: each snapshot to the first and to the previous one; distance in [0, 1]
     nn = store.query("nnstd_matrix", run=run_name)
-    expected_pairs = {(EPOCHS[0], e) for e in EPOCHS[1:]} | set(zip(EPOCHS, EPOCHS[1:]))
-    assert set(zip(nn.step_a, nn.step_b)) == expected_pairs
+    expected_pairs = {(EPOCHS[0], e) for e in EPOCHS[1:]} | set(zip(EPOCHS, EPOCHS[1:], strict=False))
+    assert set(zip(nn.step_a, nn.step_b, strict=False)) == expected_pairs
     assert ((nn.distance >= 0) & (nn.distance <= 1)).all()
     first = nn[nn.step_a == EPOCHS[0]].set_index("step_b").distance
     assert np.allclose(hist.nnstd_to_first.iloc[1:].to_numpy(), first.loc[list(EPOCHS[1:])])
@@ -121,7 +121,7 @@ def test_compare_two_runs(driver, run_name):
     store = Store(driver)
     try:
         df = store.compare(run_name, other)
-        assert list(zip(df.step_a, df.step_b)) == [(5, 5), (10, 10)]  # aligned by step
+        assert list(zip(df.step_a, df.step_b, strict=False)) == [(5, 5), (10, 10)]  # aligned by step
         assert np.allclose(df.nnstd, 0.0, atol=1e-12)  # identical snapshots
         assert (df.jaccard == 1.0).all()
         # written back and visible to the library
@@ -154,7 +154,7 @@ def test_cli_and_plots(driver, run_name, tmp_path, managed_server):
     r = runner.invoke(app, ["query", "overlap", "-p", f"run={run_name}", "-p", "step_a=0",
                             "-p", "step_b=10", "--json"])
     assert r.exit_code == 0, r.output
-    a, b = (set(zip(load(e).Source, load(e).Target)) for e in (0, 10))
+    a, b = (set(zip(load(e).Source, load(e).Target, strict=False)) for e in (0, 10))
     assert json.loads(r.stdout)[-1]["shared"] == len(a & b)
     r = runner.invoke(app, ["cypher", "MATCH (r:Run {name: $n}) RETURN r.n_snapshots AS n",
                             "-p", f"n={run_name}", "--json"])

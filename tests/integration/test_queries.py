@@ -3,7 +3,6 @@ force on the CSV files of Zhang et al. 2023), on a real server."""
 
 from __future__ import annotations
 
-import itertools
 import uuid
 from pathlib import Path
 
@@ -45,14 +44,14 @@ def signed_dense(df: pd.DataFrame) -> np.ndarray:
 
 
 def edge_dict(df: pd.DataFrame) -> dict[tuple[int, int], float]:
-    return {(int(s), int(t)): float(w) for s, t, w in zip(df.Source, df.Target, df.Weight)}
+    return {(int(s), int(t)): float(w) for s, t, w in zip(df.Source, df.Target, df.Weight, strict=False)}
 
 
 def brute_ffls(m: np.ndarray) -> list[tuple[int, int, int, str, int]]:
     """Every FFL (i, j, k, class, sign product) by enumeration over the edge list."""
     out = []
     src, dst = np.nonzero(m)
-    for i, k in zip(src, dst):
+    for i, k in zip(src, dst, strict=False):
         if i == k:
             continue
         for j in np.nonzero((m[i] != 0) & (m[:, k] != 0))[0]:
@@ -112,7 +111,7 @@ def test_edges_alive_equal_csv(store, set_run):
     for e in (0, 15):
         df = store.query("edges_alive", run=set_run, step=e, layer="W_rec")
         expected = edge_dict(load(SET_DIR, e))
-        got = {(int(s), int(t)): int(g) for s, t, g in zip(df.src, df.dst, df.sign)}
+        got = {(int(s), int(t)): int(g) for s, t, g in zip(df.src, df.dst, df.sign, strict=False)}
         assert got == {k: int(np.sign(w)) for k, w in expected.items()}
 
 
@@ -167,7 +166,7 @@ def test_survivors_are_continuous_with_constant_sign(store, set_run):
     frames = [edge_dict(load(SET_DIR, e)) for e in (5, 10, 15)]
     keys = set(frames[0]).intersection(*frames[1:])
     expected = {k for k in keys if len({np.sign(f[k]) for f in frames}) == 1}
-    assert {(int(s), int(t)) for s, t in zip(df.src, df.dst)} == expected
+    assert {(int(s), int(t)) for s, t in zip(df.src, df.dst, strict=False)} == expected
 
 
 @pytest.mark.parametrize("step", [0, 20])
@@ -261,4 +260,4 @@ def test_brute_force_reference_is_sane():
     m[5, 3] = 1  # k->i reverse: 120C
     got = sorted(brute_ffls(m))
     assert (0, 1, 2, "030T", 1) in got and (3, 4, 5, "120C", -1) in got
-    assert list(itertools.chain(*[[g[3]] for g in got])).count("030T") == 1
+    assert [g[3] for g in got].count("030T") == 1
