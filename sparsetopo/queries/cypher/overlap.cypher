@@ -32,14 +32,20 @@ CALL (rid, hi, layer) {
 }
 CALL (rid, lo, hi, layer) {
   // synapses alive at lo that ended in (lo, hi]: the only candidates for not being shared
-  MATCH (a)-[x:SYNAPSE]->(b)
+  MATCH ()-[x:SYNAPSE]->()
   WHERE x.run_id = rid AND x.died > lo AND x.died <= hi AND x.born <= lo AND x.layer = layer
-  // the same pair alive again at hi (re-grown, or with a flipped sign)
-  OPTIONAL MATCH (a)-[y:SYNAPSE]->(b)
-  WHERE y.run_id = rid AND y.layer = layer AND y.born <= hi
-    AND coalesce(y.died, 2147483647) > hi
-  RETURN count(x) AS ended, count(y) AS back,
-         count(CASE WHEN y.sign <> x.sign THEN 1 END) AS flips
+  RETURN count(x) AS ended
+}
+CALL (rid, lo, hi, layer) {
+  // pairs that ended and are alive again at hi (re-grown, or with a flipped sign): a synapse
+  // born in (lo, hi] and alive at hi on the same pair; both sets come from the indexes and are
+  // joined in memory
+  MATCH (a)-[x:SYNAPSE]->(b), (a)-[y:SYNAPSE]->(b)
+  USING JOIN ON a, b
+  WHERE x.run_id = rid AND x.died > lo AND x.died <= hi AND x.born <= lo AND x.layer = layer
+    AND y.run_id = rid AND y.born > lo AND y.born <= hi AND coalesce(y.died, 2147483647) > hi
+    AND y.layer = layer
+  RETURN count(y) AS back, count(CASE WHEN y.sign <> x.sign THEN 1 END) AS flips
 }
 WITH layer, forward, n_lo, n_hi, n_lo - ended + back AS shared, flips
 WITH collect({layer: layer, n_a: CASE WHEN forward THEN n_lo ELSE n_hi END,

@@ -21,10 +21,11 @@ CALL (rid, s) {
 }
 CALL (rid, s) {
   // a synapse ending where one of the same pair and layer starts: the sign changed
-  MATCH (a)-[y:SYNAPSE]->(b)
-  WHERE y.run_id = rid AND y.died = s.seq
-  MATCH (a)-[x:SYNAPSE]->(b)
-  WHERE x.run_id = rid AND x.born = s.seq AND x.layer = y.layer
+  // (both sets come from the indexes and are joined in memory)
+  MATCH (a)-[y:SYNAPSE]->(b), (a)-[x:SYNAPSE]->(b)
+  USING JOIN ON a, b
+  WHERE y.run_id = rid AND y.died = s.seq AND x.run_id = rid AND x.born = s.seq
+    AND x.layer = y.layer
   RETURN count(x) AS flips
 }
 RETURN s.seq AS seq, s.step AS step, s.n_edges AS n_edges, started - flips AS births,
