@@ -223,7 +223,8 @@ def nnstd_recurrent(
     recurrent sets into network 1's ids, so the Jaccard distance of the union of the four sets is
     defined for every pair; sigma is refined by alternating (Hungarian on that cost, relabel)
     from an initial matching on the external sets plus in/out-degree similarity, until it stops
-    changing (or ``max_iter``); the best sigma seen is kept. Reported distances under sigma:
+    changing (or ``max_iter``), once from that initial matching and once from the identity
+(the natural guess for two snapshots of one run); the best sigma seen is kept. Reported distances under sigma:
     "recurrent" = mean over hidden units of the Jaccard distance of recurrent input sets (the
     Liu layer distance with the matching fixed), "input" = same for external input sets,
     "output" = mean over output units of the Jaccard distance of their hidden input sets; the
@@ -301,17 +302,25 @@ def nnstd_recurrent(
             inter += (x @ y.T).toarray()
         return jac(inter, s1_all, s2_all)
 
-    best_sigma, best_val = sigma, np.inf
-    it = 0
-    for it in range(1, max_iter + 1):  # noqa: B007
-        cost = full_cost(sigma)
-        val = float(cost[np.arange(n), sigma].sum())
-        if val < best_val - 1e-12:
-            best_sigma, best_val = sigma, val
-        new = linear_sum_assignment(cost)[1]
-        if np.array_equal(new, sigma):
-            break
-        sigma = new
+    def refine(start: np.ndarray) -> tuple[np.ndarray, float, int]:
+        sig, best, best_v, steps = start, start, np.inf, 0
+        for steps in range(1, max_iter + 1):  # noqa: B007
+            cost = full_cost(sig)
+            val = float(cost[np.arange(n), sig].sum())
+            if val < best_v - 1e-12:
+                best, best_v = sig, val
+            new = linear_sum_assignment(cost)[1]
+            if np.array_equal(new, sig):
+                break
+            sig = new
+        return best, best_v, steps
+
+    # Alternating refinement finds a local optimum. Two starts: the matching suggested by the
+    # external sets and degrees, and the identity, which is the natural guess for two
+    # snapshots of one run (unit i stays unit i) and which the other start, without external
+    # sets, can miss badly (seen: 0.96 instead of 0.35 on consecutive SET snapshots).
+    runs = [refine(sigma), refine(np.arange(n))]
+    best_sigma, best_val, it = min(runs, key=lambda r: r[1])
     sigma = best_sigma
     per: dict[str, float] = {}
     if i1 is not None and i2 is not None:
