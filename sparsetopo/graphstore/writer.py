@@ -357,8 +357,10 @@ class RunWriter:
             died_mask = np.ones(len(old.keys), dtype=bool)
             died_mask[i_old[~flipped]] = False
             plans.append((spec, keys, w, signs, born_mask, died_mask, old))
-            births += int(born_mask.sum())
-            deaths += int(died_mask.sum())
+            # Edge turnover, as overlap and the Cypher library count it: a sign flip is a flip,
+            # not a death plus a birth (even though it ends one SYNAPSE and starts another).
+            births += len(keys) - len(common)
+            deaths += len(old.keys) - len(common)
             flips += int(flipped.sum())
         n_edges = sum(len(p[1]) for p in plans)
         capacity = sum(s.n_in * s.n_out for s in self.architecture.layers)
