@@ -49,10 +49,12 @@ def demo(
     plots: Path = typer.Option(Path("sparsetopo-plots"), help="Where to write the PNGs."),
     as_json: bool = typer.Option(False, "--json", help="Print the history as JSON at the end."),
 ) -> None:
-    """Train a small RNN on sequential digits with gradual magnitude pruning, snapshot every
-    checkpoint into Neo4j, analyse every snapshot (FFL balance against its sign-shuffled null,
-    motif Z-scores, edge overlap, NNSTD), print the history, write plots and show where to look
-    in Neo4j Browser. About a minute or two on a laptop-class CPU.
+    """The main job end to end: train a pruned RNN, snapshot it, analyse, show the history.
+
+    Trains a small RNN on sequential digits with gradual magnitude pruning, snapshots every
+    checkpoint into Neo4j, analyses every snapshot (FFL balance against its sign-shuffled null,
+    motif Z-scores, edge overlap, NNSTD), prints the history table, writes plots and shows what
+    to paste into Neo4j Browser. Takes well under a minute on two CPU cores.
     """
     from sparsetopo.graphstore.server import ManagedServer
     from sparsetopo.ingest.recorder import Recorder
@@ -97,7 +99,8 @@ def demo(
         store.close()
 
     server = ManagedServer()
-    where = server.browser_url if store.info.managed else "your Neo4j Browser"
+    managed = store.info is not None and store.info.managed
+    where = server.browser_url if managed else "your Neo4j Browser"
     console.print(f"\nNeo4j Browser: {where} (user neo4j, password: `sparsetopo server password`)")
     console.print("Paste into the Browser:\n")
     console.print(_QUERIES.format(run=run, step=last_step, layer=recurrent[0],

@@ -45,8 +45,9 @@ def ingest(
     n: int = typer.Option(None, help="csv: number of units (default: largest index + 1)."),
     as_json: bool = typer.Option(False, "--json", help="Print a machine-readable summary."),
 ) -> None:
-    """Import checkpoints as snapshots of one run. Every file is read and validated before
-    anything is written, so bad input writes nothing.
+    """Import checkpoint files (edge-list CSV, .pt state dicts, .npz layers) as snapshots of a run.
+
+    Every file is read and validated before anything is written, so bad input writes nothing.
 
     Example: sparsetopo ingest tests/data/zhang2023-sparse-rnn/MNIST/pruning_n_150_p_0.05 --run zhang-prune
     """
