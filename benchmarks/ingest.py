@@ -18,6 +18,7 @@ import time
 
 import numpy as np
 import torch
+import torch.nn.utils.prune
 
 from sparsetopo.graphstore.connection import open_driver, resolve_connection
 from sparsetopo.graphstore.server import ManagedServer
@@ -135,11 +136,11 @@ def recorder_overhead(quick: bool) -> dict[str, float]:
     sizes = [784, 1000, 1000, 1000, 10]
     model = torch.nn.Sequential(*[m for i in range(4) for m in
                                   (torch.nn.Linear(sizes[i], sizes[i + 1]), torch.nn.ReLU())][:-1])
-    with torch.no_grad():
-        for p in model.parameters():
-            if p.dim() == 2:
-                p.mul_((torch.rand_like(p) < 0.036).float())  # ~1e5 edges in all
-    n_edges = sum(int((p != 0).sum()) for p in model.parameters() if p.dim() == 2)
+    for module in model:
+        if isinstance(module, torch.nn.Linear):  # ~1e5 edges in all, kept sparse by the mask
+            mask = (torch.rand_like(module.weight) < 0.036).float()
+            torch.nn.utils.prune.custom_from_mask(module, "weight", mask)
+    n_edges = sum(int((m.weight != 0).sum()) for m in model if isinstance(m, torch.nn.Linear))
     opt = torch.optim.SGD(model.parameters(), lr=1e-3)
     x, y = torch.randn(256, 784), torch.randint(0, 10, (256,))
     steps, every = (200, 20) if quick else (600, 20)

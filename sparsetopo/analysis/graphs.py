@@ -275,3 +275,14 @@ def binary(m: sp.spmatrix) -> sp.csr_matrix:
     b = sp.csr_matrix(m, copy=True)
     b.data = np.ones_like(b.data, dtype=np.float64)
     return b
+
+
+def sign_split(m: sp.csr_matrix) -> tuple[sp.csr_matrix, sp.csr_matrix]:
+    """0/1 matrices of the positive and of the negative entries of ``m``."""
+    p = m.copy()
+    p.data = (p.data > 0).astype(np.float64)
+    p.eliminate_zeros()
+    q = m.copy()
+    q.data = (q.data < 0).astype(np.float64)
+    q.eliminate_zeros()
+    return p, q

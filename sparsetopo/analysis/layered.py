@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
-from sparsetopo.analysis.graphs import LayeredGraph
+from sparsetopo.analysis.graphs import LayeredGraph, sign_split
 from sparsetopo.errors import InputError
 
 FIRST_ORDER = ("edge",)
@@ -118,16 +118,6 @@ def _binary(m: sp.csr_matrix) -> sp.csr_matrix:
     return b
 
 
-def _pos_neg(m: sp.csr_matrix) -> tuple[sp.csr_matrix, sp.csr_matrix]:
-    p = m.copy()
-    p.data = (p.data > 0).astype(np.float64)
-    p.eliminate_zeros()
-    q = m.copy()
-    q.data = (q.data < 0).astype(np.float64)
-    q.eliminate_zeros()
-    return p, q
-
-
 def _prod(a: sp.csr_matrix, b: sp.csr_matrix) -> sp.csr_matrix:
     out = (a @ b).tocsr()
     out.eliminate_zeros()
@@ -199,7 +189,7 @@ def layered_motifs(
         "bifan": {str(k): 0 for k in range(5)},
         "biparallel": {"balanced": 0, "unbalanced": 0},
     }
-    pn = [_pos_neg(m) for m in mats] if want_signed else []
+    pn = [sign_split(m) for m in mats] if want_signed else []
     for i, b in enumerate(bins):
         out = np.diff(b.indptr)
         indeg = np.bincount(b.indices, minlength=b.shape[1])
@@ -307,8 +297,8 @@ def _bifan_signed(p: sp.csr_matrix, q: sp.csr_matrix) -> dict[str, int]:
 
 def _signed_paths(w1: sp.csr_matrix, w2: sp.csr_matrix) -> tuple[sp.csr_matrix, sp.csr_matrix]:
     """Counts of 2-paths i->j->k with positive and with negative sign product, per (i, k)."""
-    p1, q1 = _pos_neg(w1)
-    p2, q2 = _pos_neg(w2)
+    p1, q1 = sign_split(w1)
+    p2, q2 = sign_split(w2)
     pos = (_prod(p1, p2) + _prod(q1, q2)).tocsr()
     neg = (_prod(p1, q2) + _prod(q1, p2)).tocsr()
     return pos, neg

@@ -19,7 +19,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.optimize import linear_sum_assignment
 
-from sparsetopo.analysis.graphs import LayeredGraph, SignedGraph, _clean_matrix
+from sparsetopo.analysis.graphs import LayeredGraph, SignedGraph, _clean_matrix, sign_split
 from sparsetopo.errors import InputError
 
 
@@ -50,13 +50,7 @@ def _parts(m: sp.csr_matrix, signed: bool) -> list[sp.csr_matrix]:
         b = m.copy()
         b.data = np.ones_like(b.data)
         return [b]
-    p = m.copy()
-    p.data = (p.data > 0).astype(np.float64)
-    p.eliminate_zeros()
-    q = m.copy()
-    q.data = (q.data < 0).astype(np.float64)
-    q.eliminate_zeros()
-    return [p, q]
+    return list(sign_split(m))
 
 
 def jaccard_cost(m1: sp.csr_matrix, m2: sp.csr_matrix, signed: bool = False) -> np.ndarray:
