@@ -181,40 +181,42 @@ def main() -> None:
     args = parser.parse_args()
     driver, info = open_driver()
     print(f"database: {info.uri}")
-    scale = 0.25 if args.quick else 1.0
     naive_rows = 20_000 if args.quick else 50_000
     naive = naive_merge(driver, naive_rows, 2000, 0)
     print(f"baseline (per-row UNWIND ... MERGE, {naive_rows} rows): {naive:,.0f} rel/s")
 
-    mlp_sizes = [784, 1000, 1000, 1000, 10] if not args.quick else [784, 500, 500, 500, 10]
-    driver.close()
-    mlp = run_writer("bench-mlp-set", mlp_arch(mlp_sizes),
-                     set_snapshots(mlp_arch(mlp_sizes), 0.1, 20 if not args.quick else 8, 0.3, 1))
-    n_hidden = 1024 if not args.quick else int(1024 * scale * 2)
-    rnn_arch = Architecture({"hidden": n_hidden},
-                            (LayerSpec("W_hh", "hidden", "hidden", n_hidden, n_hidden, "recurrent"),))
-    rnn = run_writer("bench-rnn-prune", rnn_arch,
-                     pruning_snapshots(n_hidden, 0.1, 10, 2))
-    rec = recorder_overhead(args.quick)
-    driver, _ = open_driver()
-    for name in ("bench-mlp-set", "bench-rnn-prune"):
-        delete_run(driver, name)
-    driver.close()
-
     print()
-    print("| workload | snapshots' edges | SYNAPSE rels | rel ops | seconds | rel ops/s | vs MERGE baseline | bytes/edge-snapshot | bytes/stored rel |")
+    print("| workload | snapshots' edges | SYNAPSE rels | rel ops | seconds | rel ops/s "
+          "| vs MERGE baseline | bytes/edge-snapshot | bytes/stored rel |")
     print("|---|---|---|---|---|---|---|---|---|")
-    for label, r in (("MLP 784-1000-1000-1000-10, 90% sparse, SET x20", mlp),
-                     (f"RNN {n_hidden}, dense -> 90% over 10", rnn)):
+
+    def report(label: str, r: dict[str, float]) -> None:
         print(f"| {label} | {r['edge_snapshots']:,} | {r['relationships']:,} | {r['rel_ops']:,} | "
               f"{r['seconds']:.1f} | {r['rel_per_s']:,.0f} | {r['rel_per_s'] / naive:.1f}x | "
-              f"{r['bytes_per_edge_snapshot']:.1f} | {r['bytes_per_stored_rel']:.1f} |")
+              f"{r['bytes_per_edge_snapshot']:.1f} | {r['bytes_per_stored_rel']:.1f} |",
+              flush=True)
+
+    mlp_sizes = [784, 1000, 1000, 1000, 10] if not args.quick else [784, 500, 500, 500, 10]
+    n_set = 20 if not args.quick else 8
+    report(f"MLP {'-'.join(map(str, mlp_sizes))}, 90% sparse, SET x{n_set}",
+           run_writer("bench-mlp-set", mlp_arch(mlp_sizes),
+                      set_snapshots(mlp_arch(mlp_sizes), 0.1, n_set, 0.3, 1)))
+    n_hidden = 1024 if not args.quick else 512
+    rnn_arch = Architecture({"hidden": n_hidden},
+                            (LayerSpec("W_hh", "hidden", "hidden", n_hidden, n_hidden, "recurrent"),))
+    report(f"RNN {n_hidden}, dense -> 90% over 10",
+           run_writer("bench-rnn-prune", rnn_arch, pruning_snapshots(n_hidden, 0.1, 10, 2)))
+    rec = recorder_overhead(args.quick)
     print()
     print(f"Recorder on an MLP with {rec['edges']:,} edges, {rec['snapshots']} snapshots: "
           f"snapshot() median {rec['blocking_ms_median']:.1f} ms (max {rec['blocking_ms_max']:.1f}), "
           f"{rec['blocking_ms_per_1e5_edges']:.1f} ms per 1e5 edges; training "
           f"{rec['train_s']:.2f} s -> {rec['train_with_recorder_s']:.2f} s "
           f"({rec['slowdown_pct']:+.1f}%)")
+    driver, _ = open_driver()
+    for name in ("bench-mlp-set", "bench-rnn-prune"):
+        delete_run(driver, name)
+    driver.close()
 
 
 if __name__ == "__main__":

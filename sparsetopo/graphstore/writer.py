@@ -134,7 +134,7 @@ def delete_run(
         ("synapses", "MATCH ()-[s:SYNAPSE]->() WHERE s.run_id = $id "
          "CALL (s) { DELETE s } IN TRANSACTIONS OF 50000 ROWS"),
         ("weights", "MATCH (b:WeightBlock) WHERE b.run_id = $id "
-         "CALL (b) { DETACH DELETE b } IN TRANSACTIONS OF 200 ROWS"),
+         "CALL (b) { DETACH DELETE b } IN TRANSACTIONS OF 4 ROWS"),
         ("motifs", "MATCH (m:Motif) WHERE m.run_id = $id "
          "CALL (m) { DETACH DELETE m } IN TRANSACTIONS OF 10000 ROWS"),
         ("snapshots", "MATCH (s:Snapshot) WHERE s.run_id = $id "
