@@ -54,7 +54,7 @@ def list_snapshots(driver: Driver, name: str, database: str | None = None) -> li
 
 
 def _resolve_seq(
-    driver: Driver, run_id: str, name: str, step: int | None, seq: int | None, database: str | None
+    driver: Driver, run_id: int, name: str, step: int | None, seq: int | None, database: str | None
 ) -> int:
     if seq is not None:
         return int(seq)
@@ -153,7 +153,7 @@ def read_lifetimes(
     out: dict[str, Lifetimes] = {}
     for spec in arch.layers:
         records, _, _ = driver.execute_query(
-            "MATCH (a)-[r:SYNAPSE]->(b) WHERE r.run_id = $id AND r.layer = $layer "
+            "MATCH (a)-[r:SYNAPSE]->(b) WHERE r.run_id = $id AND r.born >= 0 AND r.layer = $layer "
             "RETURN collect(a.index) AS s, collect(b.index) AS t, collect(r.sign) AS g, "
             "collect(r.born) AS born, collect(coalesce(r.died, $end)) AS died",
             id=run["run_id"], layer=spec.name, end=n_snap, database_=database,

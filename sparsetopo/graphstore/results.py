@@ -86,7 +86,7 @@ def _batches(rows: Sequence[Any], size: int = BATCH) -> Iterable[Sequence[Any]]:
 
 def write_snapshot_results(
     driver: Driver,
-    run_id: str,
+    run_id: int,
     rows: Sequence[Mapping[str, Any]],
     database: str | None = None,
 ) -> int:
@@ -164,7 +164,7 @@ def write_pair_results(
     return len(payload)
 
 
-def read_motifs(driver: Driver, run_id: str, database: str | None = None) -> list[dict[str, Any]]:
+def read_motifs(driver: Driver, run_id: int, database: str | None = None) -> list[dict[str, Any]]:
     """Every stored Motif of a run with its snapshot's seq and step."""
     records, _, _ = driver.execute_query(
         "MATCH (s:Snapshot {run_id: $id})-[:HAS_MOTIF]->(m:Motif) "
@@ -177,7 +177,7 @@ def read_motifs(driver: Driver, run_id: str, database: str | None = None) -> lis
 
 
 def read_pairs(
-    driver: Driver, kind: str, run_a: str, run_b: str, database: str | None = None
+    driver: Driver, kind: str, run_a: int, run_b: int, database: str | None = None
 ) -> list[dict[str, Any]]:
     """Stored NNSTD / OVERLAP relationships from snapshots of run_a (run_id) to run_b's."""
     if kind not in PAIR_TYPES:
@@ -195,7 +195,7 @@ def read_pairs(
     ]
 
 
-def count_results(driver: Driver, run_id: str, database: str | None = None) -> dict[str, int]:
+def count_results(driver: Driver, run_id: int, database: str | None = None) -> dict[str, int]:
     """How many Motif nodes and NNSTD / OVERLAP relationships start at a run's snapshots."""
     records, _, _ = driver.execute_query(
         "MATCH (s:Snapshot {run_id: $id}) "

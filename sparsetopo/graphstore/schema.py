@@ -25,7 +25,9 @@ SCHEMA_STATEMENTS: tuple[str, ...] = (
     "CREATE INDEX weightblock_key IF NOT EXISTS FOR (b:WeightBlock) ON (b.run_id, b.seq)",
     "CREATE INDEX synapse_born IF NOT EXISTS FOR ()-[s:SYNAPSE]-() ON (s.run_id, s.born)",
     "CREATE INDEX synapse_died IF NOT EXISTS FOR ()-[s:SYNAPSE]-() ON (s.run_id, s.died)",
-    "CREATE INDEX synapse_layer IF NOT EXISTS FOR ()-[s:SYNAPSE]-() ON (s.run_id, s.layer)",
+    # Queries filter on layer after the born/died range seek; a third SYNAPSE index cost a third
+    # of the store and ~10% of write speed (docs/decisions/0002-ingestion-throughput.md).
+    "DROP INDEX synapse_layer IF EXISTS",
     "CREATE INDEX motif_key IF NOT EXISTS FOR (m:Motif) ON (m.run_id, m.seq)",
 )
 

@@ -340,7 +340,7 @@ class Store:
 
     def _pairs_needed(
         self,
-        run_id: str,
+        run_id: int,
         seqs: list[int],
         props: Mapping[int, Mapping[str, Any]],
         mode: str | None,
@@ -387,7 +387,7 @@ class Store:
             done: Callable[[dict[str, Any]], None] = lambda _r: bar.advance(tid)  # noqa: E731
             return run_parallel(dispatch, tasks, workers, on_done=done)
 
-    def _write_analysis(self, run_id: str, seqs: list[int], results: list[dict[str, Any]]) -> None:
+    def _write_analysis(self, run_id: int, seqs: list[int], results: list[dict[str, Any]]) -> None:
         first = seqs[0]
         prev_of = dict(zip(seqs[1:], seqs, strict=False))
         rows: dict[int, dict[str, Any]] = {}
