@@ -145,9 +145,9 @@ def write_pair_results(
         raise InputError(f"unknown result relationship {kind!r}; use one of {sorted(PAIR_TYPES)}")
     payload = [
         {
-            "a_run": str(r["a_run"]),
+            "a_run": r["a_run"],
             "a_seq": int(r["a_seq"]),
-            "b_run": str(r["b_run"]),
+            "b_run": r["b_run"],
             "b_seq": int(r["b_seq"]),
             "props": {k: _clean_value(v) for k, v in (r.get("props") or {}).items()},
         }
