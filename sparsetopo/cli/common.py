@@ -49,12 +49,10 @@ def friendly_errors(func: F) -> F:
 
 def open_store_driver() -> Any:
     """Driver for the resolved database (NEO4J_* variables, else the managed server)."""
-    from sparsetopo.graphstore.connection import open_driver
+    from sparsetopo.graphstore.connection import open_driver, resolve_connection
 
     def log(message: str) -> None:
         err_console.print(f"[dim]{message}[/]")
-
-    from sparsetopo.graphstore.connection import resolve_connection
 
     driver, _ = open_driver(resolve_connection(log=log))
     return driver

@@ -229,7 +229,9 @@ class Recorder:
                 continue
             if item is not None:
                 try:
-                    self._spool(self._to_snapshot(*item))
+                    snap = self._to_snapshot(*item)
+                    if not self._write_direct(snap):
+                        self._spool(snap)
                 except Exception as exc:  # bad data: report at the next call, keep the loop alive
                     self._error = exc
                     continue
@@ -243,8 +245,26 @@ class Recorder:
             warnings.warn(f"step {step}: dropped {dropped} NaN/Inf weight(s)", stacklevel=1)
         return GraphSnapshot(layers=layers, step=step, epoch=epoch, metrics=metrics)
 
-    # The spool is the queue between capture and database: every snapshot goes through it, so
-    # replay order is simply file order, whether or not the database was ever down.
+    def _write_direct(self, snap: GraphSnapshot) -> bool:
+        """Write straight to the database when it is up and nothing waits in the spool (order
+        is kept: once anything is spooled, later snapshots queue behind it on disk)."""
+        if self._writer is None or self._spool_files():
+            return False
+        try:
+            self._writer.write(snap, source="recorder")
+        except _UNAVAILABLE as exc:
+            self._note_spooling(exc)
+            return False
+        except Neo4jError as exc:
+            if not exc.is_retryable():
+                raise
+            self._note_spooling(exc)
+            return False
+        self.written.append(snap.step)
+        return True
+
+    # While the database is unreachable the spool is the queue: files are named in capture
+    # order, so replay order is file order.
     def _spool_files(self) -> list[Path]:
         if not self.spool_dir.exists():
             return []
