@@ -21,9 +21,10 @@ import torch
 import torch.nn.utils.prune
 
 from sparsetopo.graphstore.connection import open_driver, resolve_connection
-from sparsetopo.graphstore.server import ManagedServer
-from sparsetopo.graphstore.writer import RunWriter, delete_run
+from sparsetopo.graphstore.runs import delete_run
+from sparsetopo.graphstore.writer import RunWriter
 from sparsetopo.ingest.recorder import Recorder
+from sparsetopo.server.process import ManagedServer
 from sparsetopo.topology import Architecture, GraphSnapshot, LayerEdges, LayerSpec
 
 

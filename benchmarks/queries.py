@@ -25,10 +25,11 @@ from typing import Any
 
 import numpy as np
 
+from sparsetopo.api.store import Store
 from sparsetopo.graphstore.reader import read_snapshot
-from sparsetopo.graphstore.writer import RunWriter, delete_run
+from sparsetopo.graphstore.runs import delete_run
+from sparsetopo.graphstore.writer import RunWriter
 from sparsetopo.queries.library import get_query
-from sparsetopo.queries.store import Store
 from sparsetopo.topology import Architecture, GraphSnapshot, LayerEdges, LayerSpec
 
 

@@ -35,7 +35,7 @@ stamp="$VENV/.sparsetopo-installed"
 if [ ! -f "$stamp" ] || [ "$ROOT/pyproject.toml" -nt "$stamp" ]; then
   say "installing sparsetopo and its dependencies (first time: PyTorch is a large download)"
   "$VENV/bin/python" -m pip install -q --upgrade pip
-  "$VENV/bin/python" -m pip install -q -e "$ROOT[dev,fast]"
+  "$VENV/bin/python" -m pip install -q -e "$ROOT[all,dev]"
   touch "$stamp"
 fi
 export PATH="$VENV/bin:$PATH"

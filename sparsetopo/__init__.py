@@ -2,23 +2,41 @@
 
 from __future__ import annotations
 
+from importlib import metadata as _metadata
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"
+try:
+    __version__ = _metadata.version("sparsetopo")
+except _metadata.PackageNotFoundError:  # a source tree that was never installed
+    __version__ = "0+unknown"
 
 if TYPE_CHECKING:
-    from sparsetopo.queries.store import Store
+    from sparsetopo.api.store import Store
+    from sparsetopo.ingest.recorder import Recorder
 
 
 def connect(**kwargs: Any) -> Store:
-    """Open a :class:`~sparsetopo.queries.store.Store` on the resolved Neo4j.
+    """Open a :class:`~sparsetopo.api.store.Store` on the resolved Neo4j.
 
     NEO4J_URI / NEO4J_USER / NEO4J_PASSWORD / NEO4J_DATABASE when set, otherwise the managed
     local server (started on first use).
     """
-    from sparsetopo.queries.store import Store
+    from sparsetopo.api.store import Store
 
     return Store.connect(**kwargs)
 
 
-__all__ = ["__version__", "connect"]
+def __getattr__(name: str) -> Any:
+    # lazy: ``import sparsetopo`` must stay cheap and must not need torch
+    if name == "Recorder":
+        from sparsetopo.ingest.recorder import Recorder
+
+        return Recorder
+    if name == "Store":
+        from sparsetopo.api.store import Store
+
+        return Store
+    raise AttributeError(name)
+
+
+__all__ = ["Recorder", "Store", "__version__", "connect"]

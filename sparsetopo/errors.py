@@ -17,3 +17,14 @@ class ServerError(SparsetopoError):
 
 class StoreError(SparsetopoError):
     """A database operation was refused (unknown run, duplicate snapshot, ...)."""
+
+
+class MissingExtraError(SparsetopoError, ImportError):
+    """A feature needs an optional dependency that is not installed."""
+
+    def __init__(self, package: str, extra: str, feature: str) -> None:
+        super().__init__(
+            f"{feature} needs {package}, which is not installed; install it with "
+            f"`pip install 'sparsetopo[{extra}]'`"
+        )
+        self.package, self.extra = package, extra

@@ -20,7 +20,7 @@ def managed_server():
     scripts/test.sh points SPARSETOPO_HOME at a throw-away folder, so tests never touch a
     user's own store.
     """
-    from sparsetopo.graphstore.server import ManagedServer
+    from sparsetopo.server.process import ManagedServer
 
     if os.environ.get("NEO4J_URI"):
         pytest.skip("integration tests use the managed server; unset NEO4J_URI")
@@ -43,7 +43,7 @@ def driver(managed_server):
 @pytest.fixture
 def run_name(driver) -> Iterator[str]:
     """A unique run name, deleted after the test."""
-    from sparsetopo.graphstore.writer import delete_run
+    from sparsetopo.graphstore.runs import delete_run
 
     name = f"test-{uuid.uuid4().hex[:10]}"
     yield name

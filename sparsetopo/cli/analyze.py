@@ -1,6 +1,6 @@
 """CLI commands over stored runs: analyze, history, query, cypher, compare, plot.
 
-Thin wrappers around :class:`sparsetopo.queries.store.Store`; tables are rendered with rich, or
+Thin wrappers around :class:`sparsetopo.api.store.Store`; tables are rendered with rich, or
 printed as JSON / CSV for scripts.
 """
 
@@ -35,7 +35,7 @@ def _fail(exc: Exception) -> None:
 
 
 def _open() -> Any:
-    from sparsetopo.queries.store import Store
+    from sparsetopo.api.store import Store
 
     return Store.connect()
 

@@ -56,11 +56,11 @@ def demo(
     motif Z-scores, edge overlap, NNSTD), prints the history table, writes plots and shows what
     to paste into Neo4j Browser. Takes well under a minute on two CPU cores.
     """
-    from sparsetopo.graphstore.server import ManagedServer
+    from sparsetopo.api.store import Store
     from sparsetopo.ingest.recorder import Recorder
-    from sparsetopo.ingest.training import Trainer
     from sparsetopo.queries.library import get_query
-    from sparsetopo.queries.store import Store
+    from sparsetopo.server.process import ManagedServer
+    from sparsetopo.training.loop import Trainer
 
     started = time.perf_counter()
     store = Store.connect()

@@ -51,7 +51,8 @@ def ingest(
 
     Example: sparsetopo ingest tests/data/zhang2023-sparse-rnn/MNIST/pruning_n_150_p_0.05 --run zhang-prune
     """
-    from sparsetopo.graphstore.writer import RunWriter, validate_name
+    from sparsetopo.graphstore.runs import validate_name
+    from sparsetopo.graphstore.writer import RunWriter
     from sparsetopo.ingest.importers import read_inputs
 
     validate_name(run)

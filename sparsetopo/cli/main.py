@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import importlib
+import logging
 
 import typer
+from rich.logging import RichHandler
+
+import sparsetopo
+from sparsetopo.cli.common import err_console
 
 app = typer.Typer(
     name="sparsetopo",
@@ -16,6 +21,31 @@ app = typer.Typer(
     rich_markup_mode="rich",
     pretty_exceptions_show_locals=False,
 )
+
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"sparsetopo {sparsetopo.__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
+    ),
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Show debug logging."),
+) -> None:
+    """Snapshot sparse neural networks into Neo4j and query how their wiring evolves."""
+    # The library logs and never prints; the command line shows its messages on stderr.
+    handler = RichHandler(console=err_console, show_time=False, show_path=False,
+                          markup=False, rich_tracebacks=False)
+    root = logging.getLogger("sparsetopo")
+    root.handlers[:] = [handler]
+    root.setLevel(logging.DEBUG if verbose else logging.INFO)
+    root.propagate = False
+
 
 # Command modules, each exposing register(app). Imported here so that `--help` lists them all.
 _COMMAND_MODULES = ("demo", "train", "ingest", "runs", "analyze", "server")

@@ -21,7 +21,7 @@ run_app = typer.Typer(help="Inspect or delete one run.", no_args_is_help=True)
 @friendly_errors
 def runs(as_json: bool = typer.Option(False, "--json", help="Machine-readable output.")) -> None:
     """List the stored runs with their snapshot counts."""
-    from sparsetopo.graphstore.reader import list_runs
+    from sparsetopo.graphstore.runs import list_runs
 
     driver = open_store_driver()
     try:
@@ -44,7 +44,8 @@ def show(
     as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
 ) -> None:
     """Show a run: its layers and its snapshots (step, edges, sparsity, turnover, metrics)."""
-    from sparsetopo.graphstore.reader import list_snapshots, require_run, run_architecture
+    from sparsetopo.graphstore.reader import list_snapshots
+    from sparsetopo.graphstore.runs import require_run, run_architecture
 
     driver = open_store_driver()
     try:
@@ -76,8 +77,7 @@ def delete(
     yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation."),
 ) -> None:
     """Delete a run and everything it owns (batched; safe to re-run if interrupted)."""
-    from sparsetopo.graphstore.reader import require_run
-    from sparsetopo.graphstore.writer import delete_run
+    from sparsetopo.graphstore.runs import delete_run, require_run
 
     driver = open_store_driver()
     try:
@@ -101,7 +101,8 @@ def export(
 ) -> None:
     """Export one snapshot's exact weights to npz or CSV (the formats `ingest` reads)."""
     from sparsetopo.errors import InputError
-    from sparsetopo.graphstore.reader import read_snapshot, run_architecture
+    from sparsetopo.graphstore.reader import read_snapshot
+    from sparsetopo.graphstore.runs import run_architecture
     from sparsetopo.ingest.importers import write_csv_snapshot, write_npz_snapshot
 
     if fmt not in ("npz", "csv"):

@@ -18,7 +18,7 @@ server_app = typer.Typer(
 
 def _server(bolt_port: int | None = None, http_port: int | None = None,
             heap: str | None = None, pagecache: str | None = None):
-    from sparsetopo.graphstore.server import ManagedServer
+    from sparsetopo.server.process import ManagedServer
 
     server = ManagedServer()
     changed = False

@@ -110,7 +110,7 @@ def merge_settings(config: dict[str, Any], cli: dict[str, Any]) -> dict[str, Any
 
 def run_training(settings: dict[str, Any], *, progress: bool) -> dict[str, Any]:
     """Train with merged ``settings``; store through the Recorder unless ``store`` is false."""
-    from sparsetopo.ingest.training import Trainer
+    from sparsetopo.training.loop import Trainer
 
     keys = ("sparsity", "epochs", "snapshot_every", "seed", "lr", "hidden", "batch_size", "scope",
             "strategy_options", "task_options", "threads")

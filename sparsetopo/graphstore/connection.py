@@ -2,23 +2,21 @@
 
 from __future__ import annotations
 
-import sys
+import logging
 from collections.abc import Callable
 
 from neo4j import Driver, GraphDatabase
 from neo4j.exceptions import AuthError, ServiceUnavailable
 
 from sparsetopo.errors import ServerError
-from sparsetopo.graphstore.config import ConnectionInfo, external_connection
-from sparsetopo.graphstore.server import ManagedServer
+from sparsetopo.server.config import ConnectionInfo, external_connection
+from sparsetopo.server.process import ManagedServer
 
-
-def _stderr(message: str) -> None:
-    print(f"sparsetopo: {message}", file=sys.stderr)
+_log = logging.getLogger(__name__)
 
 
 def resolve_connection(
-    start: bool = True, log: Callable[[str], None] | None = _stderr
+    start: bool = True, log: Callable[[str], None] | None = _log.info
 ) -> ConnectionInfo:
     """NEO4J_URI/USER/PASSWORD/DATABASE when NEO4J_URI is set; otherwise the managed server,
     installed and started on first use (unless ``start`` is False)."""

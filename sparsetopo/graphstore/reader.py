@@ -10,36 +10,8 @@ import numpy as np
 from neo4j import Driver
 
 from sparsetopo.errors import StoreError
-from sparsetopo.graphstore.writer import RESERVED, architecture_from_json, find_run
+from sparsetopo.graphstore.runs import RESERVED, architecture_from_json, require_run
 from sparsetopo.topology import Architecture, GraphSnapshot, LayerEdges
-
-
-def list_runs(driver: Driver, database: str | None = None) -> list[dict[str, Any]]:
-    """Every run (except ones being deleted), oldest first, with snapshot counts."""
-    records, _, _ = driver.execute_query(
-        "MATCH (r:Run) WHERE coalesce(r.status, '') <> 'deleting' "
-        "OPTIONAL MATCH (r)-[:HAS_SNAPSHOT]->(s:Snapshot {complete: true}) "
-        "WITH r, count(s) AS n, max(s.step) AS last_step, min(s.sparsity) AS min_sparsity, "
-        "max(s.sparsity) AS max_sparsity "
-        "RETURN r.name AS name, r.run_id AS run_id, r.created_at AS created_at, r.model AS model, "
-        "r.task AS task, r.strategy AS strategy, r.status AS status, n AS snapshots, "
-        "last_step, min_sparsity, max_sparsity ORDER BY r.created_at, r.name",
-        database_=database,
-    )
-    return [dict(r) for r in records]
-
-
-def require_run(driver: Driver, name: str, database: str | None = None) -> dict[str, Any]:
-    run = find_run(driver, name, database)
-    if run is None or run.get("status") == "deleting":
-        known = [r["name"] for r in list_runs(driver, database)]
-        hint = f"known runs: {', '.join(known[:20])}" if known else "the database holds no runs yet"
-        raise StoreError(f"no run named {name!r} ({hint}). `sparsetopo runs` lists them.")
-    return run
-
-
-def run_architecture(driver: Driver, name: str, database: str | None = None) -> Architecture:
-    return architecture_from_json(require_run(driver, name, database)["architecture_json"])
 
 
 def list_snapshots(driver: Driver, name: str, database: str | None = None) -> list[dict[str, Any]]:

@@ -23,7 +23,7 @@ from typing import Any
 from neo4j import Driver, ManagedTransaction
 
 from sparsetopo.errors import InputError
-from sparsetopo.graphstore.writer import RESERVED
+from sparsetopo.graphstore.runs import RESERVED
 
 #: Rows per write transaction.
 BATCH = 2_000

@@ -10,10 +10,9 @@ never leaves half a snapshot visible. Every statement is parameterised.
 from __future__ import annotations
 
 import contextlib
-import datetime as _dt
 import json
 import secrets
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,6 +20,15 @@ import numpy as np
 from neo4j import Driver
 
 from sparsetopo.errors import InputError, StoreError
+from sparsetopo.graphstore.runs import (
+    _now,
+    architecture_from_json,
+    architecture_to_json,
+    check_metrics,
+    delete_run,
+    find_run,
+    validate_name,
+)
 from sparsetopo.graphstore.schema import ensure_schema
 from sparsetopo.topology import Architecture, GraphSnapshot, LayerEdges, LayerSpec
 
@@ -28,62 +36,6 @@ from sparsetopo.topology import Architecture, GraphSnapshot, LayerEdges, LayerSp
 CHUNK = 50_000
 #: Entries per WeightBlock node.
 WEIGHT_BLOCK = 250_000
-#: Snapshot properties owned by sparsetopo; metrics may not use these names.
-RESERVED = frozenset(
-    {"run_id", "seq", "step", "epoch", "n_edges", "sparsity", "complete", "created_at", "source",
-     "births", "deaths", "sign_flips"}
-)
-_NAME_MAX = 200
-
-
-def validate_name(name: str, what: str = "run name") -> str:
-    """Names are data (always passed as parameters), but must be printable and reasonably short."""
-    if not isinstance(name, str) or not name.strip():
-        raise InputError(f"the {what} is empty; give a non-empty name, e.g. --run my-experiment")
-    if len(name) > _NAME_MAX:
-        raise InputError(f"the {what} is {len(name)} characters long; use at most {_NAME_MAX}")
-    if not name.isprintable():
-        raise InputError(f"the {what} {name!r} contains control characters; use printable text")
-    return name
-
-
-def check_metrics(metrics: Mapping[str, Any] | None) -> dict[str, float | int | str | bool]:
-    """Metrics as storable snapshot properties; InputError for reserved names or odd values."""
-    out: dict[str, float | int | str | bool] = {}
-    for key, value in (metrics or {}).items():
-        validate_name(str(key), "metric name")
-        if key in RESERVED:
-            raise InputError(
-                f"metric name {key!r} is reserved for sparsetopo's own snapshot properties "
-                f"({', '.join(sorted(RESERVED))}); rename it, e.g. 'train_{key}'"
-            )
-        if isinstance(value, (bool, int, str)):
-            out[key] = value
-        else:
-            try:
-                number = float(value)
-            except (TypeError, ValueError) as exc:
-                raise InputError(
-                    f"metric {key!r} has value {value!r} of type {type(value).__name__}; "
-                    "metrics must be numbers, booleans or strings"
-                ) from exc
-            # NaN is kept: a NaN loss is a diverged run, which is worth seeing in the history.
-            out[key] = number
-    return out
-
-
-def architecture_to_json(arch: Architecture) -> str:
-    return json.dumps({"groups": arch.groups, "layers": [spec.__dict__ for spec in arch.layers]})
-
-
-def architecture_from_json(text: str) -> Architecture:
-    raw = json.loads(text)
-    return Architecture(
-        groups={k: int(v) for k, v in raw["groups"].items()},
-        layers=tuple(LayerSpec(**spec) for spec in raw["layers"]),
-    )
-
-
 @dataclass
 class _LayerState:
     """Edges alive after the last complete snapshot, sorted by key, with their SYNAPSE ids."""
@@ -102,54 +54,6 @@ class WrittenSnapshot:
     births: int
     deaths: int
     flips: int
-
-
-def _now() -> str:
-    return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
-
-
-def find_run(driver: Driver, name: str, database: str | None = None) -> dict[str, Any] | None:
-    records, _, _ = driver.execute_query(
-        "MATCH (r:Run {name: $name}) RETURN r {.*} AS run", name=name, database_=database
-    )
-    return dict(records[0]["run"]) if records else None
-
-
-def delete_run(
-    driver: Driver,
-    name: str,
-    database: str | None = None,
-    progress: Callable[[str], None] | None = None,
-) -> bool:
-    """Delete a run and everything it owns, in batches. The run is first marked 'deleting' so
-    listings skip it; an interrupted delete is finished by calling this again."""
-    run = find_run(driver, name, database)
-    if run is None:
-        return False
-    run_id = run["run_id"]
-    driver.execute_query(
-        "MATCH (r:Run {run_id: $id}) SET r.status = 'deleting'", id=run_id, database_=database
-    )
-    steps = (
-        ("synapses", "MATCH ()-[s:SYNAPSE]->() WHERE s.run_id = $id AND s.born >= 0 "
-         "CALL (s) { DELETE s } IN TRANSACTIONS OF 50000 ROWS"),
-        ("weights", "MATCH (b:WeightBlock) WHERE b.run_id = $id "
-         "CALL (b) { DETACH DELETE b } IN TRANSACTIONS OF 4 ROWS"),
-        ("motifs", "MATCH (m:Motif) WHERE m.run_id = $id "
-         "CALL (m) { DETACH DELETE m } IN TRANSACTIONS OF 10000 ROWS"),
-        ("snapshots", "MATCH (s:Snapshot) WHERE s.run_id = $id "
-         "CALL (s) { DETACH DELETE s } IN TRANSACTIONS OF 1000 ROWS"),
-        ("neurons", "MATCH (n:Neuron) WHERE n.run_id = $id "
-         "CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS"),
-        ("layers", "MATCH (l:Layer) WHERE l.run_id = $id DETACH DELETE l"),
-        ("run", "MATCH (r:Run {run_id: $id}) DETACH DELETE r"),
-    )
-    with driver.session(database=database) as session:
-        for label, statement in steps:
-            if progress:
-                progress(label)
-            session.run(statement, id=run_id).consume()  # auto-commit: needed for IN TRANSACTIONS
-    return True
 
 
 class RunWriter:

@@ -1,7 +1,12 @@
 """Turn a live torch model into an :class:`~sparsetopo.topology.Architecture` plus, per snapshot,
 the nonzero entries of every weight matrix.
 
->>> import torch
+>>> from sparsetopo.errors import MissingExtraError
+
+try:
+    import torch
+except ImportError as exc:  # torch is the optional [train] extra
+    raise MissingExtraError("torch", "train", "reading PyTorch models") from exc
 >>> net = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.ReLU(), torch.nn.Linear(4, 2))
 >>> graph = ModelGraph(net)
 >>> [(s.name, s.src_group, s.dst_group) for s in graph.architecture.layers]

@@ -34,7 +34,6 @@ from sparsetopo.ingest.formats.npz_layers import (
     read_npz_unit,
     write_npz_snapshot,
 )
-from sparsetopo.ingest.formats.torch_ckpt import read_checkpoint
 from sparsetopo.topology import Architecture, GraphSnapshot, LayerEdges
 
 FORMATS = ("csv", "pt", "npz")
@@ -305,6 +304,8 @@ def read_inputs(
         if fmt_found == "pt":
 
             def reader_of(u: Path) -> Callable[[], Any]:
+                from sparsetopo.ingest.formats.torch_ckpt import read_checkpoint  # needs torch
+
                 return partial(read_checkpoint, u, mapping, allow_nonfinite)
 
         else:

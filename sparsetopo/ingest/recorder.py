@@ -16,8 +16,8 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import logging
 import queue
-import sys
 import threading
 import time
 import warnings
@@ -26,15 +26,22 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import torch
+
+from sparsetopo.errors import MissingExtraError
+
+try:
+    import torch
+except ImportError as exc:  # torch is the optional [train] extra
+    raise MissingExtraError("torch", "train", "the Recorder") from exc
 from neo4j import Driver
 from neo4j.exceptions import DriverError, Neo4jError, ServiceUnavailable, SessionExpired
 
 from sparsetopo.errors import InputError, ServerError, SparsetopoError
-from sparsetopo.graphstore.config import ConnectionInfo, home_dir
 from sparsetopo.graphstore.connection import open_driver, resolve_connection
-from sparsetopo.graphstore.writer import RunWriter, check_metrics, validate_name
+from sparsetopo.graphstore.runs import check_metrics, validate_name
+from sparsetopo.graphstore.writer import RunWriter
 from sparsetopo.ingest.extract import ModelGraph
+from sparsetopo.server.config import ConnectionInfo, home_dir
 from sparsetopo.topology import GraphSnapshot, LayerEdges
 
 _STOP = object()
@@ -43,8 +50,10 @@ _STOP = object()
 _UNAVAILABLE = (ServiceUnavailable, SessionExpired, ServerError, OSError, DriverError)
 
 
-def _say(message: str) -> None:
-    print(f"sparsetopo recorder: {message}", file=sys.stderr, flush=True)
+_log = logging.getLogger(__name__)
+# Outages and replays are warnings: Python shows them on stderr even when the application has
+# not configured logging, so a notebook user sees that snapshots are being spooled.
+_say = _log.warning
 
 
 class Recorder:

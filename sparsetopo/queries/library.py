@@ -9,7 +9,7 @@ Every file starts with a header of ``//`` comment lines:
 * ``:param name => value;`` lines are the documented example parameters, ready to paste into
   Neo4j Browser.
 
-The same text runs unchanged in Neo4j Browser, from :meth:`sparsetopo.queries.store.Store.query`
+The same text runs unchanged in Neo4j Browser, from :meth:`sparsetopo.api.store.Store.query`
 and from ``sparsetopo query NAME --param k=v``.
 """
 

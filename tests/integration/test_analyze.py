@@ -10,9 +10,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from sparsetopo.api.store import Store
 from sparsetopo.graphstore.results import count_results
-from sparsetopo.graphstore.writer import RunWriter, find_run
-from sparsetopo.queries.store import Store
+from sparsetopo.graphstore.runs import find_run
+from sparsetopo.graphstore.writer import RunWriter
 from sparsetopo.topology import Architecture, GraphSnapshot, LayerEdges, LayerSpec
 
 ZHANG = Path(__file__).parents[1] / "data" / "zhang2023-sparse-rnn" / "MNIST"
@@ -131,7 +132,7 @@ def test_compare_two_runs(driver, run_name):
         store.compare(run_name, other)  # idempotent
         assert len(store.query("nnstd_runs", run_a=run_name, run_b=other)) == 2
     finally:
-        from sparsetopo.graphstore.writer import delete_run
+        from sparsetopo.graphstore.runs import delete_run
 
         delete_run(driver, other)
 

@@ -18,7 +18,8 @@ from typer.testing import CliRunner
 from sparsetopo.cli.main import app
 from sparsetopo.errors import InputError, StoreError
 from sparsetopo.graphstore.reader import list_snapshots, read_lifetimes, read_snapshot
-from sparsetopo.graphstore.writer import RunWriter, find_run
+from sparsetopo.graphstore.runs import find_run
+from sparsetopo.graphstore.writer import RunWriter
 from sparsetopo.topology import Architecture, GraphSnapshot, LayerEdges, LayerSpec
 from tests.conftest import ZHANG
 
@@ -150,7 +151,7 @@ def test_hostile_names_are_data(driver):
     assert snap.layers["l\"}]->()"].w.tolist() == [0.5, -2.0]
     after, _, _ = driver.execute_query("MATCH (n) RETURN count(n) AS c")
     assert after[0]["c"] > before[0]["c"]  # nothing was deleted by the "name"
-    from sparsetopo.graphstore.writer import delete_run
+    from sparsetopo.graphstore.runs import delete_run
 
     assert delete_run(driver, name)
     assert find_run(driver, name) is None

@@ -8,7 +8,7 @@ import torch
 pl = pytest.importorskip("lightning.pytorch")
 
 from sparsetopo.graphstore.reader import list_snapshots, read_snapshot  # noqa: E402
-from sparsetopo.ingest.lightning import SparsetopoCallback  # noqa: E402
+from sparsetopo.ingest.callbacks.lightning import SparsetopoCallback  # noqa: E402
 
 
 class Tiny(pl.LightningModule):

@@ -9,7 +9,8 @@ import pytest
 from typer.testing import CliRunner
 
 from sparsetopo.cli.main import app
-from sparsetopo.graphstore.reader import list_snapshots, read_snapshot, run_architecture
+from sparsetopo.graphstore.reader import list_snapshots, read_snapshot
+from sparsetopo.graphstore.runs import run_architecture
 
 pytestmark = pytest.mark.torch
 runner = CliRunner()

@@ -11,9 +11,10 @@ import pandas as pd
 import pytest
 
 from sparsetopo.analysis import SignedGraph, edge_overlap, ffl_counts
-from sparsetopo.graphstore.writer import RunWriter, delete_run, find_run
+from sparsetopo.api.store import Store
+from sparsetopo.graphstore.runs import delete_run, find_run
+from sparsetopo.graphstore.writer import RunWriter
 from sparsetopo.queries.library import library
-from sparsetopo.queries.store import Store
 from sparsetopo.topology import Architecture, GraphSnapshot, LayerEdges, LayerSpec
 
 ZHANG = Path(__file__).parents[1] / "data" / "zhang2023-sparse-rnn" / "MNIST"

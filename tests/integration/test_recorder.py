@@ -10,11 +10,11 @@ import pytest
 import torch
 from torch.nn.utils import prune
 
-from sparsetopo.graphstore.config import ServerSettings
 from sparsetopo.graphstore.connection import open_driver
 from sparsetopo.graphstore.reader import list_snapshots, read_snapshot
-from sparsetopo.graphstore.server import ManagedServer
 from sparsetopo.ingest.recorder import Recorder
+from sparsetopo.server.config import ServerSettings
+from sparsetopo.server.process import ManagedServer
 
 pytestmark = pytest.mark.torch
 

@@ -22,9 +22,9 @@ import pytest
 from typer.testing import CliRunner
 
 from sparsetopo.errors import ServerError
-from sparsetopo.graphstore.config import ConnectionInfo, ServerSettings
 from sparsetopo.graphstore.connection import open_driver
-from sparsetopo.graphstore.server import ManagedServer, java_version
+from sparsetopo.server.config import ConnectionInfo, ServerSettings
+from sparsetopo.server.process import ManagedServer, java_version
 
 runner = CliRunner()
 

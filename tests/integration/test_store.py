@@ -11,9 +11,9 @@ import pytest
 
 import sparsetopo
 from sparsetopo.analysis import LayeredGraph, SignedGraph
+from sparsetopo.api.store import Store
 from sparsetopo.errors import InputError, StoreError
 from sparsetopo.graphstore.writer import RunWriter
-from sparsetopo.queries.store import Store
 from sparsetopo.topology import Architecture, GraphSnapshot, LayerEdges, LayerSpec
 
 SET_DIR = (Path(__file__).parents[1] / "data" / "zhang2023-sparse-rnn" / "MNIST"

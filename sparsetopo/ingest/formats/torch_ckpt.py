@@ -27,7 +27,12 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import torch
+from sparsetopo.errors import MissingExtraError
+
+try:
+    import torch
+except ImportError as exc:  # torch is the optional [train] extra
+    raise MissingExtraError("torch", "train", "reading .pt checkpoints") from exc
 
 from sparsetopo.errors import InputError
 from sparsetopo.ingest.extract import (

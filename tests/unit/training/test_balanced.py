@@ -8,14 +8,14 @@ import pytest
 import torch
 
 from sparsetopo.analysis import balance, graphs
-from sparsetopo.ingest.sparsify.balance_anneal import (
+from sparsetopo.training.loop import Trainer
+from sparsetopo.training.sparsify.balance_anneal import (
     FFLBookkeeper,
     anneal_balance,
     random_signed_digraph,
 )
-from sparsetopo.ingest.sparsify.balanced import BalancedTopology
-from sparsetopo.ingest.sparsify.base import mask_of, orig_of
-from sparsetopo.ingest.training import Trainer
+from sparsetopo.training.sparsify.balanced import BalancedTopology
+from sparsetopo.training.sparsify.base import mask_of, orig_of
 
 
 def brute_ffl(n: int, src: np.ndarray, dst: np.ndarray, sign: np.ndarray) -> tuple[int, int]:

@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 import torch
 
-from sparsetopo.ingest.sparsify.base import mask_of, orig_of
-from sparsetopo.ingest.sparsify.moduli import (
+from sparsetopo.training.loop import Trainer
+from sparsetopo.training.sparsify.base import mask_of, orig_of
+from sparsetopo.training.sparsify.moduli import (
     INHIBITORS,
     MANIFOLDS,
     ModuliRegularisation,
@@ -15,7 +16,6 @@ from sparsetopo.ingest.sparsify.moduli import (
     inhibitor,
     regulariser_matrix,
 )
-from sparsetopo.ingest.training import Trainer
 
 
 def d(manifold: str, a: list[float], b: list[float]) -> float:

@@ -8,9 +8,9 @@ import torch
 from torch import nn
 
 from sparsetopo.errors import InputError
-from sparsetopo.ingest.models import Target
-from sparsetopo.ingest.sparsify import TrainingPlan, build_strategy
-from sparsetopo.ingest.sparsify.schedules import (
+from sparsetopo.training.models import Target
+from sparsetopo.training.sparsify import TrainingPlan, build_strategy
+from sparsetopo.training.sparsify.schedules import (
     cubic_density,
     iterative_events,
     n_keep,

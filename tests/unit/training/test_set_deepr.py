@@ -4,12 +4,12 @@ import pytest
 import torch
 from torch import nn
 
-from sparsetopo.ingest.models import Target, sparsifiable
-from sparsetopo.ingest.sparsify import TrainingPlan, build_strategy
-from sparsetopo.ingest.sparsify.base import mask_of, orig_of
-from sparsetopo.ingest.sparsify.deepr import DeepR
-from sparsetopo.ingest.sparsify.set_evolution import erdos_renyi_density, set_removal
-from sparsetopo.ingest.training import Trainer
+from sparsetopo.training.loop import Trainer
+from sparsetopo.training.models import Target, sparsifiable
+from sparsetopo.training.sparsify import TrainingPlan, build_strategy
+from sparsetopo.training.sparsify.base import mask_of, orig_of
+from sparsetopo.training.sparsify.deepr import DeepR
+from sparsetopo.training.sparsify.set_evolution import erdos_renyi_density, set_removal
 
 
 def test_erdos_renyi_density_formula() -> None:
@@ -100,7 +100,7 @@ def test_deepr_never_flips_a_sign_and_keeps_the_count() -> None:
 
 
 def test_sparsifiable_scopes() -> None:
-    from sparsetopo.ingest.models import build_model
+    from sparsetopo.training.models import build_model
 
     gru = build_model("gru", 3, 8, 2)
     rec = sparsifiable(gru)
@@ -115,7 +115,7 @@ def test_sparsifiable_scopes() -> None:
 
 def test_extractor_sees_the_recurrent_matrix_of_every_builtin_model() -> None:
     extract = pytest.importorskip("sparsetopo.ingest.extract")
-    from sparsetopo.ingest.models import build_model
+    from sparsetopo.training.models import build_model
 
     for name in ("rnn", "ctrnn", "gru", "lstm"):
         model = build_model(name, 3, 8, 2)

@@ -6,11 +6,11 @@ import numpy as np
 import pytest
 import torch
 
-from sparsetopo.ingest.tasks import TASK_NAMES, build_task
-from sparsetopo.ingest.tasks.adding import adding_sequences
-from sparsetopo.ingest.tasks.inverse_control import simulate_body
-from sparsetopo.ingest.tasks.mackey_glass import mackey_glass
-from sparsetopo.ingest.tasks.navigation import NavigationTask, random_walks
+from sparsetopo.training.tasks import TASK_NAMES, build_task
+from sparsetopo.training.tasks.adding import adding_sequences
+from sparsetopo.training.tasks.inverse_control import simulate_body
+from sparsetopo.training.tasks.mackey_glass import mackey_glass
+from sparsetopo.training.tasks.navigation import NavigationTask, random_walks
 
 SMALL = {
     "digits": {}, "seq-digits": {}, "adding": {"n_train": 50, "n_test": 10},

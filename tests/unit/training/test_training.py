@@ -10,8 +10,8 @@ from torch.nn import functional as F
 from torch.utils.data import DataLoader, TensorDataset
 
 from sparsetopo.errors import InputError
-from sparsetopo.ingest.models import build_model
-from sparsetopo.ingest.training import Trainer, train
+from sparsetopo.training.loop import Trainer, train
+from sparsetopo.training.models import build_model
 
 
 class FakeRecorder:

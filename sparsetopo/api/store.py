@@ -26,18 +26,7 @@ from neo4j.graph import Node, Relationship
 from neo4j.graph import Path as GraphPath
 
 from sparsetopo.analysis import LayeredGraph, SignedGraph
-from sparsetopo.errors import InputError
-from sparsetopo.graphstore import results as res
-from sparsetopo.graphstore.config import ConnectionInfo
-from sparsetopo.graphstore.connection import open_driver, resolve_connection
-from sparsetopo.graphstore.reader import (
-    list_runs,
-    list_snapshots,
-    read_snapshot,
-    require_run,
-)
-from sparsetopo.graphstore.writer import architecture_from_json
-from sparsetopo.queries.analyze import (
+from sparsetopo.api.pipeline import (
     AnalysisOptions,
     Edges,
     GraphPlan,
@@ -47,7 +36,13 @@ from sparsetopo.queries.analyze import (
     plan_graph,
     run_parallel,
 )
+from sparsetopo.errors import InputError
+from sparsetopo.graphstore import results as res
+from sparsetopo.graphstore.connection import open_driver, resolve_connection
+from sparsetopo.graphstore.reader import list_snapshots, read_snapshot
+from sparsetopo.graphstore.runs import architecture_from_json, list_runs, require_run
 from sparsetopo.queries.library import get_query
+from sparsetopo.server.config import ConnectionInfo
 from sparsetopo.topology import Architecture, GraphSnapshot
 
 #: First columns of a history table (the rest follow alphabetically).
@@ -494,6 +489,6 @@ class Store:
     # ------------------------------------------------------------------ plots
     def plot(self, run: str, out_dir: str | Path | None = None) -> list[Path]:
         """Write the run's figures as PNGs (default ./sparsetopo-plots/RUN/); their paths."""
-        from sparsetopo.queries.plots import plot_run
+        from sparsetopo.api.plots import plot_run
 
         return plot_run(self, run, out_dir)

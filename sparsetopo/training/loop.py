@@ -10,7 +10,7 @@ matrices). Optimizer: Adam; gradients are clipped to norm ``clip``.
 
 Python API::
 
-    from sparsetopo.ingest.training import train
+    from sparsetopo.training.loop import train
     result = train("seq-digits", "rnn", "gradual", sparsity=0.9, epochs=20, snapshot_every=1)
     result.history          # pandas DataFrame, one row per checkpoint
     result.final_metric     # test accuracy for seq-digits
@@ -21,9 +21,10 @@ test_loader), loss_fn=torch.nn.functional.cross_entropy, metric_fn=..., metric_n
 
 from __future__ import annotations
 
+import contextlib
 import math
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -32,16 +33,16 @@ import torch
 from torch import nn
 
 from sparsetopo.errors import InputError
-from sparsetopo.ingest.models import (
+from sparsetopo.training.models import (
     MODEL_NAMES,
     RECURRENT_MODELS,
     build_model,
     check_name,
     sparsifiable,
 )
-from sparsetopo.ingest.sparsify import STRATEGY_NAMES, Strategy, TrainingPlan, build_strategy
-from sparsetopo.ingest.sparsify.base import refresh
-from sparsetopo.ingest.tasks import TASK_NAMES, Task, build_task
+from sparsetopo.training.sparsify import STRATEGY_NAMES, Strategy, TrainingPlan, build_strategy
+from sparsetopo.training.sparsify.base import refresh
+from sparsetopo.training.tasks import TASK_NAMES, Task, build_task
 
 Batches = Iterable[tuple[torch.Tensor, torch.Tensor]]
 LossFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
@@ -151,12 +152,12 @@ class Trainer:
         threads: int | None = None,
     ) -> None:
         self.started = time.perf_counter()
-        if threads is not None:
-            if threads < 1:
-                raise InputError(f"threads must be >= 1, got {threads}")
-            # these models are small: one intra-op thread is usually fastest, and much faster
-            # than two when other processes share the two cores
-            torch.set_num_threads(threads)
+        if threads is not None and threads < 1:
+            raise InputError(f"threads must be >= 1, got {threads}")
+        # these models are small: one intra-op thread is usually fastest, and much faster than
+        # two when other processes share the two cores. Applied only while run() trains, and
+        # restored after, so that building a Trainer changes no global torch state.
+        self.threads = threads
         if task is not None:
             check_name("task", task, TASK_NAMES)
         check_name("strategy", strategy, STRATEGY_NAMES)
@@ -246,7 +247,7 @@ class Trainer:
             raise InputError("this Trainer has already run; create a new one")
         net, strat, mname = self.model, self.strategy, self.metric_name
         bar = _Bar(progress, self.epochs * self.steps_per_epoch, mname)
-        with bar:
+        with _torch_threads(self.threads), bar:
             last = self.checkpoint(0, None, recorder)
             bar.update(0, last["test_loss"], last[mname], last["sparsity"])
             net.train()
@@ -281,6 +282,20 @@ class Trainer:
             final_metric=float(history[mname].iloc[-1]), final_sparsity=strat.sparsity(),
             seconds=time.perf_counter() - self.started, config=self.config,
         )
+
+
+@contextlib.contextmanager
+def _torch_threads(threads: int | None) -> Iterator[None]:
+    """Use ``threads`` intra-op threads inside the block, and restore torch's setting after."""
+    if threads is None:
+        yield
+        return
+    before = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
 
 
 def train(

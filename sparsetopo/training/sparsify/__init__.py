@@ -10,18 +10,18 @@ import inspect
 from typing import Any
 
 from sparsetopo.errors import InputError
-from sparsetopo.ingest.models import check_name
-from sparsetopo.ingest.sparsify.balanced import BalancedTopology
-from sparsetopo.ingest.sparsify.base import Strategy, TrainingPlan
-from sparsetopo.ingest.sparsify.deepr import DeepR
-from sparsetopo.ingest.sparsify.magnitude import (
+from sparsetopo.training.models import check_name
+from sparsetopo.training.sparsify.balanced import BalancedTopology
+from sparsetopo.training.sparsify.base import Strategy, TrainingPlan
+from sparsetopo.training.sparsify.deepr import DeepR
+from sparsetopo.training.sparsify.magnitude import (
     GradualMagnitude,
     IterativeMagnitude,
     NarangThreshold,
     OneShotMagnitude,
 )
-from sparsetopo.ingest.sparsify.moduli import ModuliRegularisation
-from sparsetopo.ingest.sparsify.set_evolution import SET
+from sparsetopo.training.sparsify.moduli import ModuliRegularisation
+from sparsetopo.training.sparsify.set_evolution import SET
 
 STRATEGIES: dict[str, type[Strategy]] = {
     "magnitude": OneShotMagnitude,

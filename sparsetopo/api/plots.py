@@ -10,14 +10,19 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from sparsetopo.errors import MissingExtraError
+
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-    from sparsetopo.queries.store import Store
+    from sparsetopo.api.store import Store
 
 
 def _figure(width: float = 7.0, height: float = 4.0) -> tuple[Figure, Any]:
-    from matplotlib.figure import Figure  # no pyplot: no global state, no GUI backend
+    try:
+        from matplotlib.figure import Figure  # no pyplot: no global state, no GUI backend
+    except ImportError as exc:
+        raise MissingExtraError("matplotlib", "plots", "plotting") from exc
 
     fig = Figure(figsize=(width, height), dpi=110, layout="constrained")
     return fig, fig.add_subplot()

@@ -31,9 +31,9 @@ import numpy as np
 import torch
 
 from sparsetopo.errors import InputError
-from sparsetopo.ingest.models import check_name
-from sparsetopo.ingest.sparsify.base import Strategy, prune_to
-from sparsetopo.ingest.sparsify.schedules import linear_sparsity
+from sparsetopo.training.models import check_name
+from sparsetopo.training.sparsify.base import Strategy, prune_to
+from sparsetopo.training.sparsify.schedules import linear_sparsity
 
 MANIFOLDS = ("circle", "sphere", "s3", "torus", "torus6", "klein")
 INHIBITORS = ("square", "dog", "gaussian", "ripple", "constant")

@@ -1,6 +1,6 @@
 """The managed local Neo4j: jars from Maven Central, one home folder, loopback only, auth on.
 
-Layout of the home folder (see :func:`sparsetopo.graphstore.config.home_dir`)::
+Layout of the home folder (see :func:`sparsetopo.server.config.home_dir`)::
 
     lib/ plugins/     server, Browser and APOC jars (``sparsetopo server install``)
     conf/neo4j.conf   written from settings.json on every start
@@ -29,7 +29,7 @@ from importlib import resources
 from pathlib import Path
 
 from sparsetopo.errors import ServerError
-from sparsetopo.graphstore.config import NEO4J_USER, ConnectionInfo, ServerSettings, home_dir
+from sparsetopo.server.config import NEO4J_USER, ConnectionInfo, ServerSettings, home_dir
 
 MIN_JAVA = 17
 _ADD_OPENS = (
@@ -62,7 +62,7 @@ class ServerStatus:
 
 
 def _pom_path() -> Path:
-    return Path(str(resources.files("sparsetopo.graphstore").joinpath("pom.xml")))
+    return Path(str(resources.files("sparsetopo.server").joinpath("pom.xml")))
 
 
 def _java() -> str:

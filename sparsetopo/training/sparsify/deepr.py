@@ -19,9 +19,9 @@ import math
 import torch
 
 from sparsetopo.errors import InputError
-from sparsetopo.ingest.sparsify.base import Strategy, active, orig_of, set_mask
-from sparsetopo.ingest.sparsify.schedules import n_keep
-from sparsetopo.ingest.sparsify.set_evolution import random_mask
+from sparsetopo.training.sparsify.base import Strategy, active, orig_of, set_mask
+from sparsetopo.training.sparsify.schedules import n_keep
+from sparsetopo.training.sparsify.set_evolution import random_mask
 
 
 class DeepR(Strategy):

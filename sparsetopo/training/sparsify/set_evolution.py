@@ -18,9 +18,9 @@ from __future__ import annotations
 import torch
 
 from sparsetopo.errors import InputError
-from sparsetopo.ingest.models import Target
-from sparsetopo.ingest.sparsify.base import Strategy, active, orig_of, refresh, set_mask
-from sparsetopo.ingest.sparsify.schedules import n_keep
+from sparsetopo.training.models import Target
+from sparsetopo.training.sparsify.base import Strategy, active, orig_of, refresh, set_mask
+from sparsetopo.training.sparsify.schedules import n_keep
 
 
 def erdos_renyi_density(n_in: int, n_out: int, eps: float) -> float:

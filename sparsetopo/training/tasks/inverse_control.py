@@ -19,7 +19,7 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
-from sparsetopo.ingest.tasks.base import Task, TaskData
+from sparsetopo.training.tasks.base import Task, TaskData
 
 
 def simulate_body(

@@ -19,7 +19,7 @@ import torch
 from torch.nn import functional as F
 
 from sparsetopo.errors import InputError
-from sparsetopo.ingest.tasks.base import Task, TaskData
+from sparsetopo.training.tasks.base import Task, TaskData
 
 
 def mackey_glass(

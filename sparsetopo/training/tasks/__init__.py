@@ -6,13 +6,13 @@ from __future__ import annotations
 from typing import Any
 
 from sparsetopo.errors import InputError
-from sparsetopo.ingest.models import check_name
-from sparsetopo.ingest.tasks.adding import AddingTask
-from sparsetopo.ingest.tasks.base import Task, TaskData
-from sparsetopo.ingest.tasks.digits import DigitsTask, SeqDigitsTask
-from sparsetopo.ingest.tasks.inverse_control import InverseControlTask
-from sparsetopo.ingest.tasks.mackey_glass import MackeyGlassTask
-from sparsetopo.ingest.tasks.navigation import NavigationTask
+from sparsetopo.training.models import check_name
+from sparsetopo.training.tasks.adding import AddingTask
+from sparsetopo.training.tasks.base import Task, TaskData
+from sparsetopo.training.tasks.digits import DigitsTask, SeqDigitsTask
+from sparsetopo.training.tasks.inverse_control import InverseControlTask
+from sparsetopo.training.tasks.mackey_glass import MackeyGlassTask
+from sparsetopo.training.tasks.navigation import NavigationTask
 
 TASKS: dict[str, type[Task]] = {
     "digits": DigitsTask,

@@ -13,8 +13,8 @@ import numpy as np
 import torch
 from torch.nn.utils import prune
 
-from sparsetopo.ingest.models import Target
-from sparsetopo.ingest.sparsify.schedules import check_sparsity, n_keep
+from sparsetopo.training.models import Target
+from sparsetopo.training.sparsify.schedules import check_sparsity, n_keep
 
 
 @dataclass(frozen=True)
@@ -115,7 +115,7 @@ class Strategy:
     granularities = ("layer", "global")
 
     def __init__(self, sparsity: float, *, seed: int = 0, granularity: str = "layer") -> None:
-        from sparsetopo.ingest.models import check_name
+        from sparsetopo.training.models import check_name
 
         self.target_sparsity = check_sparsity(sparsity)
         self.granularity = check_name("granularity", granularity, self.granularities)

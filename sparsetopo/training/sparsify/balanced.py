@@ -15,13 +15,13 @@ import numpy as np
 import torch
 
 from sparsetopo.errors import InputError
-from sparsetopo.ingest.sparsify.balance_anneal import (
+from sparsetopo.training.sparsify.balance_anneal import (
     AnnealResult,
     anneal_balance,
     random_signed_digraph,
 )
-from sparsetopo.ingest.sparsify.base import Strategy, orig_of, set_mask
-from sparsetopo.ingest.sparsify.schedules import n_keep
+from sparsetopo.training.sparsify.base import Strategy, orig_of, set_mask
+from sparsetopo.training.sparsify.schedules import n_keep
 
 
 class BalancedTopology(Strategy):

@@ -13,7 +13,7 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
-from sparsetopo.ingest.tasks.base import Task, TaskData, accuracy
+from sparsetopo.training.tasks.base import Task, TaskData, accuracy
 
 
 def load_digits_split(seed: int, test_fraction: float = 0.2) -> tuple[np.ndarray, ...]:

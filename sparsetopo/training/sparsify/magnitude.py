@@ -11,7 +11,7 @@ from __future__ import annotations
 import torch
 
 from sparsetopo.errors import InputError
-from sparsetopo.ingest.sparsify.base import (
+from sparsetopo.training.sparsify.base import (
     Strategy,
     active,
     magnitude_scores,
@@ -20,7 +20,7 @@ from sparsetopo.ingest.sparsify.base import (
     set_mask,
     top_k_mask,
 )
-from sparsetopo.ingest.sparsify.schedules import (
+from sparsetopo.training.sparsify.schedules import (
     check_sparsity,
     cubic_density,
     iterative_events,
@@ -66,7 +66,7 @@ class OneShotMagnitude(Strategy):
 
 class IterativeMagnitude(Strategy):
     """Iterative prune-and-retrain (Zahn et al. 2024): levels 15, 25, ..., 85, 90, 91, ..., 99 %
-    up to the target (see :func:`~sparsetopo.ingest.sparsify.schedules.zahn_levels`), applied at
+    up to the target (see :func:`~sparsetopo.training.sparsify.schedules.zahn_levels`), applied at
     epoch ends spread evenly over training (:func:`~.schedules.iterative_events`).
 
     Option ``levels``: a custom increasing list of sparsities instead of the Zahn schedule.

@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from sparsetopo.ingest.tasks.base import Task, TaskData
+from sparsetopo.training.tasks.base import Task, TaskData
 
 
 def random_walks(

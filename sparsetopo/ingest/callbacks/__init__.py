@@ -1,0 +1,1 @@
+"""Callbacks that snapshot a training framework's model through a Recorder."""
