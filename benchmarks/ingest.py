@@ -75,7 +75,7 @@ def pruning_snapshots(n_hidden: int, final_density: float, n: int, seed: int):
     for step in range(n):
         density = 1.0 - (1.0 - final_density) * step / (n - 1)
         pruned = w.copy()
-        pruned.flat[order[: int(round((1 - density) * w.size))]] = 0
+        pruned.flat[order[: round((1 - density) * w.size)]] = 0
         yield GraphSnapshot({"W_hh": LayerEdges.from_dense(pruned)}, step=step)
 
 

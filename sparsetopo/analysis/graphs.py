@@ -10,6 +10,17 @@ Two shapes of network are analysed:
 
 Both store scipy CSR matrices with float64 weights, sorted indices and no explicit zeros, so the
 set operations in :mod:`sparsetopo.analysis.overlap` can merge them linearly.
+
+References
+----------
+.. [1] X.-J. Zhang, J. M. Moore, G. Yan and X. Li, "Universal structural patterns in sparse
+   recurrent neural networks", Communications Physics 6, 243 (2023).
+   doi:10.1038/s42005-023-01364-0
+.. [2] S. Liu, T. Van der Lee, A. Yaman, Z. Atashgahi, D. Ferraro, G. Sokar, M. Pechenizkiy and
+   D. C. Mocanu, "Topological insights into sparse neural networks", ECML PKDD 2020, LNCS 12459,
+   pp. 279-294, Springer (2021). doi:10.1007/978-3-030-67664-3_17
+.. [3] O. T. Zahn, T. L. Daniel and J. N. Kutz, "Motif distribution and function of sparse deep
+   neural networks", arXiv:2403.00974 (2024). doi:10.48550/arXiv.2403.00974
 """
 
 from __future__ import annotations
@@ -94,15 +105,40 @@ def _clean_matrix(matrix: Any, what: str) -> sp.csr_matrix:
 
 @dataclass(frozen=True, eq=False)
 class SignedGraph:
-    """A directed, signed, weighted graph stored as a CSR matrix ``adj`` (``adj[i, j]`` = weight of
-    the edge ``i -> j``; absent edges are structural zeros).
+    """A directed, signed, weighted graph (one recurrent weight matrix).
 
-    Self-loops are kept (the "paper" preprocessing of :func:`~sparsetopo.analysis.ffl_balance`
-    removes them); every 2- and 3-node statistic ignores them by definition.
+    Build it with :meth:`from_edges` or :meth:`from_matrix`; the constructor takes an already
+    canonical matrix and does not check it.
 
+    Parameters
+    ----------
+    adj : scipy.sparse.csr_matrix
+        Square float64 matrix: ``adj[i, j]`` is the weight of the edge ``i -> j`` and absent edges
+        are structural zeros (sorted indices, no stored zeros).
+
+    See Also
+    --------
+    LayeredGraph : the feed-forward counterpart.
+
+    Notes
+    -----
+    The sign of an edge is ``sign(adj[i, j])``, as in Zhang et al. [1]_. Self-loops are kept
+    (the "paper" preprocessing of :func:`~sparsetopo.analysis.ffl_balance` removes them); every
+    2- and 3-node statistic ignores them by definition.
+
+    References
+    ----------
+    .. [1] X.-J. Zhang, J. M. Moore, G. Yan and X. Li, "Universal structural patterns in sparse
+       recurrent neural networks", Communications Physics 6, 243 (2023).
+       doi:10.1038/s42005-023-01364-0
+
+    Examples
+    --------
     >>> g = SignedGraph.from_edges([0, 1], [1, 2], [0.5, -1.0])
     >>> g.n_nodes, g.n_edges
     (3, 2)
+    >>> g
+    SignedGraph(n_nodes=3, n_edges=2)
     """
 
     adj: sp.csr_matrix
@@ -112,8 +148,34 @@ class SignedGraph:
     def from_edges(
         cls, src: Any, dst: Any, weight: Any, n_nodes: int | None = None
     ) -> SignedGraph:
-        """Graph from parallel edge arrays. ``n_nodes`` defaults to ``max(src, dst) + 1``.
-        Zero weights are not edges and are dropped; duplicate pairs and NaN/Inf raise InputError."""
+        """Build a graph from parallel edge arrays.
+
+        Parameters
+        ----------
+        src, dst : array_like of int
+            Source and target node of each edge (ids ``>= 0``).
+        weight : array_like of float
+            Weight of each edge; a zero weight is not an edge and is dropped.
+        n_nodes : int, optional
+            Number of nodes; default ``max(src, dst) + 1``.
+
+        Returns
+        -------
+        SignedGraph
+            The graph, edges sorted by ``(src, dst)``.
+
+        Raises
+        ------
+        InputError
+            If the arrays differ in length or are not 1-D, ids are negative or not integers,
+            ``n_nodes`` is too small, a ``(src, dst)`` pair repeats, or a weight is NaN/Inf.
+
+        Examples
+        --------
+        >>> g = SignedGraph.from_edges([0, 2], [1, 0], [1.0, 0.0], n_nodes=4)
+        >>> g.n_nodes, g.n_edges
+        (4, 1)
+        """
         s = _as_1d("src", src)
         d = _as_1d("dst", dst)
         w = _check_weights(_as_1d("weight", weight), "weight")
@@ -139,7 +201,29 @@ class SignedGraph:
 
     @classmethod
     def from_matrix(cls, matrix: Any) -> SignedGraph:
-        """Graph from a square dense or sparse matrix ``W`` (``W[i, j] != 0`` is ``i -> j``)."""
+        """Build a graph from a square weight matrix.
+
+        Parameters
+        ----------
+        matrix : array_like or scipy.sparse matrix
+            Square matrix ``W``; ``W[i, j] != 0`` is the edge ``i -> j`` with weight ``W[i, j]``.
+
+        Returns
+        -------
+        SignedGraph
+            The graph.
+
+        Raises
+        ------
+        InputError
+            If the matrix is not 2-D and square, not numeric, or holds NaN/Inf.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> SignedGraph.from_matrix(np.array([[0.0, 2.0], [-1.0, 0.0]])).n_edges
+        2
+        """
         m = _clean_matrix(matrix, "matrix")
         if m.shape[0] != m.shape[1]:
             raise InputError(f"a recurrent matrix must be square (got shape {m.shape})")
@@ -148,24 +232,46 @@ class SignedGraph:
     # ----------------------------------------------------------------- views
     @property
     def n_nodes(self) -> int:
+        """Number of nodes (the matrix dimension)."""
         return int(self.adj.shape[0])
 
     @property
     def n_edges(self) -> int:
+        """Number of edges (nonzero weights, self-loops included)."""
         return int(self.adj.nnz)
 
     def edges(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """``(src, dst, weight)`` sorted by (src, dst)."""
+        """Return the edges as parallel arrays.
+
+        Returns
+        -------
+        src, dst : numpy.ndarray of int64
+            Source and target of each edge, sorted by ``(src, dst)``.
+        weight : numpy.ndarray of float64
+            The weights (a copy).
+
+        Examples
+        --------
+        >>> src, dst, w = SignedGraph.from_edges([1, 0], [0, 1], [2.0, -1.0]).edges()
+        >>> src.tolist(), dst.tolist(), w.tolist()
+        ([0, 1], [1, 0], [-1.0, 2.0])
+        """
         coo = self.adj.tocoo()
         return coo.row.astype(np.int64), coo.col.astype(np.int64), coo.data.copy()
 
-    def sign_matrix(self) -> sp.csr_matrix:
-        """CSR with entries +1 / -1 (float64), same structure as ``adj``."""
-        m = self.adj.copy()
-        m.data = np.sign(m.data)
-        return m
-
     def without_self_loops(self) -> SignedGraph:
+        """Return the same graph with every self-loop ``i -> i`` removed.
+
+        Returns
+        -------
+        SignedGraph
+            A new graph on the same nodes.
+
+        Examples
+        --------
+        >>> SignedGraph.from_edges([0, 0], [0, 1], [1.0, 1.0]).without_self_loops().n_edges
+        1
+        """
         m = self.adj.tolil(copy=True)
         m.setdiag(0)
         out = sp.csr_matrix(m)
@@ -174,26 +280,74 @@ class SignedGraph:
         return SignedGraph(out)
 
     def subgraph(self, nodes: np.ndarray) -> SignedGraph:
-        """Induced subgraph on ``nodes`` (relabelled 0..len(nodes)-1 in the given order)."""
+        """Return the subgraph induced by ``nodes``.
+
+        Parameters
+        ----------
+        nodes : array_like of int
+            Node ids to keep; node ``nodes[k]`` becomes node ``k``.
+
+        Returns
+        -------
+        SignedGraph
+            The edges among ``nodes``, relabelled ``0 .. len(nodes) - 1`` in the given order.
+
+        Examples
+        --------
+        >>> g = SignedGraph.from_edges([0, 1, 2], [1, 2, 0], [1.0, -1.0, 1.0])
+        >>> g.subgraph([2, 0]).edges()[0].tolist(), g.subgraph([2, 0]).edges()[1].tolist()
+        ([0], [1])
+        """
         idx = np.asarray(nodes, dtype=np.int64)
         m = sp.csr_matrix(self.adj[idx][:, idx])
         m.sort_indices()
         return SignedGraph(m)
 
     def __repr__(self) -> str:
+        """Show the size, not the matrix."""
         return f"SignedGraph(n_nodes={self.n_nodes}, n_edges={self.n_edges})"
 
 
 @dataclass(frozen=True, eq=False)
 class LayeredGraph:
-    """A feed-forward network: ``layers[l]`` is a CSR matrix of shape ``(n_l, n_{l+1})`` whose
-    nonzeros are the edges from layer ``l`` to layer ``l + 1``. ``biases[l]`` (optional) is the bias
-    vector of layer ``l + 1`` (length ``n_{l+1}``).
+    """A feed-forward network: a stack of bipartite layers (an MLP).
 
+    Build it with :meth:`from_matrices` or :meth:`from_layer_edges`; the constructor takes
+    already canonical matrices and does not check them.
+
+    Parameters
+    ----------
+    layers : tuple of scipy.sparse.csr_matrix
+        ``layers[l]`` has shape ``(n_l, n_{l+1})``; its nonzeros are the edges from layer ``l``
+        to layer ``l + 1`` (float64, sorted indices, no stored zeros).
+    biases : tuple of numpy.ndarray, optional
+        ``biases[l]`` is the bias vector of layer ``l + 1`` (length ``n_{l+1}``).
+
+    See Also
+    --------
+    SignedGraph : the recurrent counterpart.
+
+    Notes
+    -----
+    Weights follow the ``(n_in, n_out)`` convention of Liu et al. [1]_ and Zahn et al. [2]_:
+    transpose PyTorch's ``(out, in)`` weights.
+
+    References
+    ----------
+    .. [1] S. Liu, T. Van der Lee, A. Yaman, Z. Atashgahi, D. Ferraro, G. Sokar, M. Pechenizkiy
+       and D. C. Mocanu, "Topological insights into sparse neural networks", ECML PKDD 2020,
+       LNCS 12459, pp. 279-294, Springer (2021). doi:10.1007/978-3-030-67664-3_17
+    .. [2] O. T. Zahn, T. L. Daniel and J. N. Kutz, "Motif distribution and function of sparse
+       deep neural networks", arXiv:2403.00974 (2024). doi:10.48550/arXiv.2403.00974
+
+    Examples
+    --------
     >>> import numpy as np
     >>> lg = LayeredGraph.from_matrices([np.ones((2, 3)), np.ones((3, 1))])
     >>> lg.sizes, lg.n_edges
     ((2, 3, 1), 9)
+    >>> lg
+    LayeredGraph(sizes=(2, 3, 1), n_edges=9)
     """
 
     layers: tuple[sp.csr_matrix, ...]
@@ -203,8 +357,33 @@ class LayeredGraph:
     def from_matrices(
         cls, matrices: Sequence[Any], biases: Sequence[Any] | None = None
     ) -> LayeredGraph:
-        """Stack of weight matrices ``[W0, W1, ...]``, ``W_l`` of shape ``(n_l, n_{l+1})``
-        (dense arrays or scipy sparse). Consecutive shapes must chain."""
+        """Build a network from its weight matrices.
+
+        Parameters
+        ----------
+        matrices : sequence of array_like or scipy.sparse matrix
+            ``[W0, W1, ...]`` with ``W_l`` of shape ``(n_l, n_{l+1})``; a single 2-D array is one
+            layer.
+        biases : sequence of array_like, optional
+            One bias vector per matrix, ``biases[l]`` of length ``n_{l+1}``.
+
+        Returns
+        -------
+        LayeredGraph
+            The network.
+
+        Raises
+        ------
+        InputError
+            If there is no matrix, a matrix is not 2-D numeric, consecutive shapes do not chain,
+            a bias has the wrong length, or a value is NaN/Inf.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> LayeredGraph.from_matrices([np.eye(2)], biases=[[0.5, 0.0]]).biases[0].tolist()
+        [0.5, 0.0]
+        """
         if isinstance(matrices, np.ndarray) and matrices.ndim == 2:
             matrices = [matrices]
         mats = [_clean_matrix(m, f"layer {i}") for i, m in enumerate(matrices)]
@@ -234,8 +413,34 @@ class LayeredGraph:
     def from_layer_edges(
         cls, layers: Sequence[Any], sizes: Sequence[int]
     ) -> LayeredGraph:
-        """From a list of :class:`~sparsetopo.topology.LayerEdges` and the layer sizes
-        ``[n_0, n_1, ..., n_L]``."""
+        """Build a network from edge lists, one per layer.
+
+        Parameters
+        ----------
+        layers : sequence of sparsetopo.topology.LayerEdges
+            Edges of each layer (``src``, ``dst``, ``w`` arrays).
+        sizes : sequence of int
+            Layer sizes ``[n_0, n_1, ..., n_L]`` (one more than ``layers``).
+
+        Returns
+        -------
+        LayeredGraph
+            The network.
+
+        Raises
+        ------
+        InputError
+            If the sizes do not match the layers, an edge lies outside its layer's shape, an
+            edge repeats, or a weight is NaN/Inf.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sparsetopo.topology import LayerEdges
+        >>> e = LayerEdges(np.array([0, 1]), np.array([0, 0]), np.array([1.0, -1.0]))
+        >>> LayeredGraph.from_layer_edges([e], [2, 1])
+        LayeredGraph(sizes=(2, 1), n_edges=2)
+        """
         if len(sizes) != len(layers) + 1:
             raise InputError(f"need len(sizes) == len(layers) + 1 (got {len(sizes)}, {len(layers)})")
         mats = []
@@ -251,14 +456,28 @@ class LayeredGraph:
 
     @property
     def sizes(self) -> tuple[int, ...]:
-        return (int(self.layers[0].shape[0]),) + tuple(int(m.shape[1]) for m in self.layers)
+        """Layer sizes ``(n_0, n_1, ..., n_L)``."""
+        return (int(self.layers[0].shape[0]), *tuple(int(m.shape[1]) for m in self.layers))
 
     @property
     def n_edges(self) -> int:
+        """Number of edges over all layers."""
         return int(sum(m.nnz for m in self.layers))
 
     def masks(self) -> list[sp.csr_matrix]:
-        """Binary (0/1 float64) CSR masks of the layers."""
+        """Return the binary masks of the layers.
+
+        Returns
+        -------
+        list of scipy.sparse.csr_matrix
+            One 0/1 float64 matrix per layer with the layer's structure.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> LayeredGraph.from_matrices([np.array([[0.0, -3.0]])]).masks()[0].toarray().tolist()
+        [[0.0, 1.0]]
+        """
         out = []
         for m in self.layers:
             b = m.copy()
@@ -267,18 +486,30 @@ class LayeredGraph:
         return out
 
     def __repr__(self) -> str:
+        """Show the sizes, not the matrices."""
         return f"LayeredGraph(sizes={self.sizes}, n_edges={self.n_edges})"
 
 
-def binary(m: sp.spmatrix) -> sp.csr_matrix:
-    """0/1 copy of a sparse matrix's structure."""
-    b = sp.csr_matrix(m, copy=True)
-    b.data = np.ones_like(b.data, dtype=np.float64)
-    return b
-
-
 def sign_split(m: sp.csr_matrix) -> tuple[sp.csr_matrix, sp.csr_matrix]:
-    """0/1 matrices of the positive and of the negative entries of ``m``."""
+    """Split a signed matrix into its positive and its negative structure.
+
+    Parameters
+    ----------
+    m : scipy.sparse.csr_matrix
+        A weight matrix.
+
+    Returns
+    -------
+    positive, negative : scipy.sparse.csr_matrix
+        0/1 float64 matrices marking the entries of ``m`` that are ``> 0`` and ``< 0``.
+
+    Examples
+    --------
+    >>> import numpy as np, scipy.sparse as sp
+    >>> p, q = sign_split(sp.csr_matrix(np.array([[2.0, -1.0, 0.0]])))
+    >>> p.toarray().tolist(), q.toarray().tolist()
+    ([[1.0, 0.0, 0.0]], [[0.0, 1.0, 0.0]])
+    """
     p = m.copy()
     p.data = (p.data > 0).astype(np.float64)
     p.eliminate_zeros()

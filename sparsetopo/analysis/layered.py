@@ -259,7 +259,7 @@ def _sum_c2(x: sp.csr_matrix) -> int:
 
 
 def _sum_prod(x: sp.csr_matrix, y: sp.csr_matrix) -> int:
-    return int(round(float(x.multiply(y).sum())))
+    return round(float(x.multiply(y).sum()))
 
 
 def _nnz_product(x: sp.csr_matrix, y: sp.csr_matrix) -> int:
@@ -285,7 +285,7 @@ def _bifan_signed(p: sp.csr_matrix, q: sp.csr_matrix) -> dict[str, int]:
     a1 = (pq + pq.T).tocsr()
     po = np.diff(p.indptr).astype(np.int64)
     qo = np.diff(q.indptr).astype(np.int64)
-    c2 = lambda x: int(np.sum(x * (x - 1) // 2))  # noqa: E731
+    c2 = lambda x: int(np.sum(x * (x - 1) // 2))
     return {
         "0": (_sum_c2(a0) - c2(po)) // 2,
         "1": _sum_prod(a0, a1) // 2,

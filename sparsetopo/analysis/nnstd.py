@@ -298,7 +298,7 @@ def nnstd_recurrent(
 
     def refine(start: np.ndarray) -> tuple[np.ndarray, float, int]:
         sig, best, best_v, steps = start, start, np.inf, 0
-        for steps in range(1, max_iter + 1):  # noqa: B007
+        for steps in range(1, max_iter + 1):
             cost = full_cost(sig)
             val = float(cost[np.arange(n), sig].sum())
             if val < best_v - 1e-12:

@@ -8,12 +8,20 @@ Self-loops never take part in a triad or dyad.
 The unsigned census is computed in closed form from a handful of matrix products of the dyad-type
 matrices ``Asy`` (asymmetric edges) and ``M`` (mutual edges), evaluated only on the edges that close
 a triangle, plus degree formulas for the open triads and the single-dyad triads; the 003 class is
-``C(n, 3)`` minus the rest. No triple is enumerated, so the cost is a few dense BLAS products for
-``n`` up to a few thousand and sparse products beyond.
+``C(n, 3)`` minus the rest. No triple is enumerated: the products are dense (float32 BLAS) while
+``n <= 4096`` (:data:`DENSE_MAX_N`) and sparse beyond.
 
-The signed census (Zhang et al. 2023, Commun. Phys., signed 3-node motifs) lists the triangles
-once (degree-ordered orientation), and derives open and single-dyad triads from per-node
-sign-typed degree counts minus the triangle contributions.
+The signed census (signed 3-node motifs of Zhang et al. [2]_) lists the triangles once
+(degree-ordered orientation), and derives open and single-dyad triads from per-node sign-typed
+degree counts minus the triangle contributions.
+
+References
+----------
+.. [1] P. W. Holland and S. Leinhardt, "Local structure in social networks", Sociological
+   Methodology 7, 1-45 (1976). doi:10.2307/270703
+.. [2] X.-J. Zhang, J. M. Moore, G. Yan and X. Li, "Universal structural patterns in sparse
+   recurrent neural networks", Communications Physics 6, 243 (2023).
+   doi:10.1038/s42005-023-01364-0
 """
 
 from __future__ import annotations
@@ -27,10 +35,10 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from sparsetopo.analysis._validation import choice, signed_graph
 from sparsetopo.analysis.graphs import SignedGraph
-from sparsetopo.errors import InputError
 
-#: The 16 MAN triad classes in the order networkx uses.
+#: The 16 MAN triad classes (Holland and Leinhardt) in the order networkx uses.
 TRIAD_CODES: tuple[str, ...] = (
     "003", "012", "102", "021D", "021U", "021C", "111D", "111U",
     "030T", "030C", "201", "120D", "120U", "120C", "210", "300",
@@ -68,8 +76,11 @@ DYAD_CODES: tuple[str, ...] = ("null", "asym+", "asym-", "mutual++", "mutual+-",
 _SLOTS = ((0, 1), (1, 0), (0, 2), (2, 0), (1, 2), (2, 1))
 _POW3 = np.array([3**i for i in range(6)], dtype=np.int64)
 
-# Dense BLAS products are used while n <= this (float32 keeps every integer count exact below 2**24).
-_DENSE_MAX_N = 4096
+#: ``method="auto"`` uses dense products while ``n_nodes <= DENSE_MAX_N`` (an ``n x n`` float32
+#: matrix of this size takes 64 MiB; float32 keeps every integer count exact below 2**24).
+DENSE_MAX_N = 4096
+#: Census methods.
+METHODS: tuple[str, ...] = ("auto", "dense", "sparse")
 _SMALL_N = 512
 
 
@@ -83,10 +94,6 @@ class _Parts:
 
 
 def _parts(g: SignedGraph) -> _Parts:
-    if not isinstance(g, SignedGraph):
-        raise InputError(
-            f"expected a SignedGraph (got {type(g).__name__}); build one with SignedGraph.from_edges"
-        )
     a = g.adj.tocsr(copy=True)
     a.setdiag(0)
     a.eliminate_zeros()
@@ -110,47 +117,32 @@ def _colsum(m: sp.spmatrix) -> np.ndarray:
     return np.asarray(m.sum(axis=0)).ravel().astype(np.int64)
 
 
-class _Products:
-    """Masked sums sum(Z o (X @ Y)) for the few (X, Y, Z) the census needs, dense or sparse."""
-
-    def __init__(self, n: int, method: str) -> None:
-        if method not in ("auto", "dense", "sparse"):
-            raise InputError(f"unknown method {method!r}; use 'auto', 'dense' or 'sparse'")
-        self.dense = method == "dense" or (method == "auto" and n <= _DENSE_MAX_N)
-
-    def prep(self, x: sp.csr_matrix) -> Any:
-        return x.toarray().astype(np.float32) if self.dense else x
-
-    def masked(self, z: sp.csr_matrix, prod: Any) -> int:
-        """sum over nonzeros (i, k) of z of z[i, k] * prod[i, k] (exact integer)."""
-        if z.nnz == 0:
-            return 0
-        coo = z.tocoo()
-        if self.dense:
-            vals = prod[coo.row, coo.col].astype(np.float64)
-        else:
-            vals = np.asarray(prod[coo.row, coo.col], dtype=np.float64).ravel()
-        return int(round(float(np.dot(vals, coo.data.astype(np.float64)))))
-
-    def matmul(self, x: Any, y: Any) -> Any:
-        if self.dense:
-            return x @ y
-        return (x @ y).tocsr()
+def _masked(z: sp.csr_matrix, prod: sp.csr_matrix) -> int:
+    """Sum over the nonzeros (i, k) of z of z[i, k] * prod[i, k] (exact integer)."""
+    if z.nnz == 0:
+        return 0
+    coo = z.tocoo()
+    vals = np.asarray(prod[coo.row, coo.col], dtype=np.float64).ravel()
+    return round(float(np.dot(vals, coo.data.astype(np.float64))))
 
 
-def _closed_counts(p: _Parts, prods: _Products) -> dict[str, int]:
+def _matmul(x: sp.csr_matrix, y: sp.csr_matrix) -> sp.csr_matrix:
+    return (x @ y).tocsr()
+
+
+def _closed_counts(p: _Parts) -> dict[str, int]:
+    """The seven triangle classes from sparse products (the large-graph path)."""
     asy, mut = p.asy, p.mut
-    xa, xm = prods.prep(asy), prods.prep(mut)
-    p_aa = prods.matmul(xa, xa)
-    c030t = prods.masked(asy, p_aa)
-    c030c = prods.masked(asy.T.tocsr(), p_aa) // 3
-    c120c = prods.masked(mut, p_aa)
+    p_aa = _matmul(asy, asy)
+    c030t = _masked(asy, p_aa)
+    c030c = _masked(asy.T.tocsr(), p_aa) // 3
+    c120c = _masked(mut, p_aa)
     del p_aa
-    c120d = prods.masked(asy, prods.matmul(xa, xm)) // 2
-    c120u = prods.masked(asy, prods.matmul(xm, xa)) // 2
-    p_mm = prods.matmul(xm, xm)
-    c210 = prods.masked(asy, p_mm)
-    c300 = prods.masked(mut, p_mm) // 6
+    c120d = _masked(asy, _matmul(asy, mut)) // 2
+    c120u = _masked(asy, _matmul(mut, asy)) // 2
+    p_mm = _matmul(mut, mut)
+    c210 = _masked(asy, p_mm)
+    c300 = _masked(mut, p_mm) // 6
     return {
         "030T": c030t, "030C": c030c, "120D": c120d, "120U": c120u,
         "120C": c120c, "210": c210, "300": c300,
@@ -200,17 +192,13 @@ def _census_from_degrees(
     return {k: int(c[k]) for k in TRIAD_CODES}
 
 
-def _use_dense(n: int, method: str) -> bool:
-    if method not in ("auto", "dense", "sparse"):
-        raise InputError(f"unknown method {method!r}; use 'auto', 'dense' or 'sparse'")
-    return method == "dense" or (method == "auto" and n <= _DENSE_MAX_N)
+def _use_dense(g: SignedGraph, method: str) -> bool:
+    """Whether the census of ``g`` uses dense products (validates ``method``)."""
+    choice("method", method, METHODS)
+    return method == "dense" or (method == "auto" and g.n_nodes <= DENSE_MAX_N)
 
 
 def _dense_sign(g: SignedGraph) -> np.ndarray:
-    if not isinstance(g, SignedGraph):
-        raise InputError(
-            f"expected a SignedGraph (got {type(g).__name__}); build one with SignedGraph.from_edges"
-        )
     s = np.zeros((g.n_nodes, g.n_nodes), dtype=np.float32)
     coo = g.adj.tocoo()
     off = coo.row != coo.col
@@ -220,7 +208,7 @@ def _dense_sign(g: SignedGraph) -> np.ndarray:
 
 def _msum(z: np.ndarray, p: np.ndarray) -> int:
     """Exact sum(z * p) for integer-valued float32 arrays (float64 accumulation)."""
-    return int(round(float(np.multiply(z, p).sum(dtype=np.float64))))
+    return round(float(np.multiply(z, p).sum(dtype=np.float64)))
 
 
 def _dense_all(s: np.ndarray, signed: bool) -> tuple[dict[str, int], dict[str, int]]:
@@ -273,28 +261,88 @@ def _dense_all(s: np.ndarray, signed: bool) -> tuple[dict[str, int], dict[str, i
 
 
 def triad_census(g: SignedGraph, method: str = "auto") -> dict[str, int]:
-    """Count every unordered triple of distinct nodes by its MAN class (16 classes, 003 ... 300).
+    """Count every unordered triple of distinct nodes by its MAN class.
 
-    Equal to ``networkx.triadic_census`` on the same directed graph (signs and weights ignored,
-    self-loops ignored). ``method``: "dense" (BLAS float32 products, exact below 2**24 nodes),
-    "sparse" (scipy sparse products) or "auto" (dense while n <= 6000).
+    Signs and weights are ignored, and so are self-loops; the result equals
+    ``networkx.triadic_census`` on the same directed graph.
+
+    Parameters
+    ----------
+    g : SignedGraph
+        The graph.
+    method : {"auto", "dense", "sparse"}, default "auto"
+        How the matrix products are computed: "dense" (float32 BLAS on ``n x n`` arrays, exact
+        for ``n < 2**24``), "sparse" (scipy sparse products, for graphs too large for dense
+        arrays) or "auto" (dense while ``g.n_nodes <= DENSE_MAX_N`` = 4096, else sparse). All
+        three give the same counts.
+
+    Returns
+    -------
+    dict of str to int
+        Count per class, keys in the order of :data:`TRIAD_CODES` (003, 012, ..., 300); the
+        values sum to ``C(n, 3)``.
+
+    Raises
+    ------
+    InputError
+        If ``g`` is not a SignedGraph or ``method`` is unknown.
+
+    See Also
+    --------
+    signed_triad_census : the same triads split by edge signs.
+
+    Notes
+    -----
+    With ``A`` the 0/1 matrix of asymmetric edges and ``M`` that of mutual pairs (no diagonal),
+    the closed classes are masked sums of products, for example
+    ``N(030T) = sum(A o (A A))``, ``N(030C) = sum(A^T o (A A)) / 3`` and
+    ``N(300) = sum(M o (M M)) / 6``; the open classes follow from degrees, e.g.
+    ``N(021D) = sum_i C(out_A(i), 2) - N(030T) - N(120D)``, and
+    ``N(003) = C(n, 3) - sum of the others``. The class names are the MAN codes of Holland and
+    Leinhardt [1]_.
+
+    References
+    ----------
+    .. [1] P. W. Holland and S. Leinhardt, "Local structure in social networks", Sociological
+       Methodology 7, 1-45 (1976). doi:10.2307/270703
+
+    Examples
+    --------
+    A feed-forward loop 0 -> 1 -> 2, 0 -> 2 is one 030T triad:
 
     >>> g = SignedGraph.from_edges([0, 1, 0], [1, 2, 2], [1.0, 1.0, -1.0])
     >>> c = triad_census(g)
     >>> c["030T"], c["003"], sum(c.values())
     (1, 0, 1)
+
+    With an isolated fourth node, each of its three triads holds one edge (class 012):
+
+    >>> g4 = SignedGraph.from_edges([0, 1, 0], [1, 2, 2], [1.0, 1.0, -1.0], n_nodes=4)
+    >>> c = triad_census(g4, method="sparse")
+    >>> c["030T"], c["012"], c["003"], sum(c.values())
+    (1, 3, 0, 4)
     """
-    if _use_dense(g.n_nodes if isinstance(g, SignedGraph) else 0, method):
+    g = signed_graph(g, "triad_census")
+    if _use_dense(g, method):
         return _dense_all(_dense_sign(g), signed=False)[0]
     p = _parts(g)
-    return _census_from_parts(p, _closed_counts(p, _Products(p.n, "sparse")))
+    return _census_from_parts(p, _closed_counts(p))
 
 
 # ============================================================================ FFL sign counts
 @dataclass(frozen=True)
 class FFLCounts:
-    """Feed-forward loops (i->j, j->k, i->k, distinct nodes) per MAN class of their triad:
-    ``total[c]`` FFL instances and ``balanced[c]`` of them with a positive sign product."""
+    """Feed-forward loops per MAN class of their triad; the result of :func:`ffl_counts`.
+
+    Attributes
+    ----------
+    total : dict of str to int
+        FFL instances per class (030T, 120U, 120D, 120C, 210, 300).
+    balanced : dict of str to int
+        Those of them whose three edge signs multiply to a positive number.
+    census : dict of str to int
+        The unsigned :func:`triad_census` of the same graph.
+    """
 
     total: dict[str, int]
     balanced: dict[str, int]
@@ -302,46 +350,85 @@ class FFLCounts:
 
 
 def ffl_counts(g: SignedGraph, method: str = "auto") -> FFLCounts:
-    """Count FFLs and balanced FFLs per triad class (030T, 120U, 120D, 120C, 210, 300).
+    """Count feed-forward loops and balanced ones per triad class.
 
-    An FFL is an ordered triple (i, j, k) of distinct nodes with edges i->j, j->k and i->k; its
-    class is the MAN class of the triad {i, j, k}; it is balanced iff
-    sign(w_ij) sign(w_jk) sign(w_ik) > 0 (Zhang et al. 2023). Signed sums of FFL sign products per
-    class come from products of the signed asymmetric/mutual matrices, so
-    balanced = (total + signed sum) / 2.
+    Parameters
+    ----------
+    g : SignedGraph
+        The graph (self-loops are ignored).
+    method : {"auto", "dense", "sparse"}, default "auto"
+        As in :func:`triad_census` (dense while ``g.n_nodes <= 4096``).
+
+    Returns
+    -------
+    FFLCounts
+        Total and balanced FFLs per class (030T, 120U, 120D, 120C, 210, 300) and the census.
+
+    Raises
+    ------
+    InputError
+        If ``g`` is not a SignedGraph or ``method`` is unknown.
+
+    See Also
+    --------
+    ffl_balance : the balance ratios built from these counts.
+
+    Notes
+    -----
+    An FFL is an ordered triple ``(i, j, k)`` of distinct nodes with edges ``i -> j``,
+    ``j -> k`` and ``i -> k``; its class is the MAN class of the triad ``{i, j, k}``. It is
+    balanced iff ``sign(w_ij) sign(w_jk) sign(w_ik) > 0`` (Zhang et al. [1]_). A triad of class
+    ``c`` holds :data:`FFL_PER_CLASS` ``[c]`` FFLs, so ``total[c] = FFL_PER_CLASS[c] * N(c)``.
+    The sum ``S_c`` of the FFL sign products of class ``c`` is a masked sum of products of the
+    signed asymmetric and mutual matrices (e.g. ``S_030T = sum(A_s o (A_s A_s))``), and
+    ``balanced[c] = (total[c] + S_c) / 2``.
+
+    References
+    ----------
+    .. [1] X.-J. Zhang, J. M. Moore, G. Yan and X. Li, "Universal structural patterns in sparse
+       recurrent neural networks", Communications Physics 6, 243 (2023).
+       doi:10.1038/s42005-023-01364-0
+
+    Examples
+    --------
+    One FFL whose signs multiply to ``(+1)(+1)(-1) < 0``:
 
     >>> g = SignedGraph.from_edges([0, 1, 0], [1, 2, 2], [1.0, 1.0, -1.0])
     >>> f = ffl_counts(g)
     >>> f.total["030T"], f.balanced["030T"]
     (1, 0)
+
+    Three nodes joined both ways with positive edges (class 300) hold six balanced FFLs:
+
+    >>> f = ffl_counts(SignedGraph.from_matrix([[0, 1, 1], [1, 0, 1], [1, 1, 0]]))
+    >>> f.total["300"], f.balanced["300"], f.census["300"]
+    (6, 6, 1)
     """
-    if _use_dense(g.n_nodes if isinstance(g, SignedGraph) else 0, method):
+    g = signed_graph(g, "ffl_counts")
+    if _use_dense(g, method):
         census, signed = _dense_all(_dense_sign(g), signed=True)
         return _ffl_result(census, signed)
     p = _parts(g)
-    prods = _Products(p.n, "sparse")
-    closed = _closed_counts(p, prods)
-    census = _census_from_parts(p, closed)
+    census = _census_from_parts(p, _closed_counts(p))
     sa = p.sign.multiply(p.asy).tocsr()
     sm = p.sign.multiply(p.mut).tocsr()
     sa.eliminate_zeros()
     sm.eliminate_zeros()
-    xa, xm = prods.prep(sa), prods.prep(sm)
-    p_aa = prods.matmul(xa, xa)
-    s030t = prods.masked(sa, p_aa)
-    s120c = prods.masked(sm, p_aa)
+    p_aa = _matmul(sa, sa)
+    s030t = _masked(sa, p_aa)
+    s120c = _masked(sm, p_aa)
     del p_aa
-    p_am = prods.matmul(xa, xm)
-    s120d = prods.masked(sa, p_am)
-    s210 = prods.masked(sm, p_am)
+    p_am = _matmul(sa, sm)
+    s120d = _masked(sa, p_am)
+    s210 = _masked(sm, p_am)
     del p_am
-    p_ma = prods.matmul(xm, xa)
-    s120u = prods.masked(sa, p_ma)
-    s210 += prods.masked(sm, p_ma)
+    p_ma = _matmul(sm, sa)
+    s120u = _masked(sa, p_ma)
+    s210 += _masked(sm, p_ma)
     del p_ma
-    p_mm = prods.matmul(xm, xm)
-    s210 += prods.masked(sa, p_mm)
-    s300 = prods.masked(sm, p_mm)
+    p_mm = _matmul(sm, sm)
+    s210 += _masked(sa, p_mm)
+    s300 = _masked(sm, p_mm)
     signed = {"030T": s030t, "120U": s120u, "120D": s120d, "120C": s120c, "210": s210, "300": s300}
     return _ffl_result(census, signed)
 
@@ -394,7 +481,22 @@ def _lookup() -> tuple[list[tuple[str, str]], np.ndarray]:
 
 
 def signed_triad_keys() -> list[tuple[str, str]]:
-    """Every (MAN class, sign pattern) key of the signed census, in class order then pattern."""
+    """List every key of the signed triad census.
+
+    Returns
+    -------
+    list of (str, str)
+        ``(MAN class, sign pattern)`` pairs in the order of :data:`TRIAD_CODES`, then by
+        pattern ("+" before "-").
+
+    Examples
+    --------
+    >>> keys = signed_triad_keys()
+    >>> keys[:3], len(keys)
+    ([('003', ''), ('012', '+'), ('012', '-')], 138)
+    >>> [k for k in keys if k[0] == "030T"]
+    [('030T', '+++'), ('030T', '++-'), ('030T', '+-+'), ('030T', '+--'), ('030T', '-++'), ('030T', '-+-'), ('030T', '--+'), ('030T', '---')]
+    """
     return list(_lookup()[0])
 
 
@@ -458,31 +560,96 @@ def _triangles(p: _Parts, chunk: int = 2_000_000) -> np.ndarray:
 
 @dataclass(frozen=True)
 class SignedTriadCensus:
-    """Signed census: ``triads[(class, pattern)]`` counts unordered triples (pattern = signs of
-    the class's :data:`TRIAD_EDGE_ORDER` edges, minimised over isomorphisms); ``dyads`` counts
-    unordered node pairs (see :data:`DYAD_CODES`)."""
+    """The signed triad and dyad census; the result of :func:`signed_triad_census`.
+
+    Attributes
+    ----------
+    triads : dict of (str, str) to int
+        Unordered triples per ``(MAN class, sign pattern)``; the pattern lists the signs of the
+        class's :data:`TRIAD_EDGE_ORDER` edges, minimised over isomorphisms.
+    dyads : dict of str to int
+        Unordered node pairs per :data:`DYAD_CODES` type.
+    """
 
     triads: dict[tuple[str, str], int]
     dyads: dict[str, int]
 
     def unsigned(self) -> dict[str, int]:
+        """Collapse the sign patterns: the unsigned :func:`triad_census`.
+
+        Returns
+        -------
+        dict of str to int
+            Count per MAN class.
+
+        Examples
+        --------
+        >>> g = SignedGraph.from_edges([0, 1, 0], [1, 2, 2], [1.0, 1.0, -1.0])
+        >>> signed_triad_census(g).unsigned() == triad_census(g)
+        True
+        """
         out = dict.fromkeys(TRIAD_CODES, 0)
         for (cls, _), v in self.triads.items():
             out[cls] += v
         return out
 
     def to_frame(self) -> pd.DataFrame:
+        """Return the triad counts as a table.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns ``triad``, ``signs`` and ``count``, one row per key.
+
+        Examples
+        --------
+        >>> g = SignedGraph.from_edges([0, 1, 0], [1, 2, 2], [1.0, 1.0, -1.0])
+        >>> df = signed_triad_census(g).to_frame()
+        >>> df[df["count"] > 0].to_dict("records")
+        [{'triad': '030T', 'signs': '++-', 'count': 1}]
+        """
         rows = [(c, s, v) for (c, s), v in self.triads.items()]
         return pd.DataFrame(rows, columns=["triad", "signs", "count"])
 
 
 def dyad_census(g: SignedGraph) -> dict[str, int]:
-    """Unordered pairs of distinct nodes by type: "null", "asym+" / "asym-" (one edge, its sign),
-    "mutual++", "mutual+-", "mutual--" (both directions, signs unordered). Self-loops ignored.
+    """Count the unordered pairs of distinct nodes by their signed dyad type.
 
-    >>> dyad_census(SignedGraph.from_edges([0, 1], [1, 0], [1.0, -2.0], n_nodes=3))["mutual+-"]
-    1
+    Parameters
+    ----------
+    g : SignedGraph
+        The graph (self-loops are ignored).
+
+    Returns
+    -------
+    dict of str to int
+        Count per :data:`DYAD_CODES` type: "null" (no edge), "asym+" / "asym-" (one edge, by its
+        sign), "mutual++", "mutual+-", "mutual--" (both directions, signs unordered). The values
+        sum to ``C(n, 2)``.
+
+    Raises
+    ------
+    InputError
+        If ``g`` is not a SignedGraph.
+
+    Notes
+    -----
+    ``null = C(n, 2) - asym+ - asym- - mutual++ - mutual+- - mutual--``. These are the signed
+    2-node motifs of Zhang et al. [1]_.
+
+    References
+    ----------
+    .. [1] X.-J. Zhang, J. M. Moore, G. Yan and X. Li, "Universal structural patterns in sparse
+       recurrent neural networks", Communications Physics 6, 243 (2023).
+       doi:10.1038/s42005-023-01364-0
+
+    Examples
+    --------
+    >>> d = dyad_census(SignedGraph.from_edges([0, 1, 1], [1, 0, 2], [1.0, -2.0, -1.0]))
+    >>> d["mutual+-"], d["asym-"], d["null"]
+    (1, 1, 1)
     """
+    g = signed_graph(g, "dyad_census")
     p = _parts(g)
     sa = p.sign.multiply(p.asy).tocsr()
     pos_a = int(np.count_nonzero(sa.data > 0))
@@ -507,18 +674,58 @@ def dyad_census(g: SignedGraph) -> dict[str, int]:
 
 
 def signed_triad_census(g: SignedGraph) -> SignedTriadCensus:
-    """Signed 3-node motif census plus the signed 2-node motifs (Zhang et al. 2023).
+    """Count signed 3-node motifs and signed 2-node motifs.
 
+    Parameters
+    ----------
+    g : SignedGraph
+        The graph (self-loops are ignored).
+
+    Returns
+    -------
+    SignedTriadCensus
+        ``triads[(class, pattern)]`` for every key of :func:`signed_triad_keys` and ``dyads``
+        as in :func:`dyad_census`.
+
+    Raises
+    ------
+    InputError
+        If ``g`` is not a SignedGraph.
+
+    See Also
+    --------
+    triad_census : the unsigned census (equal to ``.unsigned()``).
+
+    Notes
+    -----
     Every unordered triple of distinct nodes is counted once under the key
-    ``(MAN class, sign pattern)``; the pattern lists the signs of the class's edges in the order of
-    :data:`TRIAD_EDGE_ORDER` and is the smallest such string over relabellings that preserve the
-    class's representative ("+" sorts before "-"), so isomorphic signed triads share a key.
-    Collapsing the signs gives :func:`triad_census`.
+    ``(MAN class, sign pattern)``; the pattern lists the signs of the class's edges in the order
+    of :data:`TRIAD_EDGE_ORDER` and is the smallest such string over the relabellings that map the
+    triad onto the class's representative ("+" sorts before "-"), so isomorphic signed triads
+    share a key (Zhang et al. [1]_). Triangles are listed once; open triads come from
+    sign-typed degree pairs ``sum_i C(d_s(i), 2)`` or ``sum_i d_s(i) d_t(i)`` and single-dyad
+    triads from ``sum over pairs (n - d(u) - d(v))``, each minus the triangles' share.
 
+    References
+    ----------
+    .. [1] X.-J. Zhang, J. M. Moore, G. Yan and X. Li, "Universal structural patterns in sparse
+       recurrent neural networks", Communications Physics 6, 243 (2023).
+       doi:10.1038/s42005-023-01364-0
+
+    Examples
+    --------
     >>> g = SignedGraph.from_edges([0, 1, 0], [1, 2, 2], [1.0, 1.0, -1.0])
-    >>> signed_triad_census(g).triads[("030T", "++-")]
+    >>> c = signed_triad_census(g)
+    >>> c.triads[("030T", "++-")], c.dyads["asym+"], c.dyads["asym-"]
+    (1, 2, 1)
+
+    Relabelling the nodes does not change the key:
+
+    >>> h = SignedGraph.from_edges([2, 0, 2], [0, 1, 1], [1.0, 1.0, -1.0])
+    >>> signed_triad_census(h).triads[("030T", "++-")]
     1
     """
+    g = signed_graph(g, "signed_triad_census")
     p = _parts(g)
     n = p.n
     keys_list, table = _lookup()
@@ -576,7 +783,7 @@ def signed_triad_census(g: SignedGraph) -> SignedTriadCensus:
     pair_state = st_uv * 3 + st_vu
     free = n - d_und[pu] - d_und[pv]
     single_counts = np.bincount(pair_state, weights=free.astype(np.float64), minlength=9)
-    single: dict[int, int] = {s: int(round(single_counts[s])) for s in range(1, 9)}
+    single: dict[int, int] = {s: round(single_counts[s]) for s in range(1, 9)}
 
     # ---- triangle corrections
     for tcode in np.nonzero(tri_hist)[0]:

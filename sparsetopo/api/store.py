@@ -14,6 +14,7 @@ Every table comes back as a pandas DataFrame; graphs come back as the analysis l
 
 from __future__ import annotations
 
+import itertools
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -345,7 +346,7 @@ class Store:
         """(seq_a, seq_b, do_nnstd, do_overlap) pairs still to compute."""
         want: dict[tuple[int, int], list[bool]] = {}
         first = seqs[0]
-        for prev, seq in zip(seqs, seqs[1:], strict=False):
+        for prev, seq in itertools.pairwise(seqs):
             p = props[seq]
             if mode is not None and (force or "analysis_nnstd" not in p):
                 want.setdefault((first, seq), [False, False])[0] = True
@@ -379,7 +380,7 @@ class Store:
         with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                       TimeElapsedColumn(), transient=False) as bar:
             tid = bar.add_task(label, total=len(tasks))
-            done: Callable[[dict[str, Any]], None] = lambda _r: bar.advance(tid)  # noqa: E731
+            done: Callable[[dict[str, Any]], None] = lambda _r: bar.advance(tid)
             return run_parallel(dispatch, tasks, workers, on_done=done)
 
     def _write_analysis(self, run_id: int, seqs: list[int], results: list[dict[str, Any]]) -> None:

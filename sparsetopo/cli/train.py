@@ -156,13 +156,13 @@ def register(app: typer.Typer) -> None:
         scope: str = typer.Option(
             None, "--scope", help="Which matrices to sparsify: recurrent or all."
         ),
-        option: list[str] = typer.Option(  # noqa: B008
+        option: list[str] = typer.Option(
             [], "--option", "-o", help="Strategy option key=value, repeatable (e.g. zeta=0.2)."
         ),
-        task_option: list[str] = typer.Option(  # noqa: B008
+        task_option: list[str] = typer.Option(
             [], "--task-option", help="Task option key=value, repeatable (e.g. length=50)."
         ),
-        config: Path = typer.Option(  # noqa: B008
+        config: Path = typer.Option(
             None, "--config", "-c", help="TOML or JSON file with the same keys as the flags."
         ),
         store: bool = typer.Option(

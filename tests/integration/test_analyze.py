@@ -3,6 +3,7 @@ Cypher library, and re-running is idempotent (replaces, never duplicates)."""
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 import networkx as nx
@@ -92,7 +93,7 @@ def test_analyze_writes_round_trips_and_is_idempotent(driver, run_name):
 
     # NNSTD: each snapshot to the first and to the previous one; distance in [0, 1]
     nn = store.query("nnstd_matrix", run=run_name)
-    expected_pairs = {(EPOCHS[0], e) for e in EPOCHS[1:]} | set(zip(EPOCHS, EPOCHS[1:], strict=False))
+    expected_pairs = {(EPOCHS[0], e) for e in EPOCHS[1:]} | set(itertools.pairwise(EPOCHS))
     assert set(zip(nn.step_a, nn.step_b, strict=False)) == expected_pairs
     assert ((nn.distance >= 0) & (nn.distance <= 1)).all()
     first = nn[nn.step_a == EPOCHS[0]].set_index("step_b").distance

@@ -227,7 +227,7 @@ def test_wrong_password_is_rejected_with_the_fix(managed_server):
     assert "wrong" not in message.replace("wrong credentials", "")  # the password is not echoed
 
     managed = ConnectionInfo(managed_server.bolt_uri, "neo4j", "wrong", None, managed=True)
-    with pytest.raises(ServerError, match="wrong credentials.*password file"):
+    with pytest.raises(ServerError, match=r"wrong credentials.*password file"):
         open_driver(managed)
 
 

@@ -107,7 +107,7 @@ def read_csv_edges(path: Path, allow_nonfinite: bool = False) -> CsvEdges:
             "allow_nonfinite=True (--allow-nonfinite) to drop them and report the count."
         )
     keys = src * (int(max(src.max(initial=0), dst.max(initial=0))) + 1) + dst
-    uniq, first, counts = np.unique(keys, return_index=True, return_counts=True)
+    uniq, _first, counts = np.unique(keys, return_index=True, return_counts=True)
     if (counts > 1).any():
         dup_key = uniq[np.argmax(counts > 1)]
         rows = np.nonzero(keys == dup_key)[0]

@@ -23,6 +23,7 @@ Groups of a plain chain: ``input``, ``l1``, ``l2``, ...; layer k is ``weight_l{k
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 import zipfile
@@ -131,7 +132,7 @@ def read_npz_unit(
 def _dense_has_bias(mats: list[np.ndarray], path: Path) -> bool:
     if len(mats) < 2:
         return True
-    pairs = list(zip(mats[:-1], mats[1:], strict=True))
+    pairs = list(itertools.pairwise(mats))
     if all(a.shape[1] == b.shape[0] for a, b in pairs):
         return False
     if all(a.shape[1] == b.shape[0] - 1 for a, b in pairs):

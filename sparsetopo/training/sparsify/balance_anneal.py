@@ -45,7 +45,7 @@ class FFLBookkeeper:
         unsigned = (a != 0).astype(np.float64)
         total = float(((unsigned @ unsigned) * unsigned).sum())
         signed = float(((a @ a) * a).sum())  # sum over FFLs of the sign product
-        return int(round(total)), int(round((total + signed) / 2))
+        return round(total), round((total + signed) / 2)
 
     def edge_terms(self, u: int, v: int, s: float) -> tuple[int, int]:
         """(FFLs through edge u->v with sign s, balanced ones) on the current graph, the edge's
@@ -56,7 +56,7 @@ class FFLBookkeeper:
         p3 = a[u] * at[v]  # u->v is i->k; j with u->j and j->v
         total = np.count_nonzero(p1) + np.count_nonzero(p2) + np.count_nonzero(p3)
         signed = s * (p1.sum() + p2.sum() + p3.sum())
-        return int(total), int(round((total + signed) / 2))
+        return int(total), round((total + signed) / 2)
 
     def remove(self, u: int, v: int) -> None:
         s = self.adj[u, v]
@@ -129,7 +129,7 @@ def anneal_balance(
     decay = (t_end / t_start) ** (1.0 / iters)
     temp = t_start
     it = 0
-    for it in range(1, iters + 1):  # noqa: B007 - `it` is reported after the loop
+    for it in range(1, iters + 1):
         if book.ratio >= target:
             it -= 1
             break

@@ -34,7 +34,7 @@ from sparsetopo.training.sparsify.schedules import (
 def _fraction_step(fraction: float, total: int, what: str) -> int:
     if not 0.0 <= fraction <= 1.0:
         raise InputError(f"{what} must be a fraction of training in [0, 1], got {fraction}")
-    return int(round(fraction * total))
+    return round(fraction * total)
 
 
 class OneShotMagnitude(Strategy):

@@ -156,8 +156,8 @@ class ModuliRegularisation(Strategy):
                 "moduli regularisation needs a recurrent matrix; use model rnn, ctrnn, gru or lstm"
             )
         total = self.plan.total_steps
-        self.t0 = int(round(self.start * total))
-        self.t1 = max(self.t0 + 1, int(round(self.end * total)))
+        self.t0 = round(self.start * total)
+        self.t1 = max(self.t0 + 1, round(self.end * total))
         self.every = self.prune_every or self.plan.steps_per_epoch
 
     def penalty(self) -> torch.Tensor | None:

@@ -30,7 +30,7 @@ def n_pruned(n: int, sparsity: float) -> int:
 
     A 1e-9 guard absorbs binary float error (0.29 * 100 = 28.999999999999996 -> 29).
     """
-    return min(n, int(math.floor(sparsity * n + 0.5 + 1e-9)))
+    return min(n, math.floor(sparsity * n + 0.5 + 1e-9))
 
 
 def n_keep(n: int, sparsity: float) -> int:

@@ -27,11 +27,11 @@ def mackey_glass(
     dt: float = 0.1, sample_every: float = 1.0, transient: float = 500.0, x0: float = 1.2,
 ) -> np.ndarray:
     """``n_samples`` values of the Mackey-Glass series, one every ``sample_every`` time units."""
-    lag = int(round(tau / dt))
-    stride = int(round(sample_every / dt))
+    lag = round(tau / dt)
+    stride = round(sample_every / dt)
     if lag < 1 or stride < 1:
         raise InputError("Mackey-Glass needs tau >= dt and sample_every >= dt")
-    n_steps = int(round(transient / dt)) + n_samples * stride
+    n_steps = round(transient / dt) + n_samples * stride
     x = np.empty(lag + n_steps + 1)
     x[: lag + 1] = x0
 
@@ -47,7 +47,7 @@ def mackey_glass(
         k3 = rhs(xi + 0.5 * dt * k2, dmid)
         k4 = rhs(xi + dt * k3, d1)
         x[i + 1] = xi + dt / 6.0 * (k1 + 2 * k2 + 2 * k3 + k4)
-    start = lag + int(round(transient / dt))
+    start = lag + round(transient / dt)
     return x[start + stride :: stride][:n_samples]
 
 

@@ -129,9 +129,9 @@ def test_round_trip_through_exporter(zhang_dir: Path, tmp_path: Path) -> None:
 def test_mixed_or_unknown_inputs(tmp_path: Path, zhang_dir: Path) -> None:
     shutil.copy(zhang_dir / "edge_list_weighted_5.csv", tmp_path / "e_5.csv")
     (tmp_path / "notes_1.txt").write_text("x")
-    with pytest.raises(InputError, match="notes_1.txt"):
+    with pytest.raises(InputError, match=r"notes_1\.txt"):
         read_inputs([tmp_path / "notes_1.txt"])
-    with pytest.raises(InputError, match="missing_7.csv"):
+    with pytest.raises(InputError, match=r"missing_7\.csv"):
         read_inputs([tmp_path / "missing_7.csv"])
     with pytest.raises(InputError, match="twice"):
         read_inputs([tmp_path / "e_5.csv", zhang_dir / "edge_list_weighted_5.csv"])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 import numpy as np
@@ -14,7 +15,7 @@ from sparsetopo.ingest.importers import read_inputs, write_npz_snapshot
 
 def _random_layers(rng: np.random.Generator, sizes: list[int]) -> list[np.ndarray]:
     mats = []
-    for n_in, n_out in zip(sizes[:-1], sizes[1:], strict=True):
+    for n_in, n_out in itertools.pairwise(sizes):
         m = rng.normal(size=(n_in + 1, n_out)).astype(np.float32)
         m[rng.random(m.shape) < 0.7] = 0.0
         mats.append(m)
@@ -84,13 +85,13 @@ def test_truncated_and_non_chaining_files(tmp_path: Path) -> None:
     _save_dir(tmp_path / "t_1", _random_layers(np.random.default_rng(5), [4, 3]))
     f = tmp_path / "t_1" / "weight_l0.npz"
     f.write_bytes(f.read_bytes()[:40])
-    with pytest.raises(InputError, match="weight_l0.npz.*truncated"):
+    with pytest.raises(InputError, match=r"weight_l0\.npz.*truncated"):
         read_inputs([tmp_path / "t_1"])
     d = tmp_path / "c_1"
     d.mkdir()
     sp.save_npz(d / "weight_l0.npz", sp.csr_matrix(np.ones((5, 3))))
     sp.save_npz(d / "weight_l1.npz", sp.csr_matrix(np.ones((6, 2))))
-    with pytest.raises(InputError, match="c_1.*must chain"):
+    with pytest.raises(InputError, match=r"c_1.*must chain"):
         read_inputs([d])
 
 
@@ -98,7 +99,7 @@ def test_nonfinite_in_npz(tmp_path: Path) -> None:
     m = np.ones((3, 2), dtype=np.float32)
     m[0, 1] = np.nan
     _save_dir(tmp_path / "n_1", [m])
-    with pytest.raises(InputError, match="n_1.*allow_nonfinite"):
+    with pytest.raises(InputError, match=r"n_1.*allow_nonfinite"):
         read_inputs([tmp_path / "n_1"])
     with pytest.warns(UserWarning):
         plan = read_inputs([tmp_path / "n_1"], allow_nonfinite=True)

@@ -73,15 +73,15 @@ def test_corrupt_and_unsafe_checkpoints(tmp_path: Path) -> None:
     torch.save(nn.Linear(2, 2).state_dict(), good)
     bad = tmp_path / "c_2.pt"
     bad.write_bytes(good.read_bytes()[:100])
-    with pytest.raises(InputError, match="c_2.pt.*truncated"):
+    with pytest.raises(InputError, match=r"c_2\.pt.*truncated"):
         read_inputs([good, bad])
     unsafe = tmp_path / "c_3.pt"
     torch.save({"model": nn.Linear(2, 2)}, unsafe)  # a pickled module, refused by weights_only
-    with pytest.raises(InputError, match="c_3.pt.*state_dict"):
+    with pytest.raises(InputError, match=r"c_3\.pt.*state_dict"):
         read_inputs([unsafe])
     nothing = tmp_path / "c_4.pt"
     torch.save({"lr": 0.1}, nothing)
-    with pytest.raises(InputError, match="c_4.pt.*no state_dict"):
+    with pytest.raises(InputError, match=r"c_4\.pt.*no state_dict"):
         read_inputs([nothing])
 
 
