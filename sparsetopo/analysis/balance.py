@@ -1,5 +1,17 @@
-"""Structural balance of signed directed graphs: feed-forward-loop balance (Zhang et al. 2023) and
-undirected triangle balance (Cartwright-Harary)."""
+"""Structural balance of signed directed graphs.
+
+Two views: the balance of feed-forward loops (Zhang et al. [1]_), in the authors' per-class
+aggregation or pooled over all loops, and the balance of undirected signed triangles in the sense
+of Cartwright and Harary [2]_.
+
+References
+----------
+.. [1] X.-J. Zhang, J. M. Moore, G. Yan and X. Li, "Universal structural patterns in sparse
+   recurrent neural networks", Communications Physics 6, 243 (2023).
+   doi:10.1038/s42005-023-01364-0
+.. [2] D. Cartwright and F. Harary, "Structural balance: a generalization of Heider's theory",
+   Psychological Review 63(5), 277-293 (1956). doi:10.1037/h0046049
+"""
 
 from __future__ import annotations
 
@@ -7,26 +19,67 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from sparsetopo.analysis._validation import choice, signed_graph
 from sparsetopo.analysis.graphs import SignedGraph
 from sparsetopo.analysis.triads import FFL_PER_CLASS, FFLCounts, ffl_counts
-from sparsetopo.errors import InputError
 
 #: The FFL-holding triad classes Zhang et al. 2023 use (030C is a pure cycle and holds none).
 PAPER_FFL_CLASSES: tuple[str, ...] = ("030T", "120U", "120D", "300")
 #: Every triad class that holds at least one FFL (i->j, j->k, i->k): the pooled mode counts these.
 ALL_FFL_CLASSES: tuple[str, ...] = tuple(FFL_PER_CLASS)
+#: Aggregations of :func:`ffl_balance`.
+MODES: tuple[str, ...] = ("pooled", "paper")
+#: Preprocessing options of :func:`ffl_balance`.
+PREPROCESS: tuple[str | None, ...] = (None, "paper")
+#: How :func:`triangle_balance` turns a reciprocal pair into undirected edges.
+RECIPROCAL: tuple[str, ...] = ("sum", "multi")
 
 
 def paper_preprocess(g: SignedGraph) -> tuple[SignedGraph, np.ndarray]:
-    """Zhang et al. 2023 preprocessing, one pass of each step in this order: drop isolated nodes,
-    then drop nodes of total degree 1 (in + out, a self-loop counting 2 as in networkx), then drop
-    self-loops. Returns the graph on the kept nodes (relabelled 0..k-1) and the kept original ids.
+    """Apply the preprocessing of Zhang et al. (2023) to a graph.
 
-    >>> g = SignedGraph.from_edges([0, 1, 3], [1, 1, 4], [1.0, 1.0, 1.0], n_nodes=6)
+    One pass of each step, in this order: drop isolated nodes, then drop nodes of total degree 1,
+    then drop self-loops.
+
+    Parameters
+    ----------
+    g : SignedGraph
+        The graph.
+
+    Returns
+    -------
+    graph : SignedGraph
+        The graph on the kept nodes, relabelled ``0 .. k - 1`` in increasing original id.
+    kept : numpy.ndarray of int64
+        The original ids of the kept nodes.
+
+    Raises
+    ------
+    InputError
+        If ``g`` is not a SignedGraph.
+
+    Notes
+    -----
+    The total degree is ``in + out`` with a self-loop counting 2, as in networkx. No step is
+    repeated: a node left with degree 1 by the second step stays. FFL counts do not change,
+    since degree-1 nodes and self-loops lie on no FFL [1]_.
+
+    References
+    ----------
+    .. [1] X.-J. Zhang, J. M. Moore, G. Yan and X. Li, "Universal structural patterns in sparse
+       recurrent neural networks", Communications Physics 6, 243 (2023).
+       doi:10.1038/s42005-023-01364-0
+
+    Examples
+    --------
+    Node 4 is isolated, node 3 has degree 1 and node 1 has a self-loop:
+
+    >>> g = SignedGraph.from_edges([0, 1, 0, 1, 2], [1, 2, 2, 1, 3], [1.0] * 5, n_nodes=5)
     >>> h, kept = paper_preprocess(g)
     >>> kept.tolist(), h.n_edges
-    ([1], 0)
+    ([0, 1, 2], 3)
     """
+    g = signed_graph(g, "paper_preprocess")
     a = g.adj
     deg = np.diff(a.indptr) + np.bincount(a.indices, minlength=g.n_nodes)
     kept = np.flatnonzero(deg > 0)
@@ -41,14 +94,22 @@ def paper_preprocess(g: SignedGraph) -> tuple[SignedGraph, np.ndarray]:
 
 @dataclass(frozen=True)
 class FFLBalance:
-    """Result of :func:`ffl_balance`.
+    """Balance of feed-forward loops; the result of :func:`ffl_balance`.
 
-    ratio:      the headline balance ratio of the chosen ``mode``.
-    per_class:  {class: (balanced, total)} FFL instances for every FFL-holding class
-                (030T, 120U, 120D, 120C, 210, 300).
-    balanced, total, unbalanced: FFL instances summed over the classes the mode uses
-                (pooled: all six; paper: 030T, 120U, 120D, 300).
-    mode, preprocess: as passed.
+    Attributes
+    ----------
+    ratio : float
+        The headline balance ratio of ``mode`` (NaN when there is nothing to average).
+    per_class : dict of str to (int, int)
+        ``(balanced, total)`` FFLs for every FFL-holding class (030T, 120U, 120D, 120C, 210,
+        300).
+    balanced, total, unbalanced : int
+        FFLs summed over the classes the mode uses (pooled: all six; paper: 030T, 120U, 120D,
+        300).
+    mode : str
+        "pooled" or "paper".
+    preprocess : str or None
+        As passed to :func:`ffl_balance`.
     """
 
     ratio: float
@@ -63,37 +124,108 @@ class FFLBalance:
 def ffl_balance(
     g: SignedGraph, mode: str = "pooled", preprocess: str | None = None
 ) -> FFLBalance:
-    """Structural balance of feed-forward loops (Zhang, Moore, Yan, Li 2023, Commun. Phys.).
+    """Measure the structural balance of the feed-forward loops of a signed graph.
 
-    An FFL is i->j, j->k, i->k on distinct nodes; it is balanced iff
-    sign(w_ij) sign(w_jk) sign(w_ik) > 0. A 030T triad holds 1 FFL, 120U and 120D hold 2, 300
-    holds 6, 030C (a pure 3-cycle) none; 120C and 210 also hold FFLs (1 and 3).
+    Parameters
+    ----------
+    g : SignedGraph
+        The graph (self-loops are ignored).
+    mode : {"pooled", "paper"}, default "pooled"
+        "pooled": balanced FFLs over all FFLs of the graph (all six FFL-holding classes).
+        "paper": the aggregation of Zhang et al. (2023), the unweighted mean of the per-class
+        ratios of 030T, 120U, 120D and 300 (see Notes).
+    preprocess : {None, "paper"}, default None
+        "paper" applies :func:`paper_preprocess` first, for parity with the authors' pipeline
+        (the counts cannot change under it); None uses the graph as is.
 
-    mode="pooled" (clean): balanced FFLs / all FFLs, over every FFL in the graph (all six classes).
-    mode="paper" (the authors' aggregation): BR_c = balanced / total FFLs of class c for
-    c in 030T, 120U, 120D, 300; the ratio is the unweighted mean of BR_c over the classes with
-    BR_c != 0 (a class with no FFL, or only unbalanced ones, is left out; NaN if none remains).
-    preprocess="paper" applies :func:`paper_preprocess` first; FFL counts cannot change under it
-    (degree-1 nodes and self-loops are in no FFL) but it is offered for parity with the paper's
-    pipeline. With preprocess=None the graph is used as is (self-loops are ignored anyway).
+    Returns
+    -------
+    FFLBalance
+        The ratio, the per-class counts and the totals.
+
+    Raises
+    ------
+    InputError
+        If ``g`` is not a SignedGraph, or ``mode`` or ``preprocess`` is unknown.
+
+    See Also
+    --------
+    ffl_counts : the per-class counts.
+    triangle_balance : balance of undirected triangles.
+
+    Notes
+    -----
+    An FFL is ``i -> j``, ``j -> k``, ``i -> k`` on distinct nodes; it is balanced iff
+    ``sign(w_ij) sign(w_jk) sign(w_ik) > 0``. A 030T triad holds 1 FFL, 120U and 120D hold 2,
+    120C 1, 210 3 and 300 6; 030C (a pure 3-cycle) holds none.
+
+    Pooled: ``BR = sum_c B_c / sum_c T_c`` over all six classes (NaN without FFLs).
+
+    Paper [1]_: ``BR_c = B_c / T_c`` for ``c`` in 030T, 120U, 120D, 300, and
+    ``BR = mean(BR_c for c with T_c > 0 and BR_c != 0)``; a class with no FFL, or only
+    unbalanced ones, is left out, and the ratio is NaN if none remains.
+
+    References
+    ----------
+    .. [1] X.-J. Zhang, J. M. Moore, G. Yan and X. Li, "Universal structural patterns in sparse
+       recurrent neural networks", Communications Physics 6, 243 (2023).
+       doi:10.1038/s42005-023-01364-0
+
+    Examples
+    --------
+    One FFL with a negative sign product:
 
     >>> g = SignedGraph.from_edges([0, 1, 0], [1, 2, 2], [1.0, 1.0, -1.0])
     >>> ffl_balance(g).ratio, ffl_balance(g).unbalanced
     (0.0, 1)
+
+    A balanced 030T next to a 120D triad (``4 <-> 5``) with one balanced FFL of two: pooled
+    ``2 / 3``, paper ``(1 + 1/2) / 2``:
+
+    >>> g = SignedGraph.from_edges([0, 1, 0, 3, 3, 4, 5], [1, 2, 2, 4, 5, 5, 4],
+    ...                            [1.0, 1.0, 1.0, 1.0, 1.0, 1.0, -1.0])
+    >>> round(ffl_balance(g).ratio, 4), ffl_balance(g, mode="paper").ratio
+    (0.6667, 0.75)
+    >>> ffl_balance(g).per_class["120D"]
+    (1, 2)
     """
-    if mode not in ("pooled", "paper"):
-        raise InputError(f"unknown mode {mode!r}; use 'pooled' or 'paper'")
-    if preprocess not in (None, "paper"):
-        raise InputError(f"unknown preprocess {preprocess!r}; use None or 'paper'")
+    g = signed_graph(g, "ffl_balance")
+    choice("mode", mode, MODES)
+    choice("preprocess", preprocess, PREPROCESS)
     if preprocess == "paper":
         g, _ = paper_preprocess(g)
     return balance_from_counts(ffl_counts(g), mode, preprocess)
 
 
 def balance_from_counts(f: FFLCounts, mode: str = "pooled", preprocess: str | None = None) -> FFLBalance:
-    """:class:`FFLBalance` of the given mode from precomputed :func:`ffl_counts`."""
-    if mode not in ("pooled", "paper"):
-        raise InputError(f"unknown mode {mode!r}; use 'pooled' or 'paper'")
+    """Compute :class:`FFLBalance` from precomputed :func:`ffl_counts`.
+
+    Parameters
+    ----------
+    f : FFLCounts
+        Counts from :func:`ffl_counts` (e.g. of a null-model sample).
+    mode : {"pooled", "paper"}, default "pooled"
+        As in :func:`ffl_balance`.
+    preprocess : {None, "paper"}, default None
+        Recorded in the result only (the counts are already computed).
+
+    Returns
+    -------
+    FFLBalance
+        Same as ``ffl_balance(g, mode)`` for the graph the counts came from.
+
+    Raises
+    ------
+    InputError
+        If ``mode`` is unknown.
+
+    Examples
+    --------
+    >>> g = SignedGraph.from_edges([0, 1, 0], [1, 2, 2], [1.0, 1.0, 1.0])
+    >>> balance_from_counts(ffl_counts(g), "paper").ratio
+    1.0
+    """
+    choice("mode", mode, MODES)
     per_class = {c: (f.balanced[c], f.total[c]) for c in ALL_FFL_CLASSES}
     classes = ALL_FFL_CLASSES if mode == "pooled" else PAPER_FFL_CLASSES
     bal = sum(per_class[c][0] for c in classes)
@@ -109,12 +241,21 @@ def balance_from_counts(f: FFLCounts, mode: str = "pooled", preprocess: str | No
 
 @dataclass(frozen=True)
 class TriangleBalance:
-    """Result of :func:`triangle_balance`.
+    """Balance of undirected signed triangles; the result of :func:`triangle_balance`.
 
-    n_triangles, n_unbalanced: signed undirected triangles (a triangle is unbalanced iff the
-    product of its three edge signs is negative); fraction_unbalanced = n_unbalanced / n_triangles.
-    node_triangles[i], node_unbalanced[i]: triangles / unbalanced triangles containing node i.
-    node_share[i] = node_unbalanced[i] / n_unbalanced (sums to 3 over nodes; 0 if none).
+    Attributes
+    ----------
+    n_triangles, n_unbalanced : int
+        Signed undirected triangles, and those whose three edge signs multiply to a negative
+        number.
+    fraction_unbalanced : float
+        ``n_unbalanced / n_triangles`` (NaN without triangles).
+    node_triangles, node_unbalanced : numpy.ndarray of int64
+        Per node, the triangles and the unbalanced triangles that contain it.
+    node_share : numpy.ndarray of float64
+        ``node_unbalanced / n_unbalanced`` (sums to 3 over the nodes; zeros if none).
+    reciprocal : str
+        As passed to :func:`triangle_balance`.
     """
 
     n_triangles: int
@@ -127,26 +268,67 @@ class TriangleBalance:
 
 
 def triangle_balance(g: SignedGraph, reciprocal: str = "sum") -> TriangleBalance:
-    """Balance of the undirected signed triangles of a directed signed graph.
+    """Measure the balance of the undirected signed triangles of a directed signed graph.
 
-    The direction of edges is dropped. A node pair joined in one direction only takes that edge's
-    sign. How a reciprocal pair (i->j and j->i) becomes undirected is a documented choice:
+    Parameters
+    ----------
+    g : SignedGraph
+        The graph; edge directions are dropped and self-loops ignored.
+    reciprocal : {"sum", "multi"}, default "sum"
+        How a reciprocal pair (``i -> j`` and ``j -> i``) becomes undirected. "sum": one edge
+        with the sign of ``w_ij + w_ji`` (the symmetric part of ``W``); a pair whose weights
+        cancel exactly is dropped. "multi": each directed edge is its own undirected edge, and a
+        node triple counts once per choice of one edge per pair (a triangle with ``k`` mutual
+        pairs counts ``2**k`` times). A pair joined one way only takes that edge's sign.
 
-    * reciprocal="sum" (default): one undirected edge whose sign is sign(w_ij + w_ji), the sign of
-      the symmetric part of W; a pair whose weights cancel exactly is dropped.
-    * reciprocal="multi": each directed edge is its own undirected edge, and a node triple counts
-      once per choice of one edge per pair (a triangle with k mutual pairs counts 2**k times).
+    Returns
+    -------
+    TriangleBalance
+        Triangle counts, the unbalanced fraction and per-node counts.
 
-    Self-loops are ignored. Per-node counts come from diag(S^3) / 2 and diag(|S|^3) / 2.
+    Raises
+    ------
+    InputError
+        If ``g`` is not a SignedGraph or ``reciprocal`` is unknown.
 
-    >>> g = SignedGraph.from_edges([0, 1, 2], [1, 2, 0], [1.0, 1.0, -1.0])
-    >>> triangle_balance(g).fraction_unbalanced
-    1.0
+    See Also
+    --------
+    ffl_balance : balance of directed feed-forward loops.
+
+    Notes
+    -----
+    A triangle is balanced iff the product of its three edge signs is positive (Cartwright and
+    Harary [1]_). With ``S`` the symmetric signed adjacency matrix and ``|S|`` its absolute
+    value, node ``i`` lies on ``t_i = (|S|^3)_ii / 2`` triangles, of which
+    ``u_i = ((|S|^3)_ii - (S^3)_ii) / 4`` are unbalanced; the totals are ``sum_i t_i / 3`` and
+    ``sum_i u_i / 3``. Dense products are used while ``n <= 6000``.
+
+    References
+    ----------
+    .. [1] D. Cartwright and F. Harary, "Structural balance: a generalization of Heider's
+       theory", Psychological Review 63(5), 277-293 (1956). doi:10.1037/h0046049
+
+    Examples
+    --------
+    Triangle ``{0, 1, 2}`` has signs ``+ + -`` (unbalanced), triangle ``{0, 2, 3}`` has
+    ``- + -`` (balanced):
+
+    >>> g = SignedGraph.from_edges([0, 1, 2, 2, 3], [1, 2, 0, 3, 0], [1.0, 1.0, -1.0, 1.0, -1.0])
+    >>> t = triangle_balance(g)
+    >>> t.n_triangles, t.n_unbalanced, t.fraction_unbalanced
+    (2, 1, 0.5)
+    >>> t.node_triangles.tolist(), t.node_unbalanced.tolist()
+    ([2, 1, 2, 1], [1, 1, 1, 0])
+
+    A reciprocal pair ``0 <-> 1`` with weights ``+1`` and ``-1`` cancels under "sum" and gives
+    two triangles, one of them unbalanced, under "multi":
+
+    >>> g = SignedGraph.from_edges([0, 1, 1, 2], [1, 0, 2, 0], [1.0, -1.0, 1.0, 1.0])
+    >>> triangle_balance(g).n_triangles, triangle_balance(g, "multi").n_unbalanced
+    (0, 1)
     """
-    if reciprocal not in ("sum", "multi"):
-        raise InputError(f"unknown reciprocal {reciprocal!r}; use 'sum' or 'multi'")
-    if not isinstance(g, SignedGraph):
-        raise InputError(f"expected a SignedGraph (got {type(g).__name__})")
+    g = signed_graph(g, "triangle_balance")
+    choice("reciprocal", reciprocal, RECIPROCAL)
     a = g.adj.tocsr(copy=True)
     a.setdiag(0)
     a.eliminate_zeros()

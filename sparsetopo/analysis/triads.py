@@ -29,7 +29,6 @@ from __future__ import annotations
 import functools
 import itertools
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -131,7 +130,7 @@ def _matmul(x: sp.csr_matrix, y: sp.csr_matrix) -> sp.csr_matrix:
 
 
 def _closed_counts(p: _Parts) -> dict[str, int]:
-    """The seven triangle classes from sparse products (the large-graph path)."""
+    """Count the seven triangle classes with sparse products (the large-graph path)."""
     asy, mut = p.asy, p.mut
     p_aa = _matmul(asy, asy)
     c030t = _masked(asy, p_aa)
