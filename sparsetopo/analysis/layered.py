@@ -11,6 +11,18 @@ third      diverging C(out, 3); converging C(in, 3); chain = nnz(M_l M_{l+1}
            M_{l+2}); bi-fan = sum over source pairs C(shared targets, 2);
            bi-parallel = sum over (i, k) C((M_l M_{l+1})_ik, 2)
 ========== ==================================================================
+
+The definitions are those of Zahn, Daniel and Kutz [1]_; the balance of bi-parallels
+(:func:`cycle4_balance`) carries the FFL balance of Zhang et al. [2]_ over to layered graphs,
+which have no triangles.
+
+References
+----------
+.. [1] O. T. Zahn, T. L. Daniel and J. N. Kutz, "Motif distribution and function of sparse deep
+   neural networks", arXiv:2403.00974 (2024). doi:10.48550/arXiv.2403.00974
+.. [2] X.-J. Zhang, J. M. Moore, G. Yan and X. Li, "Universal structural patterns in sparse
+   recurrent neural networks", Communications Physics 6, 243 (2023).
+   doi:10.1038/s42005-023-01364-0
 """
 
 from __future__ import annotations
@@ -20,29 +32,61 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
+from sparsetopo.analysis._validation import layered_graph
 from sparsetopo.analysis.graphs import LayeredGraph, sign_split
-from sparsetopo.errors import InputError
 
+#: First-order motifs (one edge).
 FIRST_ORDER = ("edge",)
+#: Second-order motifs (two edges).
 SECOND_ORDER = ("diverging2", "converging2", "chain2")
+#: Third-order motifs (three or four edges).
 THIRD_ORDER = ("diverging3", "converging3", "chain3", "bifan", "biparallel")
-LAYERED_MOTIFS: tuple[str, ...] = FIRST_ORDER + SECOND_ORDER + THIRD_ORDER
-
-
-def _check_lg(lg: object) -> LayeredGraph:
-    if not isinstance(lg, LayeredGraph):
-        raise InputError(
-            f"expected a LayeredGraph (got {type(lg).__name__}); build one with "
-            "LayeredGraph.from_matrices([W0, W1, ...])"
-        )
-    return lg
+#: Every layered motif, in the order of :attr:`LayeredMotifs.counts`.
+LAYERED_MOTIFS: tuple[str, ...] = (*FIRST_ORDER, *SECOND_ORDER, *THIRD_ORDER)
 
 
 def live_neurons(lg: LayeredGraph) -> list[np.ndarray]:
-    """Boolean live masks per layer after iteratively removing ghost neurons (hidden or output
-    units without input) and dead neurons (input or hidden units without output), as in Zahn,
-    Daniel, Kutz 2024. Input units need no input, output units need no output."""
-    lg = _check_lg(lg)
+    """Find the neurons that survive the removal of ghost and dead neurons.
+
+    Parameters
+    ----------
+    lg : LayeredGraph
+        The network.
+
+    Returns
+    -------
+    list of numpy.ndarray of bool
+        One mask per layer (``len(lg.sizes)`` of them); True marks a live neuron.
+
+    Raises
+    ------
+    InputError
+        If ``lg`` is not a LayeredGraph.
+
+    Notes
+    -----
+    A ghost is a hidden or output neuron without input from a live neuron; a dead neuron is an
+    input or hidden neuron without output to a live neuron. Removing one can create another, so
+    the removal repeats until nothing changes (Zahn et al. [1]_). Input neurons need no input
+    and output neurons need no output.
+
+    References
+    ----------
+    .. [1] O. T. Zahn, T. L. Daniel and J. N. Kutz, "Motif distribution and function of sparse
+       deep neural networks", arXiv:2403.00974 (2024). doi:10.48550/arXiv.2403.00974
+
+    Examples
+    --------
+    Input 1 feeds nothing (dead), hidden 1 gets nothing (ghost) and hidden 2 feeds nothing
+    (dead):
+
+    >>> import numpy as np
+    >>> w0 = np.array([[1.0, 0.0, 1.0], [0.0, 0.0, 0.0]])
+    >>> w1 = np.array([[1.0], [1.0], [0.0]])
+    >>> [m.tolist() for m in live_neurons(LayeredGraph.from_matrices([w0, w1]))]
+    [[True, False], [True, False, False], [True]]
+    """
+    lg = layered_graph(lg, "live_neurons")
     mats = [abs(m) for m in lg.layers]
     sizes = lg.sizes
     live = [np.ones(n, dtype=bool) for n in sizes]
@@ -68,7 +112,31 @@ def live_neurons(lg: LayeredGraph) -> list[np.ndarray]:
 
 
 def prune_ghost_dead(lg: LayeredGraph) -> LayeredGraph:
-    """The same network with every edge touching a ghost or dead neuron removed (shapes kept)."""
+    """Remove every edge that touches a ghost or dead neuron.
+
+    Parameters
+    ----------
+    lg : LayeredGraph
+        The network.
+
+    Returns
+    -------
+    LayeredGraph
+        Same sizes and biases; only edges between neurons of :func:`live_neurons` remain.
+
+    Raises
+    ------
+    InputError
+        If ``lg`` is not a LayeredGraph.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> w0 = np.array([[1.0, 0.0, 1.0], [0.0, 0.0, 0.0]])
+    >>> w1 = np.array([[1.0], [1.0], [0.0]])
+    >>> prune_ghost_dead(LayeredGraph.from_matrices([w0, w1]))
+    LayeredGraph(sizes=(2, 3, 1), n_edges=2)
+    """
     live = live_neurons(lg)
     mats = []
     for i, m in enumerate(lg.layers):
@@ -81,8 +149,11 @@ def prune_ghost_dead(lg: LayeredGraph) -> LayeredGraph:
 
 
 def _with_bias(lg: LayeredGraph, live: list[np.ndarray]) -> LayeredGraph:
-    """Append one bias source node to every layer's sources; it feeds the live targets with a
-    nonzero bias (every live target if the graph carries no biases), with the bias's sign."""
+    """Append one bias source node to every layer's sources.
+
+    It feeds the live targets with a nonzero bias (every live target if the graph carries no
+    biases), with the bias's sign.
+    """
     mats: list[sp.csr_matrix] = []
     for i, m in enumerate(lg.layers):
         n_out = m.shape[1]
@@ -126,14 +197,20 @@ def _prod(a: sp.csr_matrix, b: sp.csr_matrix) -> sp.csr_matrix:
 
 @dataclass(frozen=True)
 class LayeredMotifs:
-    """Result of :func:`layered_motifs`.
+    """Feed-forward motif counts; the result of :func:`layered_motifs`.
 
-    counts:    {motif: total count} for edge, diverging2, converging2, chain2, diverging3,
-               converging3, chain3, bifan, biparallel.
-    per_layer: {motif: [count per starting layer l]} (motifs spanning two or three layers start
-               at l and have one entry fewer per extra layer spanned).
-    signed:    {motif: {pattern: count}}; see :func:`layered_motifs` for the patterns.
-    sizes:     layer sizes of the graph analysed (after adding bias nodes, if any).
+    Attributes
+    ----------
+    counts : dict of str to int
+        Total count per motif of :data:`LAYERED_MOTIFS` (edge, diverging2, converging2, chain2,
+        diverging3, converging3, chain3, bifan, biparallel).
+    per_layer : dict of str to list of int
+        Count per starting layer ``l``; a motif spanning two or three layers has one or two
+        entries fewer than there are weight matrices.
+    signed : dict of str to dict of str to int
+        Count per sign pattern (see :func:`layered_motifs`); empty when ``signed=False``.
+    sizes : tuple of int
+        Layer sizes of the graph analysed (after adding bias nodes, if any).
     """
 
     counts: dict[str, int]
@@ -145,28 +222,77 @@ class LayeredMotifs:
 def layered_motifs(
     lg: LayeredGraph, bias: bool = False, remove_ghost_dead: bool = True, signed: bool = True
 ) -> LayeredMotifs:
-    """First-, second- and third-order feed-forward motifs (Zahn, Daniel, Kutz 2024).
+    """Count first-, second- and third-order feed-forward motifs.
 
-    Definitions (module docstring): first order = edges; second order diverging C(out, 2),
-    converging C(in, 2), chain = connected endpoint pairs nnz(M_l M_{l+1}); third order diverging
-    C(out, 3), converging C(in, 3), chain nnz(M_l M_{l+1} M_{l+2}), bi-fan (two sources sharing
-    two targets), bi-parallel (two 2-paths with the same endpoints).
-    remove_ghost_dead=True first removes neurons without input (ghost) or output (dead),
-    iteratively. bias=True adds per layer one bias source feeding every live neuron with a nonzero
-    bias (every live neuron if the graph has no biases), as in the paper's "with bias" variant.
+    Parameters
+    ----------
+    lg : LayeredGraph
+        The network.
+    bias : bool, default False
+        Add to every layer one bias source that feeds each live neuron with a nonzero bias, with
+        the bias's sign (each live neuron if the graph has no biases): the paper's "with bias"
+        variant.
+    remove_ghost_dead : bool, default True
+        Count on :func:`prune_ghost_dead` of the network.
+    signed : bool, default True
+        Also count the signed variants (about 3 times slower); False leaves ``.signed`` empty.
 
-    Signed variants (by edge sign): edge {+, -}; diverging2 / converging2 {++, +-, --};
-    diverging3 / converging3 {+++, ++-, +--, ---} (unordered); chain2 {++, +-, -+, --} counts
-    2-*paths* i->j->k by the ordered signs (the unsigned chain counts endpoint pairs);
-    bifan by number of negative edges {0..4}; biparallel {balanced, unbalanced} as in
-    :func:`cycle4_balance`. signed=False skips them (``.signed`` is then empty), about 3x faster.
+    Returns
+    -------
+    LayeredMotifs
+        Total, per-layer and signed counts.
+
+    Raises
+    ------
+    InputError
+        If ``lg`` is not a LayeredGraph.
+
+    See Also
+    --------
+    cycle4_balance : balance of the bi-parallels.
+
+    Notes
+    -----
+    On the binary masks ``M_l`` (Zahn et al. [1]_): edges ``nnz(M_l)``; diverging
+    ``sum_i C(out_i, k)`` and converging ``sum_j C(in_j, k)`` for ``k = 2, 3``; chain2
+    ``nnz(M_l M_{l+1})`` (connected endpoint pairs); chain3 ``nnz(M_l M_{l+1} M_{l+2})``;
+    bi-fan ``sum_{i < i'} C((M_l M_l^T)_{ii'}, 2)`` (two sources sharing two targets);
+    bi-parallel ``sum_{i,k} C((M_l M_{l+1})_{ik}, 2)`` (two 2-paths with the same ends).
+
+    Signed patterns: edge {+, -}; diverging2 / converging2 {++, +-, --}; diverging3 /
+    converging3 {+++, ++-, +--, ---} (unordered); chain2 {++, +-, -+, --} counts 2-*paths*
+    ``i -> j -> k`` by their ordered signs (the unsigned chain2 counts endpoint pairs); bifan
+    by its number of negative edges, "0" to "4"; biparallel {balanced, unbalanced} as in
+    :func:`cycle4_balance`.
+
+    References
+    ----------
+    .. [1] O. T. Zahn, T. L. Daniel and J. N. Kutz, "Motif distribution and function of sparse
+       deep neural networks", arXiv:2403.00974 (2024). doi:10.48550/arXiv.2403.00974
+
+    Examples
+    --------
+    A dense 2-3-2 network: each input fans out to 3 hidden units (``2 * C(3, 2)`` diverging
+    pairs) and each hidden unit to 2 outputs (``3 * C(2, 2)``); each of the 4 input-output pairs
+    is joined by 3 paths, ``C(3, 2) = 3`` bi-parallels each:
 
     >>> import numpy as np
     >>> r = layered_motifs(LayeredGraph.from_matrices([np.ones((2, 3)), np.ones((3, 2))]))
-    >>> r.counts["diverging2"], r.counts["bifan"], r.counts["biparallel"]
-    (9, 6, 12)
+    >>> r.counts["diverging2"], r.counts["chain2"], r.counts["bifan"], r.counts["biparallel"]
+    (9, 4, 6, 12)
+    >>> r.per_layer["diverging2"]
+    [6, 3]
+
+    Signs: one input feeds two hidden units with ``+`` and ``-``, both feed the output with
+    ``+``:
+
+    >>> r = layered_motifs(LayeredGraph.from_matrices([[[1.0, -1.0]], [[1.0], [1.0]]]))
+    >>> r.signed["diverging2"], r.signed["chain2"], r.signed["biparallel"]
+    ({'++': 0, '+-': 1, '--': 0}, {'++': 1, '+-': 0, '-+': 1, '--': 0}, {'balanced': 0, 'unbalanced': 1})
+    >>> layered_motifs(LayeredGraph.from_matrices([[[1.0, -1.0]], [[1.0], [1.0]]]), bias=True).sizes
+    (2, 3, 1)
     """
-    lg = _check_lg(lg)
+    lg = layered_graph(lg, "layered_motifs")
     if remove_ghost_dead:
         live = live_neurons(lg)
         lg = prune_ghost_dead(lg)
@@ -272,11 +398,13 @@ def _nnz_product(x: sp.csr_matrix, y: sp.csr_matrix) -> int:
 
 
 def _bifan_signed(p: sp.csr_matrix, q: sp.csr_matrix) -> dict[str, int]:
-    """Bi-fans (sources i < i', targets k < k', all four edges present) by number of negative
-    edges. For a source pair, a shared target carries 0, 1 or 2 negative edges; with a0, a1, a2
+    """Count bi-fans (sources i < i', targets k < k', all four edges) by negative edges.
+
+    For a source pair, a shared target carries 0, 1 or 2 negative edges; with a0, a1, a2
     shared targets of each kind the pairs of targets split as C(a0,2) | a0 a1 | C(a1,2) + a0 a2 |
     a1 a2 | C(a2,2). The Gram matrices are symmetric with known diagonals (a0_ii = positive
-    out-degree, a1_ii = 0, a2_ii = negative out-degree), so sums over i < i' are (all - diag) / 2."""
+    out-degree, a1_ii = 0, a2_ii = negative out-degree), so sums over i < i' are (all - diag) / 2.
+    """
     if p.shape[0] > p.shape[1]:
         p, q = p.T.tocsr(), q.T.tocsr()
     a0 = _prod(p, p.T)
@@ -285,18 +413,17 @@ def _bifan_signed(p: sp.csr_matrix, q: sp.csr_matrix) -> dict[str, int]:
     a1 = (pq + pq.T).tocsr()
     po = np.diff(p.indptr).astype(np.int64)
     qo = np.diff(q.indptr).astype(np.int64)
-    c2 = lambda x: int(np.sum(x * (x - 1) // 2))
     return {
-        "0": (_sum_c2(a0) - c2(po)) // 2,
+        "0": (_sum_c2(a0) - _c2(po)) // 2,
         "1": _sum_prod(a0, a1) // 2,
         "2": (_sum_c2(a1) + _sum_prod(a0, a2) - int(np.dot(po, qo))) // 2,
         "3": _sum_prod(a1, a2) // 2,
-        "4": (_sum_c2(a2) - c2(qo)) // 2,
+        "4": (_sum_c2(a2) - _c2(qo)) // 2,
     }
 
 
 def _signed_paths(w1: sp.csr_matrix, w2: sp.csr_matrix) -> tuple[sp.csr_matrix, sp.csr_matrix]:
-    """Counts of 2-paths i->j->k with positive and with negative sign product, per (i, k)."""
+    """Count the 2-paths i->j->k with positive and with negative sign product, per (i, k)."""
     p1, q1 = sign_split(w1)
     p2, q2 = sign_split(w2)
     pos = (_prod(p1, p2) + _prod(q1, q2)).tocsr()
@@ -312,8 +439,17 @@ def _cycle4_pair(w1: sp.csr_matrix, w2: sp.csr_matrix) -> tuple[int, int]:
 
 @dataclass(frozen=True)
 class Cycle4Balance:
-    """Result of :func:`cycle4_balance`: balanced / unbalanced / total bi-parallels, ratio =
-    balanced / total (NaN if none), per_layer [(balanced, total)] per layer pair (l, l+1)."""
+    """Balance of bi-parallels (4-cycles); the result of :func:`cycle4_balance`.
+
+    Attributes
+    ----------
+    balanced, unbalanced, total : int
+        Bi-parallels whose four edge signs multiply to a positive / negative number, and all.
+    ratio : float
+        ``balanced / total`` (NaN without bi-parallels).
+    per_layer : list of (int, int)
+        ``(balanced, total)`` per layer pair ``(l, l + 1)``.
+    """
 
     balanced: int
     unbalanced: int
@@ -323,20 +459,60 @@ class Cycle4Balance:
 
 
 def cycle4_balance(lg: LayeredGraph, remove_ghost_dead: bool = True) -> Cycle4Balance:
-    """Balance of bi-parallels, the triangle-free counterpart of FFL balance for MLPs.
+    """Measure the balance of bi-parallels, the triangle-free counterpart of FFL balance.
 
-    A bi-parallel is two 2-paths i->j1->k and i->j2->k (j1 != j2); it is balanced iff the product
-    of its four edge signs is positive, i.e. iff both paths carry the same sign. Per (i, k) with
-    a positive and b negative paths: C(a, 2) + C(b, 2) balanced, a * b unbalanced, from the
-    products |S_l| |S_{l+1}| and S_l S_{l+1} (DESIGN.md; balance in the sense of Zhang et al. 2023
-    transposed to layered graphs).
+    Parameters
+    ----------
+    lg : LayeredGraph
+        The network.
+    remove_ghost_dead : bool, default True
+        Count on :func:`prune_ghost_dead` of the network.
 
+    Returns
+    -------
+    Cycle4Balance
+        Balanced, unbalanced and total bi-parallels, overall and per layer pair.
+
+    Raises
+    ------
+    InputError
+        If ``lg`` is not a LayeredGraph.
+
+    See Also
+    --------
+    ffl_balance : the recurrent counterpart.
+
+    Notes
+    -----
+    A strictly layered network has no triangles, hence no FFLs. A bi-parallel is two 2-paths
+    ``i -> j1 -> k`` and ``i -> j2 -> k`` (``j1 != j2``); it is balanced iff the product of its
+    four edge signs is positive, i.e. iff both paths carry the same sign: the FFL balance of
+    Zhang et al. [1]_ carried over to 4-cycles (see ``docs/design.md``). With ``a_ik`` positive
+    and ``b_ik`` negative 2-paths from ``i`` to ``k`` (from the products ``P_l P_{l+1} +
+    N_l N_{l+1}`` and ``P_l N_{l+1} + N_l P_{l+1}`` of the sign parts),
+    ``balanced = sum_ik C(a_ik, 2) + C(b_ik, 2)`` and ``unbalanced = sum_ik a_ik b_ik``.
+
+    References
+    ----------
+    .. [1] X.-J. Zhang, J. M. Moore, G. Yan and X. Li, "Universal structural patterns in sparse
+       recurrent neural networks", Communications Physics 6, 243 (2023).
+       doi:10.1038/s42005-023-01364-0
+
+    Examples
+    --------
     >>> import numpy as np
     >>> w0 = np.array([[1.0, 1.0]]); w1 = np.array([[1.0], [-1.0]])
-    >>> cycle4_balance(LayeredGraph.from_matrices([w0, w1])).unbalanced
-    1
+    >>> c = cycle4_balance(LayeredGraph.from_matrices([w0, w1]))
+    >>> c.balanced, c.unbalanced, c.ratio
+    (0, 1, 0.0)
+
+    Two inputs, each with one positive and one negative path to the output:
+
+    >>> c = cycle4_balance(LayeredGraph.from_matrices([np.ones((2, 2)), w1]))
+    >>> c.unbalanced, c.per_layer
+    (2, [(0, 2)])
     """
-    lg = _check_lg(lg)
+    lg = layered_graph(lg, "cycle4_balance")
     if remove_ghost_dead:
         lg = prune_ghost_dead(lg)
     per = [_cycle4_pair(lg.layers[i], lg.layers[i + 1]) for i in range(len(lg.layers) - 1)]
