@@ -7,6 +7,14 @@ Hungarian algorithm (``scipy.optimize.linear_sum_assignment``); the layer distan
 cost divided by ``n_out``. Layers are compared bottom-up: layer 0 compares input sets directly (the
 inputs share identity), and before layer ``k`` the source rows of network 2 are permuted by the
 matching found at layer ``k - 1``. The network distance is the mean of the layer distances.
+
+:func:`nnstd_recurrent` extends the idea to one recurrent layer (this package's definition).
+
+References
+----------
+.. [1] S. Liu, T. Van der Lee, A. Yaman, Z. Atashgahi, D. Ferraro, G. Sokar, M. Pechenizkiy and
+   D. C. Mocanu, "Topological insights into sparse neural networks", ECML PKDD 2020, LNCS 12459,
+   pp. 279-294, Springer (2021). doi:10.1007/978-3-030-67664-3_17
 """
 
 from __future__ import annotations
@@ -19,15 +27,29 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.optimize import linear_sum_assignment
 
+from sparsetopo.analysis._validation import choice, int_at_least
 from sparsetopo.analysis.graphs import LayeredGraph, SignedGraph, _clean_matrix, sign_split
 from sparsetopo.errors import InputError
+
+#: Tie-breaking rules of :func:`nnstd`.
+TIES: tuple[str, ...] = ("reference", "robust")
 
 
 @dataclass(frozen=True)
 class NNSTDResult:
-    """per_layer: distance of each layer (0 = identical up to the matching, 1 = disjoint);
-    distance: mean of per_layer; matchings[k][j] = the neuron of network 2 matched to neuron j of
-    network 1 in the target layer of weight matrix k."""
+    """Sparse topology distance of two feed-forward networks; the result of :func:`nnstd`.
+
+    Attributes
+    ----------
+    per_layer : numpy.ndarray of float64
+        Distance of each weight matrix's target layer, in [0, 1] (0: identical up to the
+        matching; 1: no input set shared).
+    distance : float
+        Mean of ``per_layer``.
+    matchings : list of numpy.ndarray of int
+        ``matchings[k][j]`` is the neuron of network 2 matched to neuron ``j`` of network 1 in
+        the target layer of weight matrix ``k``.
+    """
 
     per_layer: np.ndarray
     distance: float
@@ -54,13 +76,42 @@ def _parts(m: sp.csr_matrix, signed: bool) -> list[sp.csr_matrix]:
 
 
 def jaccard_cost(m1: sp.csr_matrix, m2: sp.csr_matrix, signed: bool = False) -> np.ndarray:
-    """Cost[j1, j2] = Jaccard distance between the input set of column j1 of ``m1`` and of column
-    j2 of ``m2`` (rows are shared source identities). Computed as xor / union in float64, the
-    same arithmetic as the reference code, so ties break identically.
+    """Compute the Jaccard distances between the input sets of two layers' neurons.
 
+    Parameters
+    ----------
+    m1, m2 : scipy.sparse.csr_matrix
+        Weight matrices with the same rows (shared source identities); column ``j`` is neuron
+        ``j`` and its nonzero rows are its input set.
+    signed : bool, default False
+        Input sets of ``(source, sign)`` pairs: an edge of the other sign is another element.
+
+    Returns
+    -------
+    numpy.ndarray of float64
+        ``cost[j1, j2]``, the Jaccard distance between the input sets of column ``j1`` of ``m1``
+        and column ``j2`` of ``m2``; shape ``(m1.shape[1], m2.shape[1])``.
+
+    Notes
+    -----
+    ``d(A, B) = |A xor B| / |A u B|`` (0 when both sets are empty), computed as xor / union in
+    float64 like the reference code of Liu et al. [1]_, so ties break identically.
+
+    References
+    ----------
+    .. [1] S. Liu, T. Van der Lee, A. Yaman, Z. Atashgahi, D. Ferraro, G. Sokar, M. Pechenizkiy
+       and D. C. Mocanu, "Topological insights into sparse neural networks", ECML PKDD 2020,
+       LNCS 12459, pp. 279-294, Springer (2021). doi:10.1007/978-3-030-67664-3_17
+
+    Examples
+    --------
     >>> import numpy as np, scipy.sparse as sp
     >>> jaccard_cost(sp.csr_matrix(np.eye(2)), sp.csr_matrix(np.ones((2, 2)))).tolist()
     [[0.5, 0.5], [0.5, 0.5]]
+    >>> a = sp.csr_matrix(np.array([[1.0, 0.0], [1.0, 1.0]]))
+    >>> b = sp.csr_matrix(np.array([[1.0, 1.0], [0.0, 1.0]]))
+    >>> jaccard_cost(a, b).tolist()
+    [[0.5, 0.0], [1.0, 0.5]]
     """
     inter = np.zeros((m1.shape[1], m2.shape[1]))
     for a, b in zip(_parts(m1, signed), _parts(m2, signed), strict=True):
@@ -120,30 +171,86 @@ def nnstd(
     ties: str = "reference",
     max_passes: int = 5,
 ) -> NNSTDResult:
-    """Neural Network Sparse Topology Distance between two feed-forward networks of the same
-    architecture (Liu et al. 2020, exact definition; module docstring).
+    """Compute the Neural Network Sparse Topology Distance of two feed-forward networks.
 
-    ties="reference" (default) reproduces the reference code: ``linear_sum_assignment`` on the
-    cost matrix with rows = network 1's neurons and columns = network 2's, both in index order,
-    so among equally cheap matchings scipy's choice is kept -- and that choice changes the next
-    layer's distance (e.g. ghost neurons with empty input sets all tie).
-    ties="robust": each layer's matching is still optimal for that layer, but ties are broken by
-    the Jaccard distance of the matched neurons' output sets; the targets of those sets are the
-    outputs (shared identity) for the last hidden layer and are aligned by the previous pass's
-    matching elsewhere. Passes repeat (at most ``max_passes``) until the matchings stop changing,
-    and the pass with the smallest distance is returned, so the robust distance is never larger
-    than the reference one. It removes the index-order dependence in the common cases (ghost
-    neurons, duplicated input sets): a permuted copy with ghost neurons is at distance 0.
-    signed=True uses input sets of (source, sign) pairs: an edge whose sign differs counts as a
-    different element.
+    Parameters
+    ----------
+    lg1, lg2 : LayeredGraph or sequence of array_like
+        Two networks of the same architecture (weight matrices ``(n_l, n_{l+1})``).
+    signed : bool, default False
+        Input sets of ``(source, sign)`` pairs: an edge whose sign differs counts as a different
+        element.
+    ties : {"reference", "robust"}, default "reference"
+        "reference" reproduces the reference code: ``linear_sum_assignment`` with network 1's
+        neurons as rows and network 2's as columns, in index order, so among equally cheap
+        matchings scipy's choice is kept, and that choice changes the next layer's distance
+        (ghost neurons with empty input sets all tie, for example). "robust" keeps each layer's
+        matching optimal for that layer but breaks ties by the Jaccard distance of the matched
+        neurons' output sets (see Notes); it is never larger than "reference".
+    max_passes : int, default 5
+        Most refinement passes of ``ties="robust"``.
+
+    Returns
+    -------
+    NNSTDResult
+        Per-layer distances, their mean and the matchings.
+
+    Raises
+    ------
+    InputError
+        If the architectures differ, an argument is not a network, ``ties`` is unknown or
+        ``max_passes < 1``.
+
+    See Also
+    --------
+    nnstd_recurrent : the recurrent-layer variant.
+    jaccard_cost : the per-layer cost matrix.
+
+    Notes
+    -----
+    Neuron ``j`` is its input set ``A_j = {i : W[i, j] != 0}``; two neurons are at distance
+    ``|A xor B| / |A u B|`` (0 when both are empty). Layer ``k`` is solved with the Hungarian
+    algorithm on the cost matrix, after permuting network 2's source rows by the matching of
+    layer ``k - 1`` (layer 0's inputs share identity); its distance is the minimum cost divided
+    by ``n_{k+1}``, and the network distance is the mean over layers (Liu et al. [1]_).
+
+    With ``ties="robust"`` the output sets' targets are the outputs (shared identity) for the
+    last hidden layer and are aligned by the previous pass's matching elsewhere. Passes repeat
+    until the matchings stop changing and the pass with the smallest distance is returned. A
+    permuted copy with ghost neurons is then at distance 0.
+
+    References
+    ----------
+    .. [1] S. Liu, T. Van der Lee, A. Yaman, Z. Atashgahi, D. Ferraro, G. Sokar, M. Pechenizkiy
+       and D. C. Mocanu, "Topological insights into sparse neural networks", ECML PKDD 2020,
+       LNCS 12459, pp. 279-294, Springer (2021). doi:10.1007/978-3-030-67664-3_17
+
+    Examples
+    --------
+    A relabelling of the hidden neurons is at distance 0:
 
     >>> import numpy as np
     >>> w = [np.eye(3), np.ones((3, 2))]
     >>> nnstd(w, w).distance, nnstd(w, [np.eye(3)[:, ::-1], np.ones((3, 2))]).distance
     (0.0, 0.0)
+
+    Input sets ``{0, 2}, {1, 2}`` against ``{1, 2}, {0}``: the best matching pairs the equal
+    sets (cost 0) and ``{0, 2}`` with ``{0}`` (cost 1/2), so layer 0 is at ``0.5 / 2``:
+
+    >>> a = [np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]]), np.ones((2, 1))]
+    >>> b = [np.array([[0.0, 1.0], [1.0, 0.0], [1.0, 0.0]]), np.ones((2, 1))]
+    >>> r = nnstd(a, b)
+    >>> r.per_layer.tolist(), r.distance, r.matchings[0].tolist()
+    ([0.25, 0.0], 0.125, [1, 0])
+
+    A sign flip counts only when ``signed=True``:
+
+    >>> c = [np.array([[-1.0, 0.0], [0.0, 1.0], [1.0, 1.0]]), np.ones((2, 1))]
+    >>> nnstd(a, c).distance, round(float(nnstd(a, c, signed=True).per_layer[0]), 4)
+    (0.0, 0.3333)
     """
-    if ties not in ("reference", "robust"):
-        raise InputError(f"unknown ties {ties!r}; use 'reference' or 'robust'")
+    choice("ties", ties, TIES)
+    int_at_least("max_passes", max_passes, 1)
     a = _as_layered(lg1, "lg1")
     b = _as_layered(lg2, "lg2")
     if a.sizes != b.sizes:
@@ -167,9 +274,20 @@ def nnstd(
 # ============================================================================ recurrent variant
 @dataclass(frozen=True)
 class RecurrentNNSTDResult:
-    """per_layer: {"input", "recurrent", "output"} distances (present parts only); distance: their
-    mean; matching[j] = hidden unit of network 2 matched to hidden unit j of network 1;
-    iterations: refinement rounds run."""
+    """Sparse topology distance of two recurrent layers; the result of :func:`nnstd_recurrent`.
+
+    Attributes
+    ----------
+    per_layer : dict of str to float
+        Distances of the parts present: "input", "recurrent", "output".
+    distance : float
+        Mean of ``per_layer``.
+    matching : numpy.ndarray of int
+        ``matching[j]`` is the hidden unit of network 2 matched to hidden unit ``j`` of
+        network 1.
+    iterations : int
+        Refinement rounds run from the start that gave the best matching.
+    """
 
     per_layer: dict[str, float]
     distance: float
@@ -206,30 +324,78 @@ def nnstd_recurrent(
     signed: bool = False,
     max_iter: int = 50,
 ) -> RecurrentNNSTDResult:
-    """NNSTD for one recurrent layer (this package's definition; Liu et al. 2020 define only the
-    feed-forward case).
+    """Compute a sparse topology distance between two recurrent layers.
 
-    Hidden units cannot be matched bottom-up because their recurrent inputs come from hidden units
-    themselves. A hidden unit h is described by four tagged sets: external inputs (column h of
-    ``inp``, shared input identities), recurrent inputs (column h of ``rec``), recurrent outputs
-    (row h of ``rec``) and external outputs (row h of ``out``, shared output identities). A
-    matching sigma (unit j of network 1 <-> unit sigma[j] of network 2) relabels network 2's
-    recurrent sets into network 1's ids, so the Jaccard distance of the union of the four sets is
-    defined for every pair; sigma is refined by alternating (Hungarian on that cost, relabel)
-    from an initial matching on the external sets plus in/out-degree similarity, until it stops
-    changing (or ``max_iter``), once from that initial matching and once from the identity
-(the natural guess for two snapshots of one run); the best sigma seen is kept. Reported distances under sigma:
-    "recurrent" = mean over hidden units of the Jaccard distance of recurrent input sets (the
-    Liu layer distance with the matching fixed), "input" = same for external input sets,
-    "output" = mean over output units of the Jaccard distance of their hidden input sets; the
-    distance is the mean of the parts present. It is 0 for a network and any relabelling of its
-    hidden units that the refinement recovers (always when the external sets identify the units).
+    This is this package's definition: Liu et al. [1]_ define NNSTD for feed-forward networks
+    only, and hidden units cannot be matched bottom-up because their recurrent inputs come from
+    hidden units themselves.
 
+    Parameters
+    ----------
+    rec1, rec2 : SignedGraph or array_like
+        Recurrent matrices ``(n, n)``, ``rec[i, j]`` the weight of hidden ``i -> j``.
+    inp1, inp2 : array_like, optional
+        Input matrices ``(n_in, n)``; give both or neither.
+    out1, out2 : array_like, optional
+        Output matrices ``(n, n_out)``; give both or neither.
+    signed : bool, default False
+        Sets of ``(unit, sign)`` pairs, as in :func:`nnstd`.
+    max_iter : int, default 50
+        Most refinement rounds per start.
+
+    Returns
+    -------
+    RecurrentNNSTDResult
+        The per-part distances, their mean and the matching.
+
+    Raises
+    ------
+    InputError
+        If the shapes do not match, only one network has input (or output) matrices, or
+        ``max_iter < 1``.
+
+    See Also
+    --------
+    nnstd : the feed-forward distance.
+
+    Notes
+    -----
+    A hidden unit ``h`` is described by four tagged sets: external inputs (column ``h`` of
+    ``inp``), recurrent inputs (column ``h`` of ``rec``), recurrent outputs (row ``h`` of
+    ``rec``) and external outputs (row ``h`` of ``out``). A matching ``sigma`` (unit ``j`` of
+    network 1 with unit ``sigma[j]`` of network 2) relabels network 2's recurrent sets into
+    network 1's ids, so the Jaccard distance of the union of the four sets is defined for every
+    pair. ``sigma`` is refined by alternating the Hungarian algorithm on that cost and the
+    relabelling until it stops changing, once from a matching on the external sets plus
+    in/out-degree similarity and once from the identity (the natural guess for two snapshots of
+    one run); the best ``sigma`` seen is kept. Under it, "recurrent" is the mean over hidden
+    units of the Jaccard distance of their recurrent input sets (the Liu layer distance with the
+    matching fixed), "input" the same for external input sets and "output" the mean over output
+    units of the distance of their hidden input sets. It is 0 for a network and any relabelling
+    of its hidden units that the refinement recovers (always when the external sets identify
+    the units).
+
+    References
+    ----------
+    .. [1] S. Liu, T. Van der Lee, A. Yaman, Z. Atashgahi, D. Ferraro, G. Sokar, M. Pechenizkiy
+       and D. C. Mocanu, "Topological insights into sparse neural networks", ECML PKDD 2020,
+       LNCS 12459, pp. 279-294, Springer (2021). doi:10.1007/978-3-030-67664-3_17
+
+    Examples
+    --------
     >>> import numpy as np
     >>> r = np.array([[0, 1.0, 0], [0, 0, 1.0], [1.0, 0, 0]]); i = np.eye(3)
     >>> nnstd_recurrent(r, r, i, i).distance
     0.0
+
+    A relabelled copy (unit ``j`` becomes unit ``p[j]``) is found again:
+
+    >>> p = np.eye(3)[[2, 0, 1]]
+    >>> res = nnstd_recurrent(r, p @ r @ p.T, i, i @ p.T)
+    >>> res.distance, res.matching.tolist(), sorted(res.per_layer)
+    (0.0, [1, 2, 0], ['input', 'recurrent'])
     """
+    int_at_least("max_iter", max_iter, 1)
     r1, r2 = _mat(rec1, "rec1"), _mat(rec2, "rec2")
     if r1.shape != r2.shape or r1.shape[0] != r1.shape[1]:
         raise InputError(
@@ -298,7 +464,7 @@ def nnstd_recurrent(
 
     def refine(start: np.ndarray) -> tuple[np.ndarray, float, int]:
         sig, best, best_v, steps = start, start, np.inf, 0
-        for steps in range(1, max_iter + 1):
+        for steps in range(1, max_iter + 1):  # noqa: B007 (steps is returned)
             cost = full_cost(sig)
             val = float(cost[np.arange(n), sig].sum())
             if val < best_v - 1e-12:
@@ -314,7 +480,7 @@ def nnstd_recurrent(
     # snapshots of one run (unit i stays unit i) and which the other start, without external
     # sets, can miss badly (seen: 0.96 instead of 0.35 on consecutive SET snapshots).
     runs = [refine(sigma), refine(np.arange(n))]
-    best_sigma, best_val, it = min(runs, key=lambda r: r[1])
+    best_sigma, _, it = min(runs, key=lambda r: r[1])
     sigma = best_sigma
     per: dict[str, float] = {}
     if i1 is not None and i2 is not None:
