@@ -1,15 +1,21 @@
 """The Python API a notebook imports: ``store = sparsetopo.connect()``.
 
+Every table comes back as a pandas DataFrame; graphs come back as the analysis layer's
+:class:`~sparsetopo.analysis.SignedGraph` (recurrent layer) or
+:class:`~sparsetopo.analysis.LayeredGraph` (feed-forward stack). The command line goes through
+the same :class:`Store`.
+
+Examples
+--------
+These need a running database, so they are not run as tests:
+
+>>> import sparsetopo
 >>> store = sparsetopo.connect()                          # doctest: +SKIP
 >>> store.runs()                                          # doctest: +SKIP
 >>> store.history("zhang-prune")["ffl_balance"]           # doctest: +SKIP
 >>> g = store.snapshot("zhang-prune", step=200)           # doctest: +SKIP
 >>> store.query("overlap", run="zhang-prune", step_a=100, step_b=200)  # doctest: +SKIP
 >>> store.analyze("zhang-prune")                          # doctest: +SKIP
-
-Every table comes back as a pandas DataFrame; graphs come back as the analysis layer's
-:class:`~sparsetopo.analysis.SignedGraph` (recurrent layer) or
-:class:`~sparsetopo.analysis.LayeredGraph` (feed-forward stack).
 """
 
 from __future__ import annotations
@@ -41,15 +47,78 @@ from sparsetopo.errors import InputError
 from sparsetopo.graphstore import results as res
 from sparsetopo.graphstore.connection import open_driver, resolve_connection
 from sparsetopo.graphstore.reader import list_snapshots, read_snapshot
-from sparsetopo.graphstore.runs import architecture_from_json, list_runs, require_run
+from sparsetopo.graphstore.runs import (
+    RESERVED,
+    architecture_from_json,
+    delete_run,
+    list_runs,
+    require_run,
+)
 from sparsetopo.queries.library import get_query
 from sparsetopo.server.config import ConnectionInfo
 from sparsetopo.topology import Architecture, GraphSnapshot
 
-#: First columns of a history table (the rest follow alphabetically).
+#: First columns of a history table (the rest follow, see :func:`history_order`).
 _HISTORY_FIRST = ("seq", "epoch", "n_edges", "sparsity", "births", "deaths", "sign_flips")
 _HISTORY_DROP = ("run_id", "complete")
+#: Bookkeeping properties of a snapshot: shown last in a history.
+_HISTORY_LAST = ("created_at", "source")
+#: Snapshot properties that ``analyze`` writes start with one of these (the rest of a
+#: snapshot's non-reserved properties are the user's own metrics).
+ANALYSIS_PREFIXES = ("ffl_", "unbalanced_", "triangle_", "cycle4_", "nnstd_", "overlap_",
+                     "motif_", "analysis_")
 NNSTD_MODES = ("chain", "all")
+
+
+def _is_companion(base: str, column: str) -> bool:
+    """Whether ``column`` reports the null model or Z-score of the statistic ``base``."""
+    if not column.startswith(base + "_"):
+        return False
+    rest = column[len(base) + 1:]
+    parts = rest.split("_")
+    return "null" in parts or parts[-1] in ("z", "p", "sd")
+
+
+def history_order(columns: Sequence[str]) -> dict[str, list[str]]:
+    """Sort snapshot property names into the groups of a history table.
+
+    Parameters
+    ----------
+    columns : sequence of str
+        Property names of a run's snapshots.
+
+    Returns
+    -------
+    dict of str to list of str
+        ``"core"`` (seq, epoch, sizes and turnover), ``"metrics"`` (the user's own metrics,
+        alphabetical), ``"statistics"`` (what ``analyze`` wrote, each statistic directly
+        followed by its null-model value and Z-score), ``"markers"`` (``analysis_*`` records of
+        how results were computed) and ``"other"`` (bookkeeping such as ``created_at``).
+
+    Examples
+    --------
+    >>> g = history_order(["step", "accuracy", "ffl_balance_z", "n_edges", "ffl_balance",
+    ...                    "ffl_balance_null", "loss", "nnstd_to_first", "analysis_motifs"])
+    >>> g["core"], g["metrics"], g["statistics"], g["markers"]
+    (['n_edges'], ['accuracy', 'loss'], ['ffl_balance', 'ffl_balance_null', 'ffl_balance_z', 'nnstd_to_first'], ['analysis_motifs'])
+    """
+    cols = [c for c in columns if c != "step" and c not in _HISTORY_DROP]
+    core = [c for c in _HISTORY_FIRST if c in cols]
+    other = [c for c in cols if c in _HISTORY_LAST or (c in RESERVED and c not in core)]
+    markers = sorted(c for c in cols if c.startswith("analysis_"))
+    stats = sorted(c for c in cols if c.startswith(ANALYSIS_PREFIXES) and c not in markers)
+    metrics = sorted(c for c in cols if c not in core and c not in other and c not in markers
+                     and c not in stats)
+    ordered: list[str] = []
+    companions = {c for c in stats if any(_is_companion(b, c) for b in stats if b != c)}
+    for base in stats:
+        if base in companions:
+            continue
+        ordered.append(base)
+        ordered.extend(c for c in stats if c != base and _is_companion(base, c))
+    ordered.extend(c for c in stats if c not in ordered)
+    return {"core": core, "metrics": metrics, "statistics": ordered, "markers": markers,
+            "other": other}
 
 
 def _python(value: Any) -> Any:
@@ -74,17 +143,34 @@ def _python(value: Any) -> Any:
 
 @dataclass
 class AnalysisReport:
-    """What :meth:`Store.analyze` did."""
+    """What :meth:`Store.analyze` did.
+
+    Attributes
+    ----------
+    run : str
+        The run analysed.
+    snapshots : int
+        Complete snapshots in the run.
+    computed : list of int
+        Sequence numbers of the snapshots whose statistics were computed.
+    pairs : int
+        NNSTD / overlap snapshot pairs computed.
+    compared : dict of str to int
+        Other run -> aligned snapshot pairs compared with it.
+    seconds : float
+        Wall time.
+    """
 
     run: str
-    snapshots: int  # complete snapshots in the run
-    computed: list[int] = field(default_factory=list)  # seqs whose statistics were computed
-    pairs: int = 0  # NNSTD / overlap pairs computed
-    compared: dict[str, int] = field(default_factory=dict)  # other run -> aligned pairs
+    snapshots: int
+    computed: list[int] = field(default_factory=list)
+    pairs: int = 0
+    compared: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
 
     @property
     def skipped(self) -> int:
+        """Snapshots that were up to date."""
         return self.snapshots - len(self.computed)
 
 
@@ -93,6 +179,22 @@ class Store:
 
     Create it with :meth:`connect` (or ``sparsetopo.connect()``); use it as a context manager or
     call :meth:`close` when done.
+
+    Parameters
+    ----------
+    driver : neo4j.Driver
+        An open driver.
+    database : str, optional
+        Database name (default: the server's default database).
+    info : ConnectionInfo, optional
+        Where the driver points (for ``repr`` and the managed-server hints).
+    owns_driver : bool, default False
+        Close the driver in :meth:`close`.
+
+    Examples
+    --------
+    >>> with Store.connect() as store:                        # doctest: +SKIP
+    ...     print(store.runs()[["name", "snapshots"]])
     """
 
     def __init__(
@@ -116,38 +218,98 @@ class Store:
         password: str | None = None,
         database: str | None = None,
         start: bool = True,
+        log: Callable[[str], None] | None = None,
     ) -> Store:
-        """Open a store. With ``uri`` (and ``password``) that server; otherwise NEO4J_URI /
-        NEO4J_USER / NEO4J_PASSWORD / NEO4J_DATABASE when set, else the managed local server
-        (started first when ``start``)."""
+        """Open a store.
+
+        Parameters
+        ----------
+        uri : str, optional
+            Bolt URI of a server; needs ``password``. Without it: NEO4J_URI / NEO4J_USER /
+            NEO4J_PASSWORD / NEO4J_DATABASE when set, else the managed local server.
+        user : str, optional
+            User name (default ``neo4j``).
+        password : str, optional
+            Password for ``uri``.
+        database : str, optional
+            Database name.
+        start : bool, default True
+            Install and start the managed server if it is not running.
+        log : callable, optional
+            Receives progress messages (starting the server); default: the module logger.
+
+        Returns
+        -------
+        Store
+            A store that owns its driver.
+
+        Raises
+        ------
+        InputError
+            If ``uri`` is given without a password.
+        ServerError
+            If the server cannot be started or reached.
+
+        Examples
+        --------
+        >>> store = Store.connect()                                  # doctest: +SKIP
+        >>> store = Store.connect("bolt://db:7687", password="...")  # doctest: +SKIP
+        """
         if uri is not None:
             if password is None:
                 raise InputError(f"connect(uri={uri!r}) needs password=...; or set NEO4J_PASSWORD")
             info = ConnectionInfo(uri=uri, user=user or "neo4j", password=password,
                                   database=database, managed=False)
         else:
-            info = resolve_connection(start=start)
+            info = (resolve_connection(start=start) if log is None
+                    else resolve_connection(start=start, log=log))
         driver, info = open_driver(info)
         return cls(driver, database or info.database, info, owns_driver=True)
 
     def close(self) -> None:
+        """Close the driver if this store opened it."""
         if self._owns_driver:
             self.driver.close()
 
     def __enter__(self) -> Store:
+        """Use the store in a ``with`` block; it is closed at the end."""
         return self
 
     def __exit__(self, *exc: object) -> None:
+        """Close the store."""
         self.close()
 
     def __repr__(self) -> str:
+        """Show where the store points."""
         where = self.info.uri if self.info else "driver"
         return f"Store({where}, database={self.database!r})"
 
     # ------------------------------------------------------------------ plain queries
     def cypher(self, text: str, **params: Any) -> pd.DataFrame:
-        """Run any Cypher statement with parameters; the records as a DataFrame (columns in the
-        order of the RETURN clause; nodes and relationships as property dicts)."""
+        """Run any Cypher statement with parameters.
+
+        Parameters
+        ----------
+        text : str
+            The statement; refer to parameters as ``$name``.
+        **params
+            Parameter values.
+
+        Returns
+        -------
+        pandas.DataFrame
+            The records, columns in the order of the RETURN clause; nodes and relationships as
+            property dicts.
+
+        Raises
+        ------
+        InputError
+            If ``text`` is empty.
+
+        Examples
+        --------
+        >>> store.cypher("MATCH (r:Run) RETURN r.name AS name")     # doctest: +SKIP
+        """
         if not isinstance(text, str) or not text.strip():
             raise InputError("the Cypher text is empty")
         records, _, keys = self.driver.execute_query(text, params, database_=self.database)
@@ -155,7 +317,29 @@ class Store:
         return pd.DataFrame(rows, columns=list(keys))
 
     def query(self, name: str, **params: Any) -> pd.DataFrame:
-        """Run the library query ``name`` (``sparsetopo query --list``) with its parameters."""
+        """Run a query of the Cypher library with its parameters.
+
+        Parameters
+        ----------
+        name : str
+            Library query name (``sparsetopo query --list``).
+        **params
+            Its parameters.
+
+        Returns
+        -------
+        pandas.DataFrame
+            The records.
+
+        Raises
+        ------
+        InputError
+            If the query does not exist, a parameter is missing or unknown.
+
+        Examples
+        --------
+        >>> store.query("overlap", run="zhang-prune", step_a=100, step_b=200)  # doctest: +SKIP
+        """
         q = get_query(name)
         missing = q.missing(params)
         if missing:
@@ -170,29 +354,141 @@ class Store:
 
     # ------------------------------------------------------------------ runs and histories
     def runs(self) -> pd.DataFrame:
-        """Every run with its snapshot count, step and sparsity range."""
+        """List every run with its snapshot count, step and sparsity range.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per run (oldest first): name, run_id, created_at, model, task, strategy,
+            status, snapshots, last_step, min_sparsity, max_sparsity.
+
+        Examples
+        --------
+        >>> store.runs()[["name", "snapshots"]]                     # doctest: +SKIP
+        """
         rows = list_runs(self.driver, self.database)
         cols = ["name", "run_id", "created_at", "model", "task", "strategy", "status",
                 "snapshots", "last_step", "min_sparsity", "max_sparsity"]
         return pd.DataFrame(rows, columns=cols)
 
+    def run_info(self, run: str) -> dict[str, Any]:
+        """Describe one run: its properties, groups, layers and snapshots.
+
+        Parameters
+        ----------
+        run : str
+            Run name.
+
+        Returns
+        -------
+        dict
+            ``{"run": properties, "groups": {...}, "layers": [...], "snapshots": [...]}``, plain
+            values (what ``sparsetopo run show --json`` prints).
+
+        Raises
+        ------
+        StoreError
+            If the run does not exist.
+        """
+        info = require_run(self.driver, run, self.database)
+        arch = architecture_from_json(info["architecture_json"])
+        snaps = list_snapshots(self.driver, run, self.database)
+        props = {k: v for k, v in info.items() if k != "architecture_json"}
+        layers = [dict(spec.__dict__) for spec in arch.layers]
+        return {"run": props, "groups": arch.groups, "layers": layers, "snapshots": snaps}
+
+    def delete(self, run: str, progress: Callable[[str], None] | None = None) -> None:
+        """Delete a run and everything it owns.
+
+        Deletion runs in batches; an interrupted delete is finished by calling this again.
+
+        Parameters
+        ----------
+        run : str
+            Run name.
+        progress : callable, optional
+            Receives the name of each part being deleted (synapses, weights, ...).
+
+        Raises
+        ------
+        StoreError
+            If the run does not exist.
+        """
+        require_run(self.driver, run, self.database)
+        delete_run(self.driver, run, self.database, progress=progress)
+
     def architecture(self, run: str) -> Architecture:
+        """Return the architecture (groups and layers) of a run.
+
+        Parameters
+        ----------
+        run : str
+            Run name.
+
+        Returns
+        -------
+        Architecture
+            Its neuron groups and weight layers.
+
+        Raises
+        ------
+        StoreError
+            If the run does not exist.
+        """
         return architecture_from_json(require_run(self.driver, run, self.database)["architecture_json"])
 
     def layers(self, run: str) -> pd.DataFrame:
+        """Return the weight layers of a run (the ``layers`` library query).
+
+        Parameters
+        ----------
+        run : str
+            Run name.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per layer.
+        """
         return self.query("layers", run=run)
 
     def history(self, run: str, stats: Sequence[str] | None = None) -> pd.DataFrame:
-        """Every stored property of every complete snapshot (metrics, sizes, turnover and
-        analysis results), indexed by step. ``stats`` selects columns (validated)."""
+        """Return every stored property of every complete snapshot, indexed by step.
+
+        Parameters
+        ----------
+        run : str
+            Run name.
+        stats : sequence of str, optional
+            Only these columns, in this order.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns in the groups of :func:`history_order`: sizes and turnover, the user's
+            metrics, the analysis statistics (each followed by its null value and Z-score),
+            then bookkeeping.
+
+        Raises
+        ------
+        InputError
+            If a name in ``stats`` is not stored; the message lists the stored ones.
+        StoreError
+            If the run does not exist.
+
+        Examples
+        --------
+        >>> store.history("zhang-prune", ["ffl_balance", "ffl_balance_z"])  # doctest: +SKIP
+        """
         snaps = list_snapshots(self.driver, run, self.database)
         df = pd.DataFrame(snaps)
         if df.empty:
             return pd.DataFrame(index=pd.Index([], name="step"))
         df = df.drop(columns=[c for c in _HISTORY_DROP if c in df.columns])
-        first = [c for c in _HISTORY_FIRST if c in df.columns]
-        rest = sorted(c for c in df.columns if c not in first and c != "step")
-        df = df.set_index("step")[first + rest]
+        groups = history_order(list(df.columns))
+        order = [c for key in ("core", "metrics", "statistics", "markers", "other")
+                 for c in groups[key]]
+        df = df.set_index("step")[order]
         if stats is not None:
             unknown = [s for s in stats if s not in df.columns]
             if unknown:
@@ -203,7 +499,18 @@ class Store:
         return df
 
     def stored_keys(self, run: str) -> list[str]:
-        """Names of the properties stored on the run's snapshots."""
+        """List the names of the properties stored on a run's snapshots.
+
+        Parameters
+        ----------
+        run : str
+            Run name.
+
+        Returns
+        -------
+        list of str
+            Sorted property names.
+        """
         run_id = require_run(self.driver, run, self.database)["run_id"]
         records, _, _ = self.driver.execute_query(
             "MATCH (s:Snapshot {run_id: $id}) UNWIND keys(s) AS k RETURN collect(DISTINCT k) AS ks",
@@ -212,8 +519,25 @@ class Store:
         return sorted(records[0]["ks"])
 
     def statistic(self, run: str, key: str) -> pd.Series:
-        """One stored statistic over the steps of a run (the ``history`` library query); ``key``
-        must be a stored property name."""
+        """Return one stored statistic over the steps of a run (the ``history`` library query).
+
+        Parameters
+        ----------
+        run : str
+            Run name.
+        key : str
+            A stored property name (:meth:`stored_keys`).
+
+        Returns
+        -------
+        pandas.Series
+            Indexed by step, named ``key``.
+
+        Raises
+        ------
+        InputError
+            If ``key`` is not stored.
+        """
         keys = self.stored_keys(run)
         if key not in keys:
             raise InputError(f"run {run!r} stores no statistic {key!r}; stored: {', '.join(keys)}")
@@ -221,20 +545,81 @@ class Store:
         return pd.Series(df["value"].to_numpy(), index=pd.Index(df["step"], name="step"), name=key)
 
     def motifs(self, run: str) -> pd.DataFrame:
-        """Stored motif counts and Z-scores: one row per (step, motif)."""
+        """Return the stored motif counts and Z-scores of a run.
+
+        Parameters
+        ----------
+        run : str
+            Run name.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per (step, motif): seq, step, motif, count, null_mean, null_sd, z, p,
+            null_model.
+
+        Notes
+        -----
+        ``z = (count - null_mean) / null_sd`` against the null model named in each row (Milo et
+        al. [1]_).
+
+        References
+        ----------
+        .. [1] R. Milo, S. Shen-Orr, S. Itzkovitz, N. Kashtan, D. Chklovskii and U. Alon,
+           "Network motifs: simple building blocks of complex networks", Science 298(5594),
+           824-827 (2002). doi:10.1126/science.298.5594.824
+        """
         run_id = require_run(self.driver, run, self.database)["run_id"]
         cols = ["seq", "step", "motif", "count", "null_mean", "null_sd", "z", "p", "null_model"]
         return pd.DataFrame(res.read_motifs(self.driver, run_id, self.database), columns=cols)
 
     def pairs(self, kind: str, run_a: str, run_b: str | None = None) -> pd.DataFrame:
-        """Stored NNSTD or OVERLAP relationships from run_a's snapshots to run_b's (default the
-        same run): one row per pair."""
+        """Return the stored NNSTD or OVERLAP results between snapshots.
+
+        Parameters
+        ----------
+        kind : {"NNSTD", "OVERLAP"}
+            Which relationships (case-insensitive).
+        run_a : str
+            Run of the first snapshots.
+        run_b : str, optional
+            Run of the second snapshots (default ``run_a``).
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per stored pair.
+        """
         ida = require_run(self.driver, run_a, self.database)["run_id"]
         idb = require_run(self.driver, run_b or run_a, self.database)["run_id"]
         return pd.DataFrame(res.read_pairs(self.driver, kind.upper(), ida, idb, self.database))
 
     def nnstd_matrix(self, run: str, run_b: str | None = None) -> pd.DataFrame:
-        """Stored NNSTD as a step x step matrix (NaN where not computed; symmetric within a run)."""
+        """Return the stored NNSTD as a step x step matrix.
+
+        Parameters
+        ----------
+        run : str
+            Run name (rows).
+        run_b : str, optional
+            Other run (columns); default ``run``.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Distances, NaN where not computed; symmetric with a zero diagonal within one run.
+
+        Notes
+        -----
+        NNSTD as defined by Liu et al. [1]_ (see :func:`sparsetopo.analysis.nnstd`).
+
+        References
+        ----------
+        .. [1] S. Liu, T. Van der Lee, A. Yaman, Z. Atashgahi, D. Ferraro, G. Sokar,
+           M. Pechenizkiy and D. C. Mocanu, "Topological insights into sparse neural networks",
+           ECML PKDD 2020, LNCS 12459, pp. 279-294, Springer (2021).
+           doi:10.1007/978-3-030-67664-3_17
+        """
         df = self.pairs("NNSTD", run, run_b)
         if df.empty:
             return pd.DataFrame()
@@ -249,14 +634,51 @@ class Store:
 
     # ------------------------------------------------------------------ snapshots
     def edges(self, run: str, step: int | None = None) -> GraphSnapshot:
-        """The exact weights of one snapshot (the last one when step is None)."""
+        """Return the exact weights of one snapshot.
+
+        Parameters
+        ----------
+        run : str
+            Run name.
+        step : int, optional
+            Training step (default: the last snapshot).
+
+        Returns
+        -------
+        GraphSnapshot
+            Per-layer edge arrays.
+
+        Raises
+        ------
+        StoreError
+            If the run or step does not exist.
+        """
         return read_snapshot(self.driver, run, step=step, database=self.database)
 
     def snapshot(
         self, run: str, step: int | None = None, layer: str | None = None
     ) -> SignedGraph | LayeredGraph:
-        """One snapshot as an analysis graph: the recurrent layer as a SignedGraph, or the
-        feed-forward stack as a LayeredGraph (``layer`` picks one layer instead)."""
+        """Return one snapshot as an analysis graph.
+
+        Parameters
+        ----------
+        run : str
+            Run name.
+        step : int, optional
+            Training step (default: the last snapshot).
+        layer : str, optional
+            Analyse this weight layer only.
+
+        Returns
+        -------
+        SignedGraph or LayeredGraph
+            The recurrent layer as a SignedGraph, or the feed-forward stack as a LayeredGraph.
+
+        Examples
+        --------
+        >>> from sparsetopo.analysis import ffl_balance
+        >>> ffl_balance(store.snapshot("zhang-prune", step=200)).ratio   # doctest: +SKIP
+        """
         plan = plan_graph(self.architecture(run), layer)
         return build_graph(plan, edges_of(self.edges(run, step).layers))
 
@@ -277,15 +699,82 @@ class Store:
         seed: int = 0,
         layer: str | None = None,
     ) -> AnalysisReport:
-        """Compute motif Z-scores, balance, NNSTD and edge overlap for every snapshot of ``run``
-        and write them back (Snapshot properties, Motif nodes, NNSTD / OVERLAP relationships).
+        """Analyse every snapshot of a run and write the results back.
 
-        Only what is missing is computed (a snapshot whose motifs were computed with another
-        null model / n_null / seed counts as missing) unless ``force``; re-running replaces
-        results instead of duplicating them. ``nnstd``: True or "chain" = each snapshot to the
-        first and to the previous one; "all" = every pair. ``compare``: other runs with the
-        same architecture; their aligned snapshots get NNSTD and OVERLAP relationships too.
-        Work runs in up to ``workers`` processes (default 2)."""
+        Computes motif Z-scores, balance, NNSTD and edge overlap, stored as Snapshot
+        properties, Motif nodes and NNSTD / OVERLAP relationships.
+
+        Parameters
+        ----------
+        run : str
+            Run name.
+        motifs, balance : bool, default True
+            Motif counts with Z-scores; FFL / triangle / 4-cycle balance.
+        nnstd : bool or {"chain", "all"}, default True
+            True or "chain": each snapshot to the first and to the previous one; "all": every
+            pair; False: none.
+        overlap : bool, default True
+            Edge overlap with the previous snapshot.
+        null : str, optional
+            Null model of the motif Z-scores (default: switching for a recurrent layer,
+            layer_switching for a feed-forward stack).
+        n_null : int, default 100
+            Null-model samples per snapshot.
+        compare : iterable of str
+            Other runs with the same architecture; their aligned snapshots get NNSTD and OVERLAP
+            relationships too.
+        force : bool, default False
+            Recompute results that exist. Otherwise only what is missing is computed (motifs
+            computed with another null model, n_null or seed count as missing).
+        workers : int, optional
+            Worker processes (default 2).
+        progress : bool, default False
+            Show a progress bar.
+        seed : int, default 0
+            Seed of the null models (snapshot ``seq`` is added).
+        layer : str, optional
+            Analyse this weight layer only.
+
+        Returns
+        -------
+        AnalysisReport
+            What was computed.
+
+        Raises
+        ------
+        InputError
+            If an option is invalid (checked before any work).
+        StoreError
+            If the run does not exist.
+
+        Notes
+        -----
+        Re-running replaces results instead of duplicating them. The statistics follow
+        :mod:`sparsetopo.analysis`: FFL balance (Zhang et al. [1]_), motif Z-scores
+        ``z = (N - mean_null) / sd_null`` (Milo et al. [2]_), layered motifs (Zahn et al. [3]_)
+        and NNSTD (Liu et al. [4]_).
+
+        References
+        ----------
+        .. [1] X.-J. Zhang, J. M. Moore, G. Yan and X. Li, "Universal structural patterns in
+           sparse recurrent neural networks", Communications Physics 6, 243 (2023).
+           doi:10.1038/s42005-023-01364-0
+        .. [2] R. Milo, S. Shen-Orr, S. Itzkovitz, N. Kashtan, D. Chklovskii and U. Alon,
+           "Network motifs: simple building blocks of complex networks", Science 298(5594),
+           824-827 (2002). doi:10.1126/science.298.5594.824
+        .. [3] O. T. Zahn, T. L. Daniel and J. N. Kutz, "Motif distribution and function of
+           sparse deep neural networks", arXiv:2403.00974 (2024).
+           doi:10.48550/arXiv.2403.00974
+        .. [4] S. Liu, T. Van der Lee, A. Yaman, Z. Atashgahi, D. Ferraro, G. Sokar,
+           M. Pechenizkiy and D. C. Mocanu, "Topological insights into sparse neural networks",
+           ECML PKDD 2020, LNCS 12459, pp. 279-294, Springer (2021).
+           doi:10.1007/978-3-030-67664-3_17
+
+        Examples
+        --------
+        >>> report = store.analyze("zhang-prune", n_null=50)        # doctest: +SKIP
+        >>> report.computed, report.seconds                          # doctest: +SKIP
+        """
         started = time.perf_counter()
         if n_null < 1:
             raise InputError(f"n_null must be >= 1 (got {n_null})")
@@ -380,7 +869,10 @@ class Store:
         with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                       TimeElapsedColumn(), transient=False) as bar:
             tid = bar.add_task(label, total=len(tasks))
-            done: Callable[[dict[str, Any]], None] = lambda _r: bar.advance(tid)
+
+            def done(_result: dict[str, Any]) -> None:
+                bar.advance(tid)
+
             return run_parallel(dispatch, tasks, workers, on_done=done)
 
     def _write_analysis(self, run_id: int, seqs: list[int], results: list[dict[str, Any]]) -> None:
@@ -425,8 +917,19 @@ class Store:
         res.write_pair_results(self.driver, "OVERLAP", overlap_rows, self.database)
 
     def aligned(self, run_a: str, run_b: str) -> list[tuple[int, int, int, int]]:
-        """Aligned snapshot pairs of two runs as (seq_a, step_a, seq_b, step_b): equal steps when
-        the runs share any, else by position."""
+        """Pair up the snapshots of two runs.
+
+        Parameters
+        ----------
+        run_a, run_b : str
+            Run names.
+
+        Returns
+        -------
+        list of (int, int, int, int)
+            ``(seq_a, step_a, seq_b, step_b)``: snapshots with equal steps when the runs share
+            any step, else by position.
+        """
         sa = [(int(s["seq"]), int(s["step"])) for s in list_snapshots(self.driver, run_a, self.database)]
         sb = [(int(s["seq"]), int(s["step"])) for s in list_snapshots(self.driver, run_b, self.database)]
         by_step_b = {step: seq for seq, step in sb}
@@ -444,9 +947,32 @@ class Store:
         progress: bool = False,
         layer: str | None = None,
     ) -> pd.DataFrame:
-        """NNSTD and edge overlap of the aligned snapshots of two runs with the same
-        architecture (:meth:`aligned`); written back as NNSTD / OVERLAP relationships from
-        run_a's snapshots to run_b's when ``write``."""
+        """Compare the aligned snapshots of two runs with the same architecture.
+
+        Parameters
+        ----------
+        run_a, run_b : str
+            Run names.
+        write : bool, default True
+            Store the results as NNSTD / OVERLAP relationships from run_a's snapshots to
+            run_b's.
+        workers : int, optional
+            Worker processes (default 2).
+        progress : bool, default False
+            Show a progress bar.
+        layer : str, optional
+            Compare this weight layer only.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per :meth:`aligned` pair: steps, seqs, NNSTD and overlap counts.
+
+        Raises
+        ------
+        InputError
+            If the architectures differ.
+        """
         ia = require_run(self.driver, run_a, self.database)
         ib = require_run(self.driver, run_b, self.database)
         arch_a = architecture_from_json(ia["architecture_json"])
@@ -489,7 +1015,20 @@ class Store:
 
     # ------------------------------------------------------------------ plots
     def plot(self, run: str, out_dir: str | Path | None = None) -> list[Path]:
-        """Write the run's figures as PNGs (default ./sparsetopo-plots/RUN/); their paths."""
+        """Write a run's figures as PNG files.
+
+        Parameters
+        ----------
+        run : str
+            Run name.
+        out_dir : str or Path, optional
+            Folder (default ``./sparsetopo-plots/RUN/``).
+
+        Returns
+        -------
+        list of Path
+            The files written.
+        """
         from sparsetopo.api.plots import plot_run
 
         return plot_run(self, run, out_dir)

@@ -1,11 +1,29 @@
-"""What every command shares: the console, error reporting and the database connection."""
+"""What every command shares: consoles, the error path, the `k=v` parser and table output.
+
+Contract of the command line (docs/cli.md):
+
+* exit 0: done;
+* exit 1: the operation failed (any :class:`~sparsetopo.errors.SparsetopoError`, a database
+  error); one line on stderr that names the problem and the fix, no traceback;
+* exit 2: usage error (unknown option, bad choice, missing argument), reported by Click before
+  any work;
+* exit 130: interrupted.
+
+Tables never wrap a number: every cell is formatted by :func:`fmt_value` (integers exact,
+other numbers with 4 significant digits), numeric columns are right-aligned, a column is as
+wide as its widest cell or header, and a table wider than the terminal is split into pages of
+columns that each repeat the first (key) column.
+"""
 
 from __future__ import annotations
 
 import functools
 import json
+import math
+import re
 import sys
 from collections.abc import Callable, Iterable, Sequence
+from enum import Enum
 from typing import Any, TypeVar
 
 import typer
@@ -27,61 +45,272 @@ from sparsetopo.errors import SparsetopoError
 console = Console()
 err_console = Console(stderr=True)
 
+#: Exit codes of every command.
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+# ---------------------------------------------------------------------------- help rendering
+def _hide_flag_types() -> None:
+    """Show no ``<bool>`` after flags in ``--help``.
+
+    Typer >= 0.2x prints the value type of every option, flags included, so ``--force <bool>``
+    reads as if the flag took a value. A flag takes none: show nothing.
+    """
+    try:
+        from typer.core import TyperOption
+    except ImportError:  # another typer layout: nothing to fix
+        return
+    original = getattr(TyperOption, "display_type_rich", None)
+    if original is None or getattr(original, "_sparsetopo", False):
+        return
+
+    def display_type_rich(self: Any, ctx: Any) -> str | None:
+        if getattr(self, "is_flag", False):
+            return None
+        return original(self, ctx)  # type: ignore[no-any-return]
+
+    display_type_rich._sparsetopo = True  # type: ignore[attr-defined]
+    TyperOption.display_type_rich = display_type_rich  # type: ignore[method-assign]
+
+
+_hide_flag_types()
+
+
+def choice_enum(name: str, values: Iterable[str]) -> type[Enum]:
+    """A str Enum for a Typer option: the choices show in ``--help`` and are checked first."""
+    return Enum(name, {v: v for v in dict.fromkeys(values)}, type=str)  # type: ignore[return-value]
+
+
+# ---------------------------------------------------------------------------- the error path
+def fail(message: str) -> typer.Exit:
+    """Print ``error: message`` on stderr; return the Exit(1) for the caller to raise."""
+    err_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
+    return typer.Exit(EXIT_FAILED)
+
+
 def friendly_errors(func: F) -> F:
-    """Print sparsetopo's own errors (which say what to fix) without a traceback; exit 1."""
+    """Run a command with the one error path of the command line.
+
+    sparsetopo's own errors (which say what to fix) and database errors print one line and exit
+    1; Ctrl-C exits 130. Usage errors never get here: Click reports them with exit 2.
+    """
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return func(*args, **kwargs)
         except SparsetopoError as exc:
-            err_console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
-            raise typer.Exit(1) from None
+            raise fail(str(exc)) from None
         except KeyboardInterrupt:
             err_console.print("[yellow]interrupted[/]")
-            raise typer.Exit(130) from None
+            raise typer.Exit(EXIT_INTERRUPTED) from None
+        except Exception as exc:
+            if _is_driver_error(exc):
+                raise fail(f"the database refused the operation: {exc}") from None
+            raise
 
     return wrapper  # type: ignore[return-value]
+
+
+def _is_driver_error(exc: Exception) -> bool:
+    module = type(exc).__module__ or ""
+    return module.startswith("neo4j.")
+
+
+# ---------------------------------------------------------------------------- k=v options
+def parse_pairs(pairs: Sequence[str], option: str) -> dict[str, Any]:
+    """``["key=value", ...]`` from a repeatable option -> dict.
+
+    Keys may use ``-`` for ``_`` and must then be identifiers. Values: JSON lists/objects
+    (``[0.5, 0.9]``), else integers, floats, true/false, null/none, quoted strings, else the
+    text itself (the same coercion as Neo4j Browser's ``:param``).
+    """
+    from sparsetopo.errors import InputError
+    from sparsetopo.queries.library import coerce_value
+
+    out: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, raw = pair.partition("=")
+        key = key.strip().replace("-", "_")
+        if not sep or not key:
+            raise InputError(f"{option} {pair!r} is not of the form name=value; write e.g. step=100")
+        if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", key):
+            raise InputError(
+                f"{option} name {key!r} is not an identifier (letters, digits, _); e.g. step=100"
+            )
+        text = raw.strip()
+        if text[:1] in "[{":
+            try:
+                out[key] = json.loads(text)
+                continue
+            except json.JSONDecodeError as exc:
+                raise InputError(f"{option} {key}: {text!r} is not valid JSON ({exc.msg})") from None
+        out[key] = coerce_value(text)
+    return out
+
+
+# ---------------------------------------------------------------------------- numbers and tables
+def _plain(value: Any) -> Any:
+    """numpy scalars -> Python scalars; everything else unchanged."""
+    if hasattr(value, "item") and not isinstance(value, (str, bytes, list, dict, tuple)):
+        try:
+            return value.item()
+        except (ValueError, AttributeError):
+            return value
+    return value
+
+
+def fmt_value(value: Any) -> str:
+    """One table cell: integers exact, other numbers with 4 significant digits, NaN/None ``-``.
+
+    >>> [fmt_value(v) for v in (2250, 0.5, 2 / 3, 1234.5, 123456.0, 1e-7, float("nan"), None)]
+    ['2250', '0.5000', '0.6667', '1234', '1.235e+05', '1.000e-07', '-', '-']
+    """
+    value = _plain(value)
+    if value is None:
+        return "-"
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        if math.isnan(value):
+            return "-"
+        if math.isinf(value):
+            return "inf" if value > 0 else "-inf"
+        if value != 0 and (abs(value) >= 1e4 or abs(value) < 1e-3):
+            return f"{value:.3e}"
+        text = f"{value:#.4g}"
+        return text[:-1] if text.endswith(".") else text
+    if isinstance(value, (dict, list, tuple)):
+        return json.dumps(jsonable(value), default=str)
+    return str(value)
+
+
+def _is_number(value: Any) -> bool:
+    """Numbers and missing values (a column of them is right-aligned)."""
+    value = _plain(value)
+    if value is None:
+        return True
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def jsonable(value: Any) -> Any:
+    """Plain JSON values: NaN/Inf become null, numpy scalars Python numbers."""
+    value = _plain(value)
+    if isinstance(value, float) and (math.isnan(value) or math.isinf(value)):
+        return None
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [jsonable(v) for v in value]
+    return value
+
+
+def print_json(data: Any) -> None:
+    """Write ``data`` as indented JSON on stdout."""
+    sys.stdout.write(json.dumps(jsonable(data), indent=2, default=str) + "\n")
+
+
+def table_pages(
+    columns: Sequence[str], cells: Sequence[Sequence[str]], width: int
+) -> list[list[int]]:
+    """Split column indices into pages that fit ``width``; every page starts with column 0."""
+    widths = []
+    for j, col in enumerate(columns):
+        cell_w = max((len(row[j]) for row in cells), default=0)
+        widths.append(max(len(col), cell_w))
+    # a rich table with the default box costs 3 characters per column plus 1
+    pages: list[list[int]] = []
+    current = [0]
+    used = 1 + widths[0] + 3 if widths else 1
+    for j in range(1, len(columns)):
+        need = widths[j] + 3
+        if used + need > width and len(current) > 1:
+            pages.append(current)
+            current = [0]
+            used = 1 + widths[0] + 3
+        current.append(j)
+        used += need
+    pages.append(current)
+    return pages
+
+
+def print_table(
+    rows: Sequence[dict[str, Any]],
+    columns: Iterable[str] | None = None,
+    title: str | None = None,
+    out: Console | None = None,
+) -> None:
+    """Print dict rows as one or more tables that fit the terminal (pages of columns).
+
+    The first column is the key (step, name, ...) and is repeated on every page. Numbers are
+    right-aligned and never wrap; headers are never split (a column is at least as wide as its
+    header).
+    """
+    out = out or console
+    cols = list(columns) if columns is not None else (list(rows[0]) if rows else [])
+    if not cols:
+        return
+    cells = [[fmt_value(row.get(c)) for c in cols] for row in rows]
+    numeric = [all(_is_number(row.get(c)) for row in rows) and bool(rows) for c in cols]
+    pages = table_pages(cols, cells, out.width)
+    for k, page in enumerate(pages):
+        suffix = f" ({k + 1}/{len(pages)})" if len(pages) > 1 else ""
+        table = Table(title=(title or "") + suffix if (title or suffix) else None,
+                      header_style="bold", title_justify="left")
+        for j in page:
+            w = max(len(cols[j]), max((len(r[j]) for r in cells), default=0))
+            table.add_column(cols[j], justify="right" if numeric[j] else "left",
+                             no_wrap=numeric[j], min_width=w, overflow="fold")
+        for r in cells:
+            table.add_row(*(escape(r[j]) for j in page))
+        out.print(table)
+
+
+def emit(df: Any, as_json: bool = False, as_csv: bool = False, title: str | None = None,
+         index: bool = False) -> None:
+    """Print a DataFrame as tables (default), JSON records or CSV."""
+    if index:
+        df = df.reset_index()
+    if as_json:
+        print_json(df.to_dict(orient="records"))
+        return
+    if as_csv:
+        sys.stdout.write(df.to_csv(index=False))
+        return
+    print_table(df.to_dict(orient="records"), [str(c) for c in df.columns], title=title)
+    if df.empty:
+        err_console.print("(no rows)")
+
+
+# ---------------------------------------------------------------------------- database, progress
+def _log(message: str) -> None:
+    err_console.print(f"[dim]{escape(message)}[/]")
+
+
+def open_store() -> Any:
+    """The :class:`~sparsetopo.api.store.Store` of the resolved database.
+
+    NEO4J_* variables when set, else the managed server (started if needed).
+    """
+    from sparsetopo.api.store import Store
+
+    return Store.connect(log=_log)
 
 
 def open_store_driver() -> Any:
     """Driver for the resolved database (NEO4J_* variables, else the managed server)."""
     from sparsetopo.graphstore.connection import open_driver, resolve_connection
 
-    def log(message: str) -> None:
-        err_console.print(f"[dim]{message}[/]")
-
-    driver, _ = open_driver(resolve_connection(log=log))
+    driver, _ = open_driver(resolve_connection(log=_log))
     return driver
 
 
-def print_json(data: Any) -> None:
-    sys.stdout.write(json.dumps(data, indent=2, default=str) + "\n")
-
-
-def print_table(rows: Sequence[dict[str, Any]], columns: Iterable[str] | None = None,
-                title: str | None = None) -> None:
-    cols = list(columns) if columns is not None else (list(rows[0]) if rows else [])
-    table = Table(title=title, header_style="bold")
-    for col in cols:
-        table.add_column(col, overflow="fold")
-    for row in rows:
-        table.add_row(*(_fmt(row.get(col)) for col in cols))
-    console.print(table)
-
-
-def _fmt(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float):
-        return f"{value:.4g}"
-    return str(value)
-
-
 def progress_bar(transient: bool = False) -> Progress:
+    """The progress bar every long command shows on stderr."""
     return Progress(
         SpinnerColumn(),
         TextColumn("[progress.description]{task.description}"),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import typer
 
 from sparsetopo.cli.common import console, err_console, friendly_errors, print_json
@@ -101,7 +103,7 @@ def logs(lines: int = typer.Option(50, "-n", "--lines", help="How many lines."))
 @friendly_errors
 def password() -> None:
     """Print the generated password of user neo4j (for Neo4j Browser or other clients)."""
-    print(_server().password())
+    sys.stdout.write(_server().password() + "\n")
 
 
 def register(app: typer.Typer) -> None:
