@@ -55,6 +55,8 @@ def demo(
     checkpoint into Neo4j, analyses every snapshot (FFL balance against its sign-shuffled null,
     motif Z-scores, edge overlap, NNSTD), prints the history table, writes plots and shows what
     to paste into Neo4j Browser. Takes well under a minute on two CPU cores.
+
+    **Example**: `sparsetopo demo --epochs 10 --n-null 50`
     """
     from sparsetopo.api.store import Store
     from sparsetopo.ingest.recorder import Recorder

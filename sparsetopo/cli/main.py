@@ -1,4 +1,8 @@
-"""The `sparsetopo` command line. Each sub-module registers its commands; no logic lives here."""
+"""The `sparsetopo` command line. Each sub-module registers its commands; no logic lives here.
+
+Help texts are Markdown (typer's ``rich_markup_mode="markdown"``): a paragraph may be wrapped in
+the source and is re-flowed to the terminal's width; every command shows an example.
+"""
 
 from __future__ import annotations
 
@@ -15,13 +19,15 @@ app = typer.Typer(
     name="sparsetopo",
     help=(
         "Snapshot sparse neural networks into Neo4j and query how their wiring evolves: "
-        "signed motifs, structural balance, edge turnover and NNSTD."
+        "signed motifs, structural balance, edge turnover and NNSTD.\n\n"
+        "**Example**: `sparsetopo demo` (train, snapshot, analyse and show a small run)\n\n"
+        "Exit status: 0 done, 1 the operation failed (the message says what to fix), "
+        "2 usage error."
     ),
     no_args_is_help=True,
-    rich_markup_mode="rich",
+    rich_markup_mode="markdown",
     pretty_exceptions_show_locals=False,
 )
-
 
 
 def _version(value: bool) -> None:

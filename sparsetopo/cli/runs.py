@@ -1,128 +1,128 @@
-"""`sparsetopo runs`, `sparsetopo run show|delete`, `sparsetopo export`."""
+"""`sparsetopo runs`, `sparsetopo run show|delete`, `sparsetopo export`: through api.Store."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
 import typer
 
 from sparsetopo.cli.common import (
+    choice_enum,
     console,
     err_console,
     friendly_errors,
-    open_store_driver,
+    open_store,
     print_json,
     print_table,
 )
 
-run_app = typer.Typer(help="Inspect or delete one run.", no_args_is_help=True)
+run_app = typer.Typer(
+    help="Inspect or delete one run.\n\n**Example**: `sparsetopo run show zhang-prune`",
+    no_args_is_help=True,
+)
+
+#: Formats `export` writes (the formats `ingest` reads).
+ExportFormat = choice_enum("ExportFormat", ("npz", "csv"))
+
+_RUN_COLUMNS = ["name", "snapshots", "last_step", "max_sparsity", "task", "strategy", "model",
+                "status", "created_at"]
 
 
 @friendly_errors
-def runs(as_json: bool = typer.Option(False, "--json", help="Machine-readable output.")) -> None:
-    """List the stored runs with their snapshot counts."""
-    from sparsetopo.graphstore.runs import list_runs
+def runs(
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+) -> None:
+    """List the stored runs with their snapshot counts.
 
-    driver = open_store_driver()
-    try:
-        rows = list_runs(driver)
-    finally:
-        driver.close()
+    **Example**: `sparsetopo runs --json`
+    """
+    with open_store() as store:
+        df = store.runs()
+    rows = df.to_dict(orient="records")
     if as_json:
         print_json(rows)
     elif not rows:
         console.print("no runs yet: `sparsetopo ingest PATH --run NAME` or `sparsetopo train ...`")
     else:
-        print_table(rows, ["name", "snapshots", "last_step", "max_sparsity", "task", "strategy",
-                           "model", "status", "created_at"], title="runs")
+        print_table(rows, _RUN_COLUMNS, title="runs")
 
 
 @run_app.command("show")
 @friendly_errors
 def show(
-    name: str = typer.Argument(..., help="Run name."),
-    as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
+    name: Annotated[str, typer.Argument(help="Run name.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
 ) -> None:
-    """Show a run: its layers and its snapshots (step, edges, sparsity, turnover, metrics)."""
-    from sparsetopo.graphstore.reader import list_snapshots
-    from sparsetopo.graphstore.runs import require_run, run_architecture
+    """Show a run: its layers and its snapshots (step, edges, sparsity, turnover, metrics).
 
-    driver = open_store_driver()
-    try:
-        run = require_run(driver, name)
-        arch = run_architecture(driver, name)
-        snaps = list_snapshots(driver, name)
-    finally:
-        driver.close()
-    layers = [dict(spec.__dict__) for spec in arch.layers]
+    **Example**: `sparsetopo run show zhang-prune`
+    """
+    with open_store() as store:
+        info = store.run_info(name)
     if as_json:
-        run = {k: v for k, v in run.items() if k != "architecture_json"}
-        print_json({"run": run, "groups": arch.groups, "layers": layers, "snapshots": snaps})
+        print_json(info)
         return
+    run = info["run"]
     console.print(f"[bold]{name}[/]  task={run.get('task') or '-'}  strategy="
                   f"{run.get('strategy') or '-'}  model={run.get('model') or '-'}  "
-                  f"status={run.get('status')}")
-    print_table(layers, ["name", "kind", "gate", "src_group", "dst_group", "n_in", "n_out"],
-                title="layers")
-    base = ["seq", "step", "epoch", "n_edges", "sparsity", "births", "deaths", "sign_flips"]
+                  f"status={run.get('status')}", highlight=False)
+    print_table(info["layers"], ["name", "kind", "gate", "src_group", "dst_group", "n_in",
+                                 "n_out"], title="layers")
+    snaps = info["snapshots"]
+    base = ["step", "seq", "epoch", "n_edges", "sparsity", "births", "deaths", "sign_flips"]
     skip = set(base) | {"run_id", "complete", "created_at", "source"}
-    extra = sorted({k for s in snaps for k in s if k not in skip})
+    extra = sorted({k for s in snaps for k in s if k not in skip and not k.startswith("analysis_")})
     print_table(snaps, base + extra, title="snapshots")
 
 
 @run_app.command("delete")
 @friendly_errors
 def delete(
-    name: str = typer.Argument(..., help="Run name."),
-    yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation."),
+    name: Annotated[str, typer.Argument(help="Run name.")],
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
 ) -> None:
-    """Delete a run and everything it owns (batched; safe to re-run if interrupted)."""
-    from sparsetopo.graphstore.runs import delete_run, require_run
+    """Delete a run and everything it owns (batched; safe to re-run if interrupted).
 
-    driver = open_store_driver()
-    try:
-        require_run(driver, name)
+    **Example**: `sparsetopo run delete old-run --yes`
+    """
+    with open_store() as store:
+        store.run_info(name)  # fails with the list of runs before asking
         if not yes:
             typer.confirm(f"Delete run {name!r} and all its snapshots?", abort=True)
         with err_console.status(f"deleting {name}") as status:
-            delete_run(driver, name, progress=lambda what: status.update(f"deleting {what}"))
-    finally:
-        driver.close()
+            store.delete(name, progress=lambda what: status.update(f"deleting {what}"))
     console.print(f"deleted run {name}")
 
 
 @friendly_errors
 def export(
-    run: str = typer.Argument(..., help="Run name."),
-    out: Path = typer.Option(..., "--out", "-o", help="Output file (csv) or directory (npz)."),
-    step: int = typer.Option(None, help="Step to export (default: the last)."),
-    fmt: str = typer.Option("npz", "--format", "-f", help="npz (weight_l{k}.npz per layer) or csv."),
-    layer: str = typer.Option(None, help="csv: which layer (needed when the run has several)."),
+    run: Annotated[str, typer.Argument(help="Run name.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output file (csv) or directory (npz).")],
+    step: Annotated[int | None, typer.Option(help="Step to export (default: the last).")] = None,
+    fmt: Annotated[ExportFormat, typer.Option("--format", "-f", help="npz (weight_l{k}.npz per layer) or csv.")] = ExportFormat.npz,  # type: ignore[valid-type, attr-defined]
+    layer: Annotated[str | None, typer.Option(help="csv: which layer (needed when the run has several).")] = None,
 ) -> None:
-    """Export one snapshot's exact weights to npz or CSV (the formats `ingest` reads)."""
-    from sparsetopo.errors import InputError
-    from sparsetopo.graphstore.reader import read_snapshot
-    from sparsetopo.graphstore.runs import run_architecture
+    """Export one snapshot's exact weights to npz or CSV (the formats `ingest` reads).
+
+    **Example**: `sparsetopo export zhang-prune --step 200 -f csv -o w200.csv`
+    """
     from sparsetopo.ingest.importers import write_csv_snapshot, write_npz_snapshot
 
-    if fmt not in ("npz", "csv"):
-        raise InputError(f"--format {fmt!r} is not supported; use npz or csv")
-    driver = open_store_driver()
-    try:
-        arch = run_architecture(driver, run)
-        snap = read_snapshot(driver, run, step=step)
-    finally:
-        driver.close()
-    if fmt == "csv":
+    with open_store() as store:
+        arch = store.architecture(run)
+        snap = store.edges(run, step=step)
+    if fmt.value == "csv":  # type: ignore[attr-defined]
         written = [write_csv_snapshot(snap, arch, out, layer=layer)]
     else:
         written = write_npz_snapshot(snap, arch, out)
     console.print(f"exported step {snap.step} of {run} ({snap.n_edges} edges):")
     for path in written:
-        console.print(f"  {path}")
+        console.print(f"  {path}", highlight=False)
 
 
 def register(app: typer.Typer) -> None:
+    """Add runs, run show|delete and export to ``app``."""
     app.command("runs")(runs)
     app.add_typer(run_app, name="run")
     app.command("export")(export)

@@ -12,7 +12,8 @@ server_app = typer.Typer(
     help=(
         "The managed local Neo4j 5.26 (jars from Maven Central, loopback only, auth on). "
         "Data lives in $SPARSETOPO_HOME (default ~/.local/share/sparsetopo). To use another "
-        "Neo4j instead, set NEO4J_URI, NEO4J_USER and NEO4J_PASSWORD."
+        "Neo4j instead, set NEO4J_URI, NEO4J_USER and NEO4J_PASSWORD.\n\n"
+        "**Example**: `sparsetopo server start`"
     ),
     no_args_is_help=True,
 )
@@ -41,7 +42,10 @@ def _log(message: str) -> None:
 @server_app.command()
 @friendly_errors
 def install(force: bool = typer.Option(False, "--force", help="Fetch the jars again.")) -> None:
-    """Fetch the Neo4j server, Browser and APOC jars with Maven (cached; safe to repeat)."""
+    """Fetch the Neo4j server, Browser and APOC jars with Maven (cached; safe to repeat).
+
+    **Example**: `sparsetopo server install`
+    """
     server = _server()
     if server.install(force=force, log=_log):
         console.print(f"installed Neo4j into {server.home}")
@@ -57,8 +61,12 @@ def start(
     heap: str = typer.Option(None, help="Java heap, e.g. 2g (remembered)."),
     pagecache: str = typer.Option(None, help="Page cache, e.g. 1g (remembered)."),
 ) -> None:
-    """Start the server in the background (installs it first if needed) and wait until it
-    answers. Does nothing if it already runs."""
+    """Start the server in the background and wait until it answers.
+
+    Installs it first if needed; does nothing if it already runs.
+
+    **Example**: `sparsetopo server start --bolt-port 7688 --heap 2g`
+    """
     server = _server(bolt_port, http_port, heap, pagecache)
     if server.start(log=_log):
         console.print(f"Neo4j is up: {server.bolt_uri}  Browser: {server.browser_url}")
@@ -70,7 +78,10 @@ def start(
 @server_app.command()
 @friendly_errors
 def stop() -> None:
-    """Stop the server cleanly."""
+    """Stop the server cleanly.
+
+    **Example**: `sparsetopo server stop`
+    """
     server = _server()
     console.print("stopped" if server.stop() else "the server was not running")
 
@@ -78,7 +89,10 @@ def stop() -> None:
 @server_app.command()
 @friendly_errors
 def status(as_json: bool = typer.Option(False, "--json", help="Machine-readable output.")) -> None:
-    """Show pid, ports, version, data location and store size."""
+    """Show pid, ports, version, data location and store size.
+
+    **Example**: `sparsetopo server status --json`
+    """
     info = _server().status()
     if as_json:
         print_json(info.as_dict())
@@ -95,14 +109,20 @@ def status(as_json: bool = typer.Option(False, "--json", help="Machine-readable 
 @server_app.command()
 @friendly_errors
 def logs(lines: int = typer.Option(50, "-n", "--lines", help="How many lines.")) -> None:
-    """Print the last lines of the server log."""
+    """Print the last lines of the server log.
+
+    **Example**: `sparsetopo server logs -n 100`
+    """
     console.print(_server().logs(lines), highlight=False, markup=False)
 
 
 @server_app.command()
 @friendly_errors
 def password() -> None:
-    """Print the generated password of user neo4j (for Neo4j Browser or other clients)."""
+    """Print the generated password of user neo4j (for Neo4j Browser or other clients).
+
+    **Example**: `sparsetopo server password`
+    """
     sys.stdout.write(_server().password() + "\n")
 
 

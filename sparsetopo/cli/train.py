@@ -11,41 +11,37 @@ from pathlib import Path
 from typing import Any
 
 import typer
-from rich.console import Console
 
-from sparsetopo.errors import InputError, SparsetopoError
+from sparsetopo.cli.common import console, friendly_errors, parse_pairs
+from sparsetopo.errors import InputError
 
 # Python 3.10 has no TOML reader in the standard library; JSON configs still work there.
 tomllib: Any = importlib.import_module("tomllib") if sys.version_info >= (3, 11) else None
 
 HELP = """Train a sparse network and snapshot its wiring at every checkpoint.
 
-[bold]Names[/bold]
-  tasks: digits, seq-digits, adding, mackey-glass, navigation,
-         inverse-control
-  models: mlp, rnn, ctrnn, gru, lstm (default: the task's own)
-  strategies: magnitude (one-shot), iterative (Zahn 15..99 %),
-         gradual (Zhu & Gupta cubic), narang (threshold ramp), set,
-         deepr, moduli, balanced, dense (no sparsification)
+**Names**
 
-[bold]What --sparsity counts[/bold]: the fraction of zero weights among
-the matrices the strategy sparsifies. Recurrent models (rnn, ctrnn,
-gru, lstm): the recurrent hidden-to-hidden matrix only, unless
---scope all. mlp: every weight matrix (hidden layers and readout).
-Biases are never sparsified.
+* tasks: digits, seq-digits, adding, mackey-glass, navigation, inverse-control
+* models: mlp, rnn, ctrnn, gru, lstm (default: the task's own)
+* strategies: magnitude (one-shot), iterative (Zahn 15..99 %), gradual (Zhu & Gupta cubic),
+  narang (threshold ramp), set, deepr, moduli, balanced, dense (no sparsification)
 
-Checkpoints: the start (epoch 0), every --snapshot-every epochs and
-the last epoch. Each goes through the Recorder into Neo4j with its
-metrics (loss, test_loss, task metric, sparsity, n_edges);
---no-store trains without a database.
+**What --sparsity counts**: the fraction of zero weights among the matrices the strategy
+sparsifies. Recurrent models (rnn, ctrnn, gru, lstm): the recurrent hidden-to-hidden matrix
+only, unless --scope all. mlp: every weight matrix (hidden layers and readout). Biases are
+never sparsified.
 
-[bold]Examples[/bold]
-  sparsetopo train --task seq-digits --model rnn --strategy gradual
-      --sparsity 0.9 --epochs 20 --snapshot-every 1 --run demo --seed 0
-  sparsetopo train --task adding --strategy set -o zeta=0.2 --no-store --json
-  sparsetopo train --config run.toml
-      (same keys as the flags, e.g. task = "seq-digits", sparsity = 0.9,
-      and a table \\[strategy_options] with zeta = 0.3; flags win)
+Checkpoints: the start (epoch 0), every --snapshot-every epochs and the last epoch. Each goes
+through the Recorder into Neo4j with its metrics (loss, test_loss, task metric, sparsity,
+n_edges); --no-store trains without a database.
+
+**Examples**
+
+* `sparsetopo train --task seq-digits --model rnn --strategy gradual --sparsity 0.9 --epochs 20 --run demo`
+* `sparsetopo train --task adding --strategy set -o zeta=0.2 --no-store --json`
+* `sparsetopo train --config run.toml` (same keys as the flags, e.g. `task = "seq-digits"`,
+  `sparsity = 0.9` and a table `[strategy_options]` with `zeta = 0.3`; flags win)
 """
 
 #: Config-file keys (TOML or JSON) and the train() keyword each one feeds.
@@ -80,20 +76,6 @@ def load_config(path: Path) -> dict[str, Any]:
             f"unknown key(s) {', '.join(unknown)} in {path}; valid keys: {', '.join(CONFIG_KEYS)}"
         )
     return data
-
-
-def parse_options(pairs: list[str], what: str) -> dict[str, Any]:
-    """``key=value`` pairs -> dict; values parsed as JSON when possible (numbers, true, lists)."""
-    out: dict[str, Any] = {}
-    for pair in pairs:
-        key, sep, raw = pair.partition("=")
-        if not sep or not key:
-            raise InputError(f"{what} {pair!r} is not key=value; write e.g. zeta=0.3")
-        try:
-            out[key.strip().replace("-", "_")] = json.loads(raw)
-        except json.JSONDecodeError:
-            out[key.strip().replace("-", "_")] = raw
-    return out
 
 
 def merge_settings(config: dict[str, Any], cli: dict[str, Any]) -> dict[str, Any]:
@@ -137,6 +119,7 @@ def register(app: typer.Typer) -> None:
     """Add the ``train`` command to ``app``."""
 
     @app.command("train", help=HELP, no_args_is_help=False)
+    @friendly_errors
     def train_command(
         task: str = typer.Option(None, "--task", "-t", help="Task name (default seq-digits)."),
         model: str = typer.Option(None, "--model", "-m", help="Model name (default: the task's)."),
@@ -174,22 +157,17 @@ def register(app: typer.Typer) -> None:
             1, "--threads", help="Torch CPU threads (1 is fastest for the built-in model sizes)."
         ),
     ) -> None:
-        console = Console(stderr=True)
-        try:
-            file_settings = load_config(config) if config is not None else {}
-            cli = {
-                "task": task, "model": model, "strategy": strategy, "sparsity": sparsity,
-                "epochs": epochs, "snapshot_every": snapshot_every, "run": run, "seed": seed,
-                "lr": lr, "hidden": hidden, "batch_size": batch_size, "scope": scope,
-                "store": store, "strategy_options": parse_options(option, "--option"),
-                "task_options": parse_options(task_option, "--task-option"),
-                "threads": threads,
-            }
-            settings = merge_settings(file_settings, cli)
-            summary = run_training(settings, progress=progress and not json_out)
-        except SparsetopoError as exc:
-            console.print(f"[red]error:[/red] {exc}")
-            raise typer.Exit(code=2) from exc
+        file_settings = load_config(config) if config is not None else {}
+        cli = {
+            "task": task, "model": model, "strategy": strategy, "sparsity": sparsity,
+            "epochs": epochs, "snapshot_every": snapshot_every, "run": run, "seed": seed,
+            "lr": lr, "hidden": hidden, "batch_size": batch_size, "scope": scope,
+            "store": store, "strategy_options": parse_pairs(option, "--option"),
+            "task_options": parse_pairs(task_option, "--task-option"),
+            "threads": threads,
+        }
+        settings = merge_settings(file_settings, cli)
+        summary = run_training(settings, progress=progress and not json_out)
         if json_out:
             typer.echo(json.dumps(summary, default=str))
             return

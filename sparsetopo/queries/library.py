@@ -171,17 +171,3 @@ def coerce_value(text: str) -> Any:
     if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
         return value[1:-1]
     return value
-
-
-def parse_params(pairs: list[str] | tuple[str, ...]) -> dict[str, Any]:
-    """``["k=v", ...]`` -> ``{k: coerced v}``; the key must be an identifier."""
-    out: dict[str, Any] = {}
-    for pair in pairs:
-        if "=" not in pair:
-            raise InputError(f"parameter {pair!r} is not of the form name=value, e.g. step=100")
-        key, value = pair.split("=", 1)
-        key = key.strip()
-        if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", key):
-            raise InputError(f"parameter name {key!r} is not an identifier (letters, digits, _)")
-        out[key] = coerce_value(value)
-    return out

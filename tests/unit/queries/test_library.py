@@ -13,7 +13,6 @@ from sparsetopo.queries.library import (
     get_query,
     library,
     parse_cypher_literal,
-    parse_params,
     parse_query,
 )
 
@@ -90,12 +89,6 @@ def test_coerce_value(text, value):
     assert got == value and type(got) is type(value)
 
 
-def test_parse_params():
-    assert parse_params(["run=a=b", "step=5"]) == {"run": "a=b", "step": 5}
-    with pytest.raises(InputError, match="name=value"):
-        parse_params(["step"])
-    with pytest.raises(InputError, match="identifier"):
-        parse_params(["st ep=1"])
 
 
 def test_cypher_literals():

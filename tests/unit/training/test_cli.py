@@ -42,12 +42,24 @@ def test_no_store_json_with_config(tmp_path: Path) -> None:
 
 
 def test_json_config_and_bad_name(tmp_path: Path) -> None:
+    # The command line's contract (docs/cli.md): a failed operation, bad input included, exits 1
+    # with one "error:" line on stderr and no traceback; 2 is left to Click's usage errors.
     cfg = tmp_path / "run.json"
     cfg.write_text(json.dumps({"task": "seq-digits", "strategy": "nope", "store": False}))
     res = runner.invoke(app, ["train", "--config", str(cfg)])
-    assert res.exit_code == 2
-    assert "gradual" in res.output  # the error lists the valid strategies
+    assert res.exit_code == 1
+    assert "gradual" in res.stderr  # the error lists the valid strategies
+    assert res.stderr.startswith("error:") and "Traceback" not in res.output
+    assert res.stdout == ""
     bad = tmp_path / "bad.json"
     bad.write_text(json.dumps({"tsk": "x"}))
     res = runner.invoke(app, ["train", "--config", str(bad)])
-    assert res.exit_code == 2 and "tsk" in res.output
+    assert res.exit_code == 1 and "tsk" in res.stderr and res.stderr.startswith("error:")
+    assert "Traceback" not in res.output
+
+
+def test_usage_errors_exit_2() -> None:
+    res = runner.invoke(app, ["train", "--epochs", "many"])
+    assert res.exit_code == 2 and "epochs" in res.output
+    res = runner.invoke(app, ["train", "--option", "zeta"])  # not key=value: bad input, exit 1
+    assert res.exit_code == 1 and "--option 'zeta' is not of the form name=value" in res.stderr
