@@ -3,15 +3,17 @@
     SPARSETOPO_HOME=... python benchmarks/queries.py [--small] [--keep]
 
 Builds (with RunWriter) a recurrent run whose snapshots turn over a fraction of their edges,
-then times, warm, the median of several repetitions of:
+then times, warm, the median of several repetitions of each library query and of a baseline
+that computes the same answer in the same process (the answers are checked equal):
 
-* ``overlap`` between two snapshots (target <= 1 s) against a baseline in the same process that
-  reads both snapshots into Python and intersects them with numpy (the answers must agree);
-* ``history`` of a 500-snapshot run (target <= 50 ms) against the same query with the index
-  defeated (``s.run_id + '' = $id`` forces a label scan);
-* a few more library queries for reference.
+* ``overlap`` between adjacent and between distant snapshots (target <= 1 s) vs reading both
+  snapshots into numpy and intersecting them;
+* ``history`` of a 500-snapshot run (target <= 50 ms) vs the same query with the index defeated
+  (``toString(s.run_id) = toString(r.run_id)`` forces a label scan, whatever the id's type);
+* ``turnover``, ``edges_alive`` and ``survivors`` vs reading the snapshots into numpy.
 
-Runs are named bench-q-* and deleted at the end (unless --keep).
+Prints one Markdown table row per query (for docs/benchmarks.md). Runs are named bench-q-* and
+deleted at the end (unless --keep).
 """
 
 from __future__ import annotations
@@ -71,6 +73,39 @@ def evolving_run(store: Store, name: str, n: int, m: int, snapshots: int, turnov
     return rels
 
 
+def _keys_signs(store: Store, name: str, step: int, n: int) -> tuple[np.ndarray, np.ndarray]:
+    e = read_snapshot(store.driver, name, step=step).layers["W_rec"]
+    return e.keys(n), np.sign(e.w)
+
+
+def numpy_turnover(store: Store, name: str, steps: list[int], n: int) -> list[tuple[int, ...]]:
+    """(n_edges, births, deaths, sign_flips) per snapshot from the snapshots read into numpy."""
+    rows: list[tuple[int, ...]] = []
+    prev: tuple[np.ndarray, np.ndarray] | None = None
+    for step in steps:
+        k, s = _keys_signs(store, name, step, n)
+        if prev is None:
+            rows.append((len(k), len(k), 0, 0))
+        else:
+            pk, ps = prev
+            common, ia, ib = np.intersect1d(pk, k, assume_unique=True, return_indices=True)
+            rows.append((len(k), len(k) - len(common), len(pk) - len(common),
+                         int(np.count_nonzero(ps[ia] != s[ib]))))
+        prev = (k, s)
+    return rows
+
+
+def numpy_survivors(store: Store, name: str, steps: list[int], n: int) -> int:
+    """Edges alive with an unchanged sign at every snapshot of ``steps``."""
+    keys, signs = _keys_signs(store, name, steps[0], n)
+    for step in steps[1:]:
+        k, s = _keys_signs(store, name, step, n)
+        _, ia, ib = np.intersect1d(keys, k, assume_unique=True, return_indices=True)
+        same = signs[ia] == s[ib]
+        keys, signs = keys[ia][same], signs[ia][same]
+    return len(keys)
+
+
 def numpy_overlap(store: Store, name: str, step_a: int, step_b: int) -> dict[str, float]:
     a = read_snapshot(store.driver, name, step=step_a).layers["W_rec"]
     b = read_snapshot(store.driver, name, step=step_b).layers["W_rec"]
@@ -103,46 +138,57 @@ def main() -> None:
         evolving_run(store, hist, 30, 60, 500, turnover=0.1, flips=0.02, seed=1)
         print(f"built {hist}: 500 snapshots in {time.perf_counter() - t:.1f} s")
 
-        sa, sb = 10, (snaps - 1) * 10
-        q_overlap, res = timed(lambda: store.query("overlap", run=big, step_a=sa, step_b=sb),
-                               args.reps)
-        q_numpy, ref = timed(lambda: numpy_overlap(store, big, sa, sb), args.reps)
-        row = res.set_index("layer").loc["*"]
-        assert row.shared == ref["shared"] and row.sign_flips == ref["sign_flips"], (row, ref)
-        print(f"overlap (steps {sa} vs {sb}): cypher {q_overlap * 1e3:.1f} ms, "
-              f"read-into-numpy baseline {q_numpy * 1e3:.1f} ms, ratio {q_numpy / q_overlap:.1f}x; "
-              f"target <= 1000 ms: {'ok' if q_overlap <= 1 else 'MISSED'}")
+        steps = [10 * k for k in range(snaps)]
+        sb = steps[-1]
+        print("\n| query | size | ours | baseline (same run) | baseline / ours |")
+        print("|---|---|---|---|---|")
+
+        def report(what: str, size: str, ours: float, base: float, base_name: str) -> None:
+            print(f"| {what} | {size} | {ours * 1e3:,.1f} ms | {base_name}: {base * 1e3:,.1f} ms "
+                  f"| {base / ours:.2f}x |")
+
+        size = f"{rels:,} rels"
+        for sa in (sb - 10, steps[1]):
+            q, res = timed(lambda sa=sa: store.query("overlap", run=big, step_a=sa, step_b=sb),
+                           args.reps)
+            qb, ref = timed(lambda sa=sa: numpy_overlap(store, big, sa, sb), args.reps)
+            row = res.set_index("layer").loc["*"]
+            assert row.shared == ref["shared"] and row.sign_flips == ref["sign_flips"], (row, ref)
+            report(f"`overlap` steps {sa} vs {sb}", size, q, qb, "read both into numpy")
 
         text = get_query("history").text
         naive = text.replace("MATCH (s:Snapshot {run_id: r.run_id})\nWHERE s.complete = true",
-                         "MATCH (s:Snapshot)\nWHERE s.run_id + '' = r.run_id AND s.complete = true")
+                             "MATCH (s:Snapshot)\nWHERE toString(s.run_id) = toString(r.run_id) "
+                             "AND s.complete = true")
         assert naive != text
         q_hist, h = timed(lambda: store.query("history", run=hist, key="sparsity"), args.reps)
         q_naive, h2 = timed(lambda: store.cypher(naive, run=hist, key="sparsity"), args.reps)
-        assert len(h) == len(h2) == 500
+        assert len(h) == 500 and h.equals(h2), (len(h), len(h2))
+        report("`history` (one statistic)", "500 snapshots", q_hist, q_naive, "index defeated")
+
+        q, df = timed(lambda: store.query("turnover", run=big), args.reps)
+        qb, ref_rows = timed(lambda: numpy_turnover(store, big, steps, n), args.reps)
+        got = [tuple(int(x) for x in r) for r in
+               df[["n_edges", "births", "deaths", "sign_flips"]].itertuples(index=False)]
+        assert got[1:] == ref_rows[1:] and got[0][0] == ref_rows[0][0], (got, ref_rows)
+        report(f"`turnover` ({snaps} snapshots)", size, q, qb, "read all into numpy")
+
+        q, df = timed(lambda: store.query("edges_alive", run=big, step=sb, layer="W_rec"),
+                      args.reps)
+        qb, (keys, _) = timed(lambda: _keys_signs(store, big, sb, n), args.reps)
+        assert np.array_equal(np.sort(df["src"].to_numpy() * n + df["dst"].to_numpy()), keys)
+        report(f"`edges_alive` ({len(df):,} rows)", size, q, qb, "read into numpy")
+
+        sa = steps[1]
+        q, df = timed(lambda: store.query("survivors", run=big, layer="W_rec", step_a=sa,
+                                          step_b=sb), args.reps)
+        span = [s for s in steps if sa <= s <= sb]
+        qb, count = timed(lambda: numpy_survivors(store, big, span, n), args.reps)
+        assert len(df) == count, (len(df), count)
+        report(f"`survivors` steps {sa}..{sb}", size, q, qb, "read all into numpy")
         q_api, _ = timed(lambda: store.history(hist), args.reps)
-        print(f"history (500 snapshots): cypher {q_hist * 1e3:.1f} ms, without the index "
-              f"{q_naive * 1e3:.1f} ms (ratio {q_naive / q_hist:.1f}x), Store.history (all "
-              f"properties, DataFrame) {q_api * 1e3:.1f} ms; target <= 50 ms: "
-              f"{'ok' if q_hist <= 0.05 else 'MISSED'}")
-
-        others: dict[str, dict[str, Any]] = {
-            "turnover": {"run": big},
-            "edges_alive": {"run": big, "step": sb, "layer": "W_rec"},
-            "survivors": {"run": big, "layer": "W_rec", "step_a": sa, "step_b": sb},
-            "top_synapses": {"run": big, "step": sb, "layer": "W_rec", "neuron": 0,
-                             "direction": "both", "k": 10},
-            "neuron_degree_history": {"run": big, "layer": "W_rec", "neuron": 0},
-            "snapshots": {"run": hist},
-            "turnover ": {"run": hist},
-        }
-        for name, params in others.items():
-
-            def run_query(name: str = name, params: dict[str, Any] = params) -> Any:
-                return store.query(name.strip(), **params)
-
-            q, df = timed(run_query, max(1, args.reps // 2))
-            print(f"{name.strip():22s} {params['run'][:12]:12s} {q * 1e3:9.1f} ms  ({len(df)} rows)")
+        print(f"\nStore.history of 500 snapshots (all properties -> DataFrame): "
+              f"{q_api * 1e3:.1f} ms")
     finally:
         if not args.keep:
             for name in (big, hist):

@@ -276,7 +276,9 @@ class ManagedServer:
         argfile = run_dir / "initial-password.args"
         fd = os.open(argfile, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w") as handle:
-            handle.write(password + "\n")
+            # "--" ends the options: a password starting with "-" (1 in 64 from token_urlsafe) is
+            # otherwise read as an unknown option and the command fails.
+            handle.write("--\n" + password + "\n")
         try:
             proc = subprocess.run(
                 [_java(), "-cp", f"{self.lib_dir}/*", _ADMIN_TOOL, "dbms",
