@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import re
 import warnings
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -335,15 +335,3 @@ def read_inputs(
             stacklevel=2,
         )
     return ImportPlan(arch, items, fmt_found, total, dropped_by)
-
-
-def plan_summary(plan: ImportPlan) -> Mapping[str, Any]:
-    """A small dict for CLI display: format, snapshot count, steps range, layer shapes."""
-    steps = [i.step for i in plan.items]
-    return {
-        "format": plan.format,
-        "snapshots": len(plan.items),
-        "steps": (min(steps), max(steps)) if steps else None,
-        "layers": _shape_summary(plan.architecture),
-        "dropped_nonfinite": plan.dropped_nonfinite,
-    }

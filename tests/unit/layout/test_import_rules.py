@@ -1,4 +1,4 @@
-"""The package's layers point one way (DESIGN.md "Architecture"); a test, not a convention."""
+"""The package's layers point one way (docs/design.md "Architecture", decision 0004); a test."""
 
 from __future__ import annotations
 
