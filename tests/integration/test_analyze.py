@@ -4,6 +4,7 @@ Cypher library, and re-running is idempotent (replaces, never duplicates)."""
 from __future__ import annotations
 
 import itertools
+import re
 from pathlib import Path
 
 import networkx as nx
@@ -143,6 +144,7 @@ def test_cli_and_plots(driver, run_name, tmp_path, managed_server):
 
     from typer.testing import CliRunner
 
+    from sparsetopo.cli.common import fmt_value
     from sparsetopo.cli.main import app
 
     write(driver, run_name, (0, 5, 10))
@@ -153,6 +155,24 @@ def test_cli_and_plots(driver, run_name, tmp_path, managed_server):
     r = runner.invoke(app, ["history", run_name, "--stat", "n_edges", "--csv"])
     assert r.exit_code == 0, r.output
     assert r.stdout.splitlines() == ["step,n_edges"] + [f"{e},{len(load(e))}" for e in (0, 5, 10)]
+    # The default table at 80 and 120 columns: each statistic next to its null and Z-score, no
+    # line wider than the terminal, every number whole (4 significant digits) in one cell.
+    stored = json.loads(runner.invoke(app, ["history", run_name, "--json"]).stdout)
+    keys = list(stored[0])
+    assert keys.index("ffl_balance_null") == keys.index("ffl_balance") + 1
+    assert keys.index("ffl_balance_z") == keys.index("ffl_balance") + 2
+    for width in (80, 120):
+        r = runner.invoke(app, ["history", run_name], env={"COLUMNS": str(width)},
+                          terminal_width=width)
+        assert r.exit_code == 0, r.output
+        lines = r.stdout.splitlines()
+        assert all(len(line) <= width for line in lines), width
+        cells = {c for line in lines for c in re.split(r"\s*[│┃]\s*", line.strip("│┃ "))}
+        for row in stored:
+            for key in ("step", "n_edges", "sparsity", "ffl_balance", "ffl_balance_null",
+                        "ffl_balance_z", "overlap_prev_jaccard"):
+                assert fmt_value(row.get(key)) in cells, (key, row.get(key), width)
+        assert "analysis_motifs" not in r.stdout  # bookkeeping only with --all
     r = runner.invoke(app, ["query", "overlap", "-p", f"run={run_name}", "-p", "step_a=0",
                             "-p", "step_b=10", "--json"])
     assert r.exit_code == 0, r.output
