@@ -22,6 +22,7 @@ from typing import Any
 
 import pandas as pd
 from neo4j import Driver
+from neo4j.exceptions import ClientError
 from neo4j.graph import Node, Relationship
 from neo4j.graph import Path as GraphPath
 
@@ -38,7 +39,7 @@ from sparsetopo.api.pipeline import (
 )
 from sparsetopo.errors import InputError
 from sparsetopo.graphstore import results as res
-from sparsetopo.graphstore.connection import open_driver, resolve_connection
+from sparsetopo.graphstore.connection import READ, open_driver, resolve_connection
 from sparsetopo.graphstore.reader import list_snapshots, read_snapshot
 from sparsetopo.graphstore.runs import architecture_from_json, list_runs, require_run
 from sparsetopo.queries.library import get_query
@@ -49,6 +50,8 @@ from sparsetopo.topology import Architecture, GraphSnapshot
 _HISTORY_FIRST = ("seq", "epoch", "n_edges", "sparsity", "births", "deaths", "sign_flips")
 _HISTORY_DROP = ("run_id", "complete")
 NNSTD_MODES = ("chain", "all")
+#: Server answers to a write sent in a read transaction (standalone / cluster reader).
+_WRITE_REFUSED = ("Neo.ClientError.Statement.AccessMode", "Neo.ClientError.Cluster.NotALeader")
 
 
 def _python(value: Any) -> Any:
@@ -149,7 +152,13 @@ class Store:
         order of the RETURN clause; nodes and relationships as property dicts)."""
         if not isinstance(text, str) or not text.strip():
             raise InputError("the Cypher text is empty")
-        records, _, keys = self.driver.execute_query(text, params, database_=self.database)
+        try:  # reads go to a reader of a cluster; a statement that writes is re-sent as a write
+            records, _, keys = self.driver.execute_query(text, params, database_=self.database,
+                                                         routing_=READ)
+        except ClientError as exc:
+            if exc.code not in _WRITE_REFUSED:
+                raise
+            records, _, keys = self.driver.execute_query(text, params, database_=self.database)
         rows = [[_python(r[k]) for k in keys] for r in records]
         return pd.DataFrame(rows, columns=list(keys))
 
@@ -206,7 +215,7 @@ class Store:
         run_id = require_run(self.driver, run, self.database)["run_id"]
         records, _, _ = self.driver.execute_query(
             "MATCH (s:Snapshot {run_id: $id}) UNWIND keys(s) AS k RETURN collect(DISTINCT k) AS ks",
-            id=run_id, database_=self.database,
+            id=run_id, database_=self.database, routing_=READ,
         )
         return sorted(records[0]["ks"])
 

@@ -14,6 +14,7 @@ from typing import Any
 from neo4j import Driver
 
 from sparsetopo.errors import InputError, StoreError
+from sparsetopo.graphstore.connection import READ
 from sparsetopo.topology import Architecture, LayerSpec
 
 #: Snapshot properties owned by sparsetopo; metrics may not use these names.
@@ -78,7 +79,8 @@ def _now() -> str:
 
 def find_run(driver: Driver, name: str, database: str | None = None) -> dict[str, Any] | None:
     records, _, _ = driver.execute_query(
-        "MATCH (r:Run {name: $name}) RETURN r {.*} AS run", name=name, database_=database
+        "MATCH (r:Run {name: $name}) RETURN r {.*} AS run", name=name, database_=database,
+        routing_=READ,
     )
     return dict(records[0]["run"]) if records else None
 
@@ -130,7 +132,7 @@ def list_runs(driver: Driver, database: str | None = None) -> list[dict[str, Any
         "RETURN r.name AS name, r.run_id AS run_id, r.created_at AS created_at, r.model AS model, "
         "r.task AS task, r.strategy AS strategy, r.status AS status, n AS snapshots, "
         "last_step, min_sparsity, max_sparsity ORDER BY r.created_at, r.name",
-        database_=database,
+        database_=database, routing_=READ,
     )
     return [dict(r) for r in records]
 
