@@ -25,7 +25,7 @@ from collections.abc import Callable
 from neo4j import READ_ACCESS, WRITE_ACCESS, Driver, GraphDatabase, RoutingControl, Session
 from neo4j.exceptions import AuthError, ClientError, ServiceUnavailable
 
-from sparsetopo.errors import ServerError
+from sparsetopo.errors import InputError, ServerError
 from sparsetopo.server.config import ConnectionInfo, external_connection
 from sparsetopo.server.process import ManagedServer
 
@@ -98,7 +98,9 @@ def open_driver(
     Raises
     ------
     ServerError
-        Wrong credentials, unreachable server, or a database that does not exist.
+        Wrong credentials or an unreachable server.
+    InputError
+        The database (``NEO4J_DATABASE``) does not exist.
     """
     info = info or resolve_connection()
     retry = max_retry_seconds() if max_retry is None else max_retry
@@ -132,7 +134,9 @@ def open_driver(
     except ClientError as exc:
         driver.close()
         if exc.code == "Neo.ClientError.Database.DatabaseNotFound":
-            raise ServerError(
+            # A setting to fix, not an outage: InputError, so that a Recorder fails at once
+            # instead of spooling until the database appears.
+            raise InputError(
                 f"database {info.database!r} does not exist on {info.uri}: set NEO4J_DATABASE "
                 "to an existing one (`SHOW DATABASES` lists them; Neo4j Community serves one "
                 "user database, 'neo4j') or unset it for the server's default"
