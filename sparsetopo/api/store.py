@@ -27,15 +27,13 @@ from neo4j.graph import Node, Relationship
 from neo4j.graph import Path as GraphPath
 
 from sparsetopo.analysis import LayeredGraph, SignedGraph
+from sparsetopo.api.executors import Executor, SnapshotRef, make_executor
 from sparsetopo.api.pipeline import (
     AnalysisOptions,
-    Edges,
     GraphPlan,
     build_graph,
-    dispatch,
     edges_of,
     plan_graph,
-    run_parallel,
 )
 from sparsetopo.errors import InputError
 from sparsetopo.graphstore import results as res
@@ -284,6 +282,8 @@ class Store:
         progress: bool = False,
         seed: int = 0,
         layer: str | None = None,
+        executor: Any = None,
+        scheduler: str | None = None,
     ) -> AnalysisReport:
         """Compute motif Z-scores, balance, NNSTD and edge overlap for every snapshot of ``run``
         and write them back (Snapshot properties, Motif nodes, NNSTD / OVERLAP relationships).
@@ -293,7 +293,9 @@ class Store:
         results instead of duplicating them. ``nnstd``: True or "chain" = each snapshot to the
         first and to the previous one; "all" = every pair. ``compare``: other runs with the
         same architecture; their aligned snapshots get NNSTD and OVERLAP relationships too.
-        Work runs in up to ``workers`` processes (default 2)."""
+        Work runs in up to ``workers`` local processes (default 2), or on a Dask cluster with
+        ``executor`` = a ``distributed.Client`` (or "dask" and ``scheduler`` = its address),
+        whose workers read the snapshots from the database themselves (api/executors.py)."""
         started = time.perf_counter()
         if n_null < 1:
             raise InputError(f"n_null must be >= 1 (got {n_null})")
@@ -323,22 +325,25 @@ class Store:
                 snap_tasks.append((seq, opts))
 
         pair_keys = self._pairs_needed(run_id, seqs, props_by_seq, mode, overlap, force)
-        needed = sorted({t[0] for t in snap_tasks} | {x for k in pair_keys for x in k[:2]})
-        edges = {seq: edges_of(read_snapshot(self.driver, run, seq=seq,
-                                             database=self.database).layers) for seq in needed}
         tasks: list[tuple[Any, ...]] = [
-            ("snapshot", plan, opts, seq, edges[seq]) for seq, opts in snap_tasks
+            ("snapshot", plan, opts, seq, SnapshotRef(run, seq)) for seq, opts in snap_tasks
         ]
         tasks += [
-            ("pair", plan, key, edges[key[0]], edges[key[1]], key[2], key[3]) for key in pair_keys
+            ("pair", plan, key, SnapshotRef(run, key[0]), SnapshotRef(run, key[1]), key[2], key[3])
+            for key in pair_keys
         ]
-        results = self._run(tasks, workers, progress, f"analyze {run}")
-        self._write_analysis(run_id, seqs, results)
-        report.computed = sorted(r["seq"] for r in results if r["kind"] == "snapshot")
-        report.pairs = sum(1 for r in results if r["kind"] == "pair")
-        for other in compare:
-            report.compared[other] = len(self.compare(run, other, write=True, workers=workers,
-                                                      progress=progress, layer=layer))
+        ex = make_executor(executor, workers, scheduler)
+        try:
+            results = self._run(tasks, ex, progress, f"analyze {run}")
+            self._write_analysis(run_id, seqs, results)
+            report.computed = sorted(r["seq"] for r in results if r["kind"] == "snapshot")
+            report.pairs = sum(1 for r in results if r["kind"] == "pair")
+            for other in compare:
+                report.compared[other] = len(self.compare(run, other, write=True, progress=progress,
+                                                          layer=layer, executor=ex))
+        finally:
+            if ex is not executor:
+                ex.close()
         report.seconds = time.perf_counter() - started
         return report
 
@@ -373,10 +378,10 @@ class Store:
         return [(a, b, f[0], f[1]) for (a, b), f in sorted(want.items())]
 
     def _run(
-        self, tasks: Sequence[tuple[Any, ...]], workers: int | None, progress: bool, label: str
+        self, tasks: Sequence[tuple[Any, ...]], ex: Executor, progress: bool, label: str
     ) -> list[dict[str, Any]]:
         if not progress or not tasks:
-            return run_parallel(dispatch, tasks, workers)
+            return ex.run(tasks, self.driver, self.database, self.info)
         from rich.progress import (
             BarColumn,
             MofNCompleteColumn,
@@ -389,7 +394,7 @@ class Store:
                       TimeElapsedColumn(), transient=False) as bar:
             tid = bar.add_task(label, total=len(tasks))
             done: Callable[[dict[str, Any]], None] = lambda _r: bar.advance(tid)  # noqa: E731
-            return run_parallel(dispatch, tasks, workers, on_done=done)
+            return ex.run(tasks, self.driver, self.database, self.info, on_done=done)
 
     def _write_analysis(self, run_id: int, seqs: list[int], results: list[dict[str, Any]]) -> None:
         first = seqs[0]
@@ -451,10 +456,13 @@ class Store:
         workers: int | None = None,
         progress: bool = False,
         layer: str | None = None,
+        executor: Any = None,
+        scheduler: str | None = None,
     ) -> pd.DataFrame:
         """NNSTD and edge overlap of the aligned snapshots of two runs with the same
         architecture (:meth:`aligned`); written back as NNSTD / OVERLAP relationships from
-        run_a's snapshots to run_b's when ``write``."""
+        run_a's snapshots to run_b's when ``write``. ``executor`` / ``scheduler``: as in
+        :meth:`analyze`."""
         ia = require_run(self.driver, run_a, self.database)
         ib = require_run(self.driver, run_b, self.database)
         arch_a = architecture_from_json(ia["architecture_json"])
@@ -466,18 +474,17 @@ class Store:
             )
         plan: GraphPlan = plan_graph(arch_a, layer)
         pairs = self.aligned(run_a, run_b)
-        cache_a: dict[int, Edges] = {}
-        cache_b: dict[int, Edges] = {}
-        tasks: list[tuple[Any, ...]] = []
-        for qa, ta, qb, tb in pairs:
-            if qa not in cache_a:
-                cache_a[qa] = edges_of(read_snapshot(self.driver, run_a, seq=qa,
-                                                     database=self.database).layers)
-            if qb not in cache_b:
-                cache_b[qb] = edges_of(read_snapshot(self.driver, run_b, seq=qb,
-                                                     database=self.database).layers)
-            tasks.append(("pair", plan, (qa, qb, ta, tb), cache_a[qa], cache_b[qb], True, True))
-        results = self._run(tasks, workers, progress, f"compare {run_a} {run_b}")
+        tasks: list[tuple[Any, ...]] = [
+            ("pair", plan, (qa, qb, ta, tb), SnapshotRef(run_a, qa), SnapshotRef(run_b, qb),
+             True, True)
+            for qa, ta, qb, tb in pairs
+        ]
+        ex = make_executor(executor, workers, scheduler)
+        try:
+            results = self._run(tasks, ex, progress, f"compare {run_a} {run_b}")
+        finally:
+            if ex is not executor:
+                ex.close()
         results.sort(key=lambda r: r["key"])
         rows = []
         for r in results:

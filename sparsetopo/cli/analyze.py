@@ -96,7 +96,9 @@ def register(app: typer.Typer) -> None:
         n_null: Annotated[int, typer.Option("--n-null", help="Null-model samples per snapshot.")] = 100,
         compare: Annotated[list[str] | None, typer.Option("--compare", help="Also compare with this run (repeatable).")] = None,
         force: Annotated[bool, typer.Option("--force", help="Recompute results that exist.")] = False,
-        workers: Annotated[int, typer.Option(help="Worker processes.")] = 2,
+        workers: Annotated[int, typer.Option(help="Worker processes (local executor).")] = 2,
+        executor: Annotated[str, typer.Option(help="local (process pool) or dask (a Dask cluster; needs --scheduler).")] = "local",
+        scheduler: Annotated[str | None, typer.Option(help="Dask scheduler address, e.g. tcp://head:8786.")] = None,
         seed: Annotated[int, typer.Option(help="Random seed of the null models.")] = 0,
         layer: Annotated[str | None, typer.Option(help="Analyse this weight layer only.")] = None,
         as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
@@ -110,7 +112,8 @@ def register(app: typer.Typer) -> None:
                     run, motifs=motifs, balance=balance,
                     nnstd=False if nnstd == "none" else nnstd, overlap=overlap, null=null,
                     n_null=n_null, compare=compare or (), force=force, workers=workers,
-                    progress=not as_json, seed=seed, layer=layer,
+                    progress=not as_json, seed=seed, layer=layer, executor=executor,
+                    scheduler=scheduler,
                 )
         except SparsetopoError as exc:
             _fail(exc)
