@@ -11,7 +11,10 @@
 
 from __future__ import annotations
 
+import weakref
+
 from neo4j import Driver
+from neo4j.exceptions import ClientError
 
 SCHEMA_STATEMENTS: tuple[str, ...] = (
     "CREATE CONSTRAINT run_id IF NOT EXISTS FOR (r:Run) REQUIRE r.run_id IS UNIQUE",
@@ -31,14 +34,27 @@ SCHEMA_STATEMENTS: tuple[str, ...] = (
     "CREATE INDEX motif_key IF NOT EXISTS FOR (m:Motif) ON (m.run_id, m.seq)",
 )
 
-_ensured: set[int] = set()
+_ALREADY_THERE = frozenset({
+    "Neo.ClientError.Schema.EquivalentSchemaRuleAlreadyExists",
+    "Neo.ClientError.Schema.IndexAlreadyExists",
+    "Neo.ClientError.Schema.ConstraintAlreadyExists",
+})
+
+# Drivers that have ensured the schema (weak: an id() of a closed driver can be reused).
+_ensured: weakref.WeakSet[Driver] = weakref.WeakSet()
 
 
 def ensure_schema(driver: Driver, database: str | None = None) -> None:
     """Create the constraints and indexes if missing (idempotent, once per driver)."""
-    if id(driver) in _ensured:
+    if driver in _ensured:
         return
     for statement in SCHEMA_STATEMENTS:
-        driver.execute_query(statement, database_=database)
+        try:
+            driver.execute_query(statement, database_=database)
+        except ClientError as exc:
+            # Writers starting together race on IF NOT EXISTS: the loser is told the rule
+            # exists, which is the state it wanted (tests/integration/test_concurrency.py).
+            if exc.code not in _ALREADY_THERE:
+                raise
     driver.execute_query("CALL db.awaitIndexes(300)", database_=database)
-    _ensured.add(id(driver))
+    _ensured.add(driver)
