@@ -62,16 +62,14 @@ class _RetryCounter(logging.Handler):
             self.count += 1
 
 
-def writer_process(name: str, seed: int, n: int, m: int, k: int, start_at: float) -> dict[str, Any]:
-    """One writer: its own driver, one run. Returns rel ops, seconds, error, retries."""
+def writer_process(name: str, seed: int, n: int, m: int, k: int, barrier: Any, out: Any) -> None:
+    """One writer: its own driver, one run; puts rel ops, start/end times, error, retries."""
     counter = _RetryCounter()
     logging.getLogger("neo4j").addHandler(counter)
     driver, _ = open_driver()
     try:
-        delay = start_at - time.time()
-        if delay > 0:
-            time.sleep(delay)  # all writers start together
-        t0 = time.perf_counter()
+        barrier.wait()  # all writers connected and imported: start together
+        start = time.time()
         ops = 0
         try:
             writer = RunWriter(driver, name, arch(n))
@@ -82,14 +80,10 @@ def writer_process(name: str, seed: int, n: int, m: int, k: int, start_at: float
             error = None
         except Exception as exc:  # noqa: BLE001 - reported, not hidden
             error = f"{type(exc).__name__}: {str(exc)[:200]}"
-        return {"name": name, "ops": ops, "seconds": time.perf_counter() - t0, "error": error,
-                "retries": counter.count, "end": time.time()}
+        out.put({"name": name, "seed": seed, "ops": ops, "start": start, "end": time.time(),
+                 "error": error, "retries": counter.count})
     finally:
         driver.close()
-
-
-def _star(args: tuple[Any, ...]) -> dict[str, Any]:
-    return writer_process(*args)
 
 
 def check_exact(driver: Any, name: str, seed: int, n: int, m: int, k: int) -> bool:
@@ -112,18 +106,24 @@ def run(counts: list[int], n: int, m: int, k: int) -> list[dict[str, Any]]:
         for writers in counts:
             tag = uuid.uuid4().hex[:6]
             names = [f"bench-conc-{tag}-{i}" for i in range(writers)]
-            start_at = time.time() + 4.0 + 0.5 * writers  # after the processes have imported
-            jobs = [(name, 1000 + i, n, m, k, start_at) for i, name in enumerate(names)]
-            with ctx.Pool(writers) as pool:
-                results = pool.map(_star, jobs)
-            wall = max(r["end"] for r in results) - start_at
-            exact = all(check_exact(driver, r["name"], 1000 + i, n, m, k)
-                        for i, r in enumerate(results) if r["error"] is None)
+            barrier, out = ctx.Barrier(writers), ctx.Queue()
+            procs = [ctx.Process(target=writer_process,
+                                 args=(name, 1000 + i, n, m, k, barrier, out))
+                     for i, name in enumerate(names)]
+            for p in procs:
+                p.start()
+            results = [out.get(timeout=3600) for _ in procs]
+            for p in procs:
+                p.join()
+            wall = max(r["end"] for r in results) - min(r["start"] for r in results)
+            exact = all(check_exact(driver, r["name"], r["seed"], n, m, k)
+                        for r in results if r["error"] is None)
+            ops = sum(r["ops"] for r in results)
             rows.append({
                 "writers": writers,
-                "rel_ops": sum(r["ops"] for r in results),
+                "rel_ops": ops,
                 "wall_s": wall,
-                "ops_per_s": sum(r["ops"] for r in results) / wall,
+                "ops_per_s": ops / wall,
                 "errors": [r["error"] for r in results if r["error"]],
                 "retries": sum(r["retries"] for r in results),
                 "exact": exact,

@@ -129,3 +129,66 @@ def _schema_round(driver) -> None:
             d.close()
         schema._ensured.discard(driver)
         ensure_schema(driver)  # whatever happened, the index is back for the other tests
+
+
+def _crossed_locks(drv, first: str, second: str, barrier, attempts: list[str]) -> None:
+    """Lock node `first`, wait for the rival to lock its node, then lock `second`: a deadlock
+    on the first attempt, which the server breaks by failing one transaction (transient)."""
+
+    def work(tx) -> None:
+        attempts.append(first)
+        tx.run("MATCH (n:LockProbe {k: $k}) SET n.v = coalesce(n.v, 0) + 1", k=first).consume()
+        if attempts.count(first) == 1:
+            barrier.wait(timeout=30)
+        tx.run("MATCH (n:LockProbe {k: $k}) SET n.v = coalesce(n.v, 0) + 1", k=second).consume()
+
+    from sparsetopo.graphstore.connection import session
+
+    with session(drv, write=True) as s:
+        s.execute_write(work)
+
+
+def _deadlock_round(max_retry: float) -> tuple[list[str], list[BaseException]]:
+    drivers = [open_driver(max_retry=max_retry)[0] for _ in range(2)]
+    barrier = threading.Barrier(2)
+    attempts: list[str] = []
+    errors: list[BaseException] = []
+
+    def run(drv, a: str, b: str) -> None:
+        try:
+            _crossed_locks(drv, a, b, barrier, attempts)
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(drivers[0], "a", "b")),
+               threading.Thread(target=run, args=(drivers[1], "b", "a"))]
+    try:
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=120)
+    finally:
+        for d in drivers:
+            d.close()
+    return attempts, errors
+
+
+def test_deadlock_is_retried_within_the_bound(managed_server, driver):
+    """A real deadlock (two transactions locking two nodes in opposite order): with the
+    configured retry time the loser is retried and both commit; with max_retry=0 the transient
+    error reaches the caller (the Recorder then spools)."""
+    from neo4j.exceptions import TransientError
+
+    driver.execute_query("MATCH (n:LockProbe) DELETE n")
+    driver.execute_query("UNWIND ['a', 'b'] AS k CREATE (:LockProbe {k: k, v: 0})")
+    try:
+        attempts, errors = _deadlock_round(max_retry=30)
+        assert errors == []
+        assert len(attempts) == 3  # one of the two ran twice
+        records, _, _ = driver.execute_query("MATCH (n:LockProbe) RETURN sum(n.v) AS v")
+        assert records[0]["v"] == 4  # both transactions committed, each adding 2
+        attempts, errors = _deadlock_round(max_retry=0)
+        assert len(errors) == 1 and isinstance(errors[0], TransientError), errors
+        assert "Deadlock" in errors[0].code
+    finally:
+        driver.execute_query("MATCH (n:LockProbe) DELETE n")
