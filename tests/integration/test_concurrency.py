@@ -192,3 +192,40 @@ def test_deadlock_is_retried_within_the_bound(managed_server, driver):
         assert "Deadlock" in errors[0].code
     finally:
         driver.execute_query("MATCH (n:LockProbe) DELETE n")
+
+
+def test_two_writer_processes_into_the_same_new_run(managed_server, driver):
+    """Two processes start writing the same, not yet existing, run at the same moment: one
+    writes every snapshot, the other is refused with a clear error before writing anything,
+    and the run holds exactly the winner's snapshots (never interleaved)."""
+    name = f"test-conc-same-{uuid.uuid4().hex[:8]}"
+    ctx = multiprocessing.get_context("fork")
+    out = ctx.Queue()
+    start_at = time.time() + 2.0
+    procs = [ctx.Process(target=_writer, args=(name, seed, start_at, out)) for seed in (11, 12)]
+    try:
+        for p in procs:
+            p.start()
+        reports = [out.get(timeout=300) for _ in procs]
+        for p in procs:
+            p.join(timeout=60)
+        errors = [e for _, e in reports if e is not None]
+        assert len(errors) == 1, reports
+        assert errors[0].startswith(("LeaseHeldError", "StoreError")), errors[0]
+        assert name in errors[0] and "\n" not in errors[0]
+        # which seed won: the stored first snapshot says
+        first = read_snapshot(driver, name, seq=0).layers["W_rec"]
+        winner = next(seed for seed in (11, 12)
+                      if np.array_equal(np.sort(first.w), np.sort(next(snapshots(seed))
+                                                                  .layers["W_rec"].w)))
+        assert [s["step"] for s in list_snapshots(driver, name)] == [0, 10, 20, 30]
+        for seq, want in enumerate(snapshots(winner)):
+            got = read_snapshot(driver, name, seq=seq).layers["W_rec"]
+            w = want.layers["W_rec"]
+            order = np.lexsort((got.dst, got.src))
+            assert np.array_equal(got.src[order], w.src) and np.array_equal(got.w[order], w.w)
+    finally:
+        for p in procs:
+            if p.is_alive():
+                p.kill()
+        delete_run(driver, name)
