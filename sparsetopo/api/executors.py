@@ -123,7 +123,7 @@ class LocalExecutor:
 
 # -- the worker side of the Dask executor ---------------------------------------------------
 # One driver per worker thread (a Dask worker runs tasks in a thread pool). The driver is
-# thread-safe, but with several threads on one driver we saw, about one run in four, a
+# thread-safe, but with several threads on one driver we saw, in 3 of 16 test runs, a
 # connection handed from one thread to another fail with "BufferError: Existing exports of
 # data" (neo4j 6.4 with neo4j-rust-ext); a driver per thread never shares a connection.
 _worker_drivers: dict[tuple[str, str, str | None, int], Driver] = {}
