@@ -41,13 +41,15 @@ _ALREADY_THERE = frozenset({
     "Neo.ClientError.Schema.ConstraintAlreadyExists",
 })
 
-# Drivers that have ensured the schema (weak: an id() of a closed driver can be reused).
-_ensured: weakref.WeakSet[Driver] = weakref.WeakSet()
+# Databases each driver has ensured the schema of (weak keys: an id() of a closed driver can be
+# reused by a new one).
+_ensured: weakref.WeakKeyDictionary[Driver, set[str | None]] = weakref.WeakKeyDictionary()
 
 
 def ensure_schema(driver: Driver, database: str | None = None) -> None:
-    """Create the constraints and indexes if missing (idempotent, once per driver)."""
-    if driver in _ensured:
+    """Create the constraints and indexes if missing (idempotent, once per driver and
+    database)."""
+    if database in _ensured.get(driver, ()):
         return
     for statement in SCHEMA_STATEMENTS:
         try:
@@ -58,4 +60,4 @@ def ensure_schema(driver: Driver, database: str | None = None) -> None:
             if exc.code not in _ALREADY_THERE:
                 raise
     driver.execute_query("CALL db.awaitIndexes(300)", database_=database)
-    _ensured.add(driver)
+    _ensured.setdefault(driver, set()).add(database)
