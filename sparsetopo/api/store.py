@@ -29,23 +29,22 @@ from typing import Any
 
 import pandas as pd
 from neo4j import Driver
+from neo4j.exceptions import ClientError
 from neo4j.graph import Node, Relationship
 from neo4j.graph import Path as GraphPath
 
 from sparsetopo.analysis import LayeredGraph, SignedGraph
+from sparsetopo.api.executors import Executor, SnapshotRef, make_executor
 from sparsetopo.api.pipeline import (
     AnalysisOptions,
-    Edges,
     GraphPlan,
     build_graph,
-    dispatch,
     edges_of,
     plan_graph,
-    run_parallel,
 )
 from sparsetopo.errors import InputError
 from sparsetopo.graphstore import results as res
-from sparsetopo.graphstore.connection import open_driver, resolve_connection
+from sparsetopo.graphstore.connection import READ, open_driver, resolve_connection
 from sparsetopo.graphstore.reader import list_snapshots, read_snapshot
 from sparsetopo.graphstore.runs import (
     RESERVED,
@@ -68,6 +67,8 @@ _HISTORY_LAST = ("created_at", "source")
 ANALYSIS_PREFIXES = ("ffl_", "unbalanced_", "triangle_", "cycle4_", "nnstd_", "overlap_",
                      "motif_", "analysis_")
 NNSTD_MODES = ("chain", "all")
+#: Server answers to a write sent in a read transaction (standalone / cluster reader).
+_WRITE_REFUSED = ("Neo.ClientError.Statement.AccessMode", "Neo.ClientError.Cluster.NotALeader")
 
 
 def _is_companion(base: str, column: str) -> bool:
@@ -312,7 +313,13 @@ class Store:
         """
         if not isinstance(text, str) or not text.strip():
             raise InputError("the Cypher text is empty")
-        records, _, keys = self.driver.execute_query(text, params, database_=self.database)
+        try:  # reads go to a reader of a cluster; a statement that writes is re-sent as a write
+            records, _, keys = self.driver.execute_query(text, params, database_=self.database,
+                                                         routing_=READ)
+        except ClientError as exc:
+            if exc.code not in _WRITE_REFUSED:
+                raise
+            records, _, keys = self.driver.execute_query(text, params, database_=self.database)
         rows = [[_python(r[k]) for k in keys] for r in records]
         return pd.DataFrame(rows, columns=list(keys))
 
@@ -514,7 +521,7 @@ class Store:
         run_id = require_run(self.driver, run, self.database)["run_id"]
         records, _, _ = self.driver.execute_query(
             "MATCH (s:Snapshot {run_id: $id}) UNWIND keys(s) AS k RETURN collect(DISTINCT k) AS ks",
-            id=run_id, database_=self.database,
+            id=run_id, database_=self.database, routing_=READ,
         )
         return sorted(records[0]["ks"])
 
@@ -698,6 +705,8 @@ class Store:
         progress: bool = False,
         seed: int = 0,
         layer: str | None = None,
+        executor: Any = None,
+        scheduler: str | None = None,
     ) -> AnalysisReport:
         """Analyse every snapshot of a run and write the results back.
 
@@ -734,6 +743,12 @@ class Store:
             Seed of the null models (snapshot ``seq`` is added).
         layer : str, optional
             Analyse this weight layer only.
+        executor : distributed.Client or {"local", "dask"}, optional
+            Where the work runs: up to ``workers`` local processes (default), or a Dask
+            cluster, whose workers read the snapshots from the database themselves
+            (:mod:`sparsetopo.api.executors`).
+        scheduler : str, optional
+            Address of the Dask scheduler when ``executor="dask"``.
 
         Returns
         -------
@@ -804,22 +819,25 @@ class Store:
                 snap_tasks.append((seq, opts))
 
         pair_keys = self._pairs_needed(run_id, seqs, props_by_seq, mode, overlap, force)
-        needed = sorted({t[0] for t in snap_tasks} | {x for k in pair_keys for x in k[:2]})
-        edges = {seq: edges_of(read_snapshot(self.driver, run, seq=seq,
-                                             database=self.database).layers) for seq in needed}
         tasks: list[tuple[Any, ...]] = [
-            ("snapshot", plan, opts, seq, edges[seq]) for seq, opts in snap_tasks
+            ("snapshot", plan, opts, seq, SnapshotRef(run, seq)) for seq, opts in snap_tasks
         ]
         tasks += [
-            ("pair", plan, key, edges[key[0]], edges[key[1]], key[2], key[3]) for key in pair_keys
+            ("pair", plan, key, SnapshotRef(run, key[0]), SnapshotRef(run, key[1]), key[2], key[3])
+            for key in pair_keys
         ]
-        results = self._run(tasks, workers, progress, f"analyze {run}")
-        self._write_analysis(run_id, seqs, results)
-        report.computed = sorted(r["seq"] for r in results if r["kind"] == "snapshot")
-        report.pairs = sum(1 for r in results if r["kind"] == "pair")
-        for other in compare:
-            report.compared[other] = len(self.compare(run, other, write=True, workers=workers,
-                                                      progress=progress, layer=layer))
+        ex = make_executor(executor, workers, scheduler)
+        try:
+            results = self._run(tasks, ex, progress, f"analyze {run}")
+            self._write_analysis(run_id, seqs, results)
+            report.computed = sorted(r["seq"] for r in results if r["kind"] == "snapshot")
+            report.pairs = sum(1 for r in results if r["kind"] == "pair")
+            for other in compare:
+                report.compared[other] = len(self.compare(run, other, write=True, progress=progress,
+                                                          layer=layer, executor=ex))
+        finally:
+            if ex is not executor:
+                ex.close()
         report.seconds = time.perf_counter() - started
         return report
 
@@ -854,10 +872,10 @@ class Store:
         return [(a, b, f[0], f[1]) for (a, b), f in sorted(want.items())]
 
     def _run(
-        self, tasks: Sequence[tuple[Any, ...]], workers: int | None, progress: bool, label: str
+        self, tasks: Sequence[tuple[Any, ...]], ex: Executor, progress: bool, label: str
     ) -> list[dict[str, Any]]:
         if not progress or not tasks:
-            return run_parallel(dispatch, tasks, workers)
+            return ex.run(tasks, self.driver, self.database, self.info)
         from rich.progress import (
             BarColumn,
             MofNCompleteColumn,
@@ -869,11 +887,8 @@ class Store:
         with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                       TimeElapsedColumn(), transient=False) as bar:
             tid = bar.add_task(label, total=len(tasks))
-
-            def done(_result: dict[str, Any]) -> None:
-                bar.advance(tid)
-
-            return run_parallel(dispatch, tasks, workers, on_done=done)
+            done: Callable[[dict[str, Any]], None] = lambda _r: bar.advance(tid)  # noqa: E731
+            return ex.run(tasks, self.driver, self.database, self.info, on_done=done)
 
     def _write_analysis(self, run_id: int, seqs: list[int], results: list[dict[str, Any]]) -> None:
         first = seqs[0]
@@ -946,6 +961,8 @@ class Store:
         workers: int | None = None,
         progress: bool = False,
         layer: str | None = None,
+        executor: Any = None,
+        scheduler: str | None = None,
     ) -> pd.DataFrame:
         """Compare the aligned snapshots of two runs with the same architecture.
 
@@ -962,6 +979,8 @@ class Store:
             Show a progress bar.
         layer : str, optional
             Compare this weight layer only.
+        executor, scheduler
+            As in :meth:`analyze`.
 
         Returns
         -------
@@ -984,18 +1003,17 @@ class Store:
             )
         plan: GraphPlan = plan_graph(arch_a, layer)
         pairs = self.aligned(run_a, run_b)
-        cache_a: dict[int, Edges] = {}
-        cache_b: dict[int, Edges] = {}
-        tasks: list[tuple[Any, ...]] = []
-        for qa, ta, qb, tb in pairs:
-            if qa not in cache_a:
-                cache_a[qa] = edges_of(read_snapshot(self.driver, run_a, seq=qa,
-                                                     database=self.database).layers)
-            if qb not in cache_b:
-                cache_b[qb] = edges_of(read_snapshot(self.driver, run_b, seq=qb,
-                                                     database=self.database).layers)
-            tasks.append(("pair", plan, (qa, qb, ta, tb), cache_a[qa], cache_b[qb], True, True))
-        results = self._run(tasks, workers, progress, f"compare {run_a} {run_b}")
+        tasks: list[tuple[Any, ...]] = [
+            ("pair", plan, (qa, qb, ta, tb), SnapshotRef(run_a, qa), SnapshotRef(run_b, qb),
+             True, True)
+            for qa, ta, qb, tb in pairs
+        ]
+        ex = make_executor(executor, workers, scheduler)
+        try:
+            results = self._run(tasks, ex, progress, f"compare {run_a} {run_b}")
+        finally:
+            if ex is not executor:
+                ex.close()
         results.sort(key=lambda r: r["key"])
         rows = []
         for r in results:

@@ -28,6 +28,8 @@ from sparsetopo.cli.common import (
 NullModel = choice_enum("NullModel", (*GRAPH_NULLS, *LAYERED_NULLS))
 #: NNSTD pairs analyze computes.
 NNSTDPairs = choice_enum("NNSTDPairs", ("chain", "all", "none"))
+#: Where analyze runs its work.
+ExecutorKind = choice_enum("ExecutorKind", ("local", "dask"))
 
 
 @friendly_errors
@@ -41,7 +43,9 @@ def analyze(
     n_null: Annotated[int, typer.Option("--n-null", min=1, help="Null-model samples per snapshot.")] = 100,
     compare: Annotated[list[str] | None, typer.Option("--compare", metavar="RUN", help="Also compare with this run (repeatable).")] = None,
     force: Annotated[bool, typer.Option("--force", help="Recompute results that exist.")] = False,
-    workers: Annotated[int, typer.Option(min=1, help="Worker processes.")] = 2,
+    workers: Annotated[int, typer.Option(min=1, help="Worker processes (local executor).")] = 2,
+    executor: Annotated[ExecutorKind, typer.Option(help="local (process pool) or dask (a Dask cluster; needs --scheduler).")] = ExecutorKind.local,  # type: ignore[valid-type, attr-defined]
+    scheduler: Annotated[str | None, typer.Option(help="Dask scheduler address, e.g. tcp://head:8786.")] = None,
     seed: Annotated[int, typer.Option(help="Random seed of the null models.")] = 0,
     layer: Annotated[str | None, typer.Option(help="Analyse this weight layer only.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
@@ -60,6 +64,7 @@ def analyze(
             overlap=overlap, null=null.value if null is not None else None,  # type: ignore[attr-defined]
             n_null=n_null, compare=compare or (), force=force, workers=workers,
             progress=not as_json, seed=seed, layer=layer,
+            executor=executor.value, scheduler=scheduler,  # type: ignore[attr-defined]
         )
     summary = {"run": rep.run, "snapshots": rep.snapshots, "computed": len(rep.computed),
                "skipped": rep.skipped, "pairs": rep.pairs, "compared": rep.compared,

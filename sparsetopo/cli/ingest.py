@@ -76,13 +76,13 @@ def ingest(
                                             "format": plan.format}},
                            replace=replace)
         written = []
-        with progress_bar() as progress:
+        with writer, progress_bar() as progress:  # the writer's lease is released on any exit
             task = progress.add_task(f"ingesting into {run}", total=len(plan))
             for item in plan.items:
                 snap = plan.load(item)
                 written.append(writer.write(snap, source=item.source))
                 progress.advance(task)
-        writer.finish()
+            writer.finish()
     finally:
         driver.close()
     summary: dict[str, Any] = {

@@ -10,6 +10,7 @@ import numpy as np
 from neo4j import Driver
 
 from sparsetopo.errors import StoreError
+from sparsetopo.graphstore.connection import READ
 from sparsetopo.graphstore.runs import RESERVED, architecture_from_json, require_run
 from sparsetopo.topology import Architecture, GraphSnapshot, LayerEdges
 
@@ -20,7 +21,7 @@ def list_snapshots(driver: Driver, name: str, database: str | None = None) -> li
     records, _, _ = driver.execute_query(
         "MATCH (s:Snapshot) WHERE s.run_id = $id AND s.complete = true "
         "RETURN s {.*} AS s ORDER BY s.seq",
-        id=run["run_id"], database_=database,
+        id=run["run_id"], database_=database, routing_=READ,
     )
     return [dict(r["s"]) for r in records]
 
@@ -33,13 +34,13 @@ def _resolve_seq(
     if step is None:
         records, _, _ = driver.execute_query(
             "MATCH (s:Snapshot) WHERE s.run_id = $id AND s.complete = true RETURN max(s.seq) AS seq",
-            id=run_id, database_=database,
+            id=run_id, database_=database, routing_=READ,
         )
     else:
         records, _, _ = driver.execute_query(
             "MATCH (s:Snapshot) WHERE s.run_id = $id AND s.step = $step AND s.complete = true "
             "RETURN s.seq AS seq",
-            id=run_id, step=int(step), database_=database,
+            id=run_id, step=int(step), database_=database, routing_=READ,
         )
     if not records or records[0]["seq"] is None:
         what = f"at step {step}" if step is not None else "at all"
@@ -66,7 +67,7 @@ def read_snapshot(
         "OPTIONAL MATCH (s)-[:HAS_WEIGHTS]->(b:WeightBlock) "
         "WITH s, b ORDER BY b.layer, b.chunk "
         "RETURN s {.*} AS s, collect([b.layer, b.src, b.dst, b.w]) AS blocks",
-        id=run["run_id"], seq=seq, database_=database,
+        id=run["run_id"], seq=seq, database_=database, routing_=READ,
     )
     if not records:
         raise StoreError(f"run {name!r} has no complete snapshot with seq {seq}")
@@ -128,7 +129,7 @@ def read_lifetimes(
             "MATCH (a)-[r:SYNAPSE]->(b) WHERE r.run_id = $id AND r.born >= 0 AND r.layer = $layer "
             "RETURN collect(a.index) AS s, collect(b.index) AS t, collect(r.sign) AS g, "
             "collect(r.born) AS born, collect(coalesce(r.died, $end)) AS died",
-            id=run["run_id"], layer=spec.name, end=n_snap, database_=database,
+            id=run["run_id"], layer=spec.name, end=n_snap, database_=database, routing_=READ,
         )
         r = records[0]
         out[spec.name] = Lifetimes(

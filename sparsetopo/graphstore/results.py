@@ -23,6 +23,7 @@ from typing import Any
 from neo4j import Driver, ManagedTransaction
 
 from sparsetopo.errors import InputError
+from sparsetopo.graphstore.connection import READ, session
 from sparsetopo.graphstore.runs import RESERVED
 
 #: Rows per write transaction.
@@ -126,9 +127,9 @@ def write_snapshot_results(
             rows=part, id=run_id,
         ).consume()
 
-    with driver.session(database=database) as session:
+    with session(driver, database, write=True) as s:
         for part in _batches(payload, 200):
-            session.execute_write(work, part)
+            s.execute_write(work, part)
     return len(payload)
 
 
@@ -158,9 +159,9 @@ def write_pair_results(
     def work(tx: ManagedTransaction, part: Sequence[dict[str, Any]]) -> None:
         tx.run(statement, rows=part).consume()
 
-    with driver.session(database=database) as session:
+    with session(driver, database, write=True) as s:
         for part in _batches(payload):
-            session.execute_write(work, part)
+            s.execute_write(work, part)
     return len(payload)
 
 
@@ -171,7 +172,7 @@ def read_motifs(driver: Driver, run_id: int, database: str | None = None) -> lis
         "RETURN s.seq AS seq, s.step AS step, m.name AS motif, m.count AS count, "
         "m.null_mean AS null_mean, m.null_sd AS null_sd, m.z AS z, m.p AS p, "
         "m.null_model AS null_model ORDER BY seq, motif",
-        id=run_id, database_=database,
+        id=run_id, database_=database, routing_=READ,
     )
     return [dict(r) for r in records]
 
@@ -186,7 +187,7 @@ def read_pairs(
         f"MATCH (a:Snapshot {{run_id: $a}})-[x:{kind}]->(b:Snapshot {{run_id: $b}}) "
         "RETURN a.seq AS seq_a, a.step AS step_a, b.seq AS seq_b, b.step AS step_b, "
         "properties(x) AS props ORDER BY seq_a, seq_b",
-        a=run_a, b=run_b, database_=database,
+        a=run_a, b=run_b, database_=database, routing_=READ,
     )
     return [
         {"seq_a": r["seq_a"], "step_a": r["step_a"], "seq_b": r["seq_b"], "step_b": r["step_b"],
@@ -203,7 +204,7 @@ def count_results(driver: Driver, run_id: int, database: str | None = None) -> d
         "CALL (s) { OPTIONAL MATCH (s)-[n:NNSTD]->() RETURN count(n) AS nnstd } "
         "CALL (s) { OPTIONAL MATCH (s)-[o:OVERLAP]->() RETURN count(o) AS overlap } "
         "RETURN sum(motifs) AS motifs, sum(nnstd) AS nnstd, sum(overlap) AS overlap",
-        id=run_id, database_=database,
+        id=run_id, database_=database, routing_=READ,
     )
     r = records[0]
     return {"motifs": int(r["motifs"] or 0), "nnstd": int(r["nnstd"] or 0),

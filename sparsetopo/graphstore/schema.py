@@ -1,6 +1,7 @@
 """Constraints and indexes of the sparsetopo data model (docs/data-model.md).
 
-(:Run {run_id, name, created_at, model, task, strategy, config_json, groups_json, status})
+(:Run {run_id, name, created_at, model, task, strategy, config_json, groups_json, status,
+       lease_owner, lease_expires_at})  -- the writer lease (docs/decisions/0003-writer-lease.md)
 (:Run)-[:HAS_LAYER]->(:Layer {run_id, name, kind, gate, src_group, dst_group, n_in, n_out, position})
 (:Neuron {run_id, layer, index})            -- `layer` is the neuron group ("input", "hidden", "fc1")
 (:Run)-[:HAS_SNAPSHOT]->(:Snapshot {run_id, seq, step, epoch, n_edges, sparsity, complete, ...})
@@ -11,7 +12,10 @@
 
 from __future__ import annotations
 
+import weakref
+
 from neo4j import Driver
+from neo4j.exceptions import ClientError
 
 SCHEMA_STATEMENTS: tuple[str, ...] = (
     "CREATE CONSTRAINT run_id IF NOT EXISTS FOR (r:Run) REQUIRE r.run_id IS UNIQUE",
@@ -31,14 +35,29 @@ SCHEMA_STATEMENTS: tuple[str, ...] = (
     "CREATE INDEX motif_key IF NOT EXISTS FOR (m:Motif) ON (m.run_id, m.seq)",
 )
 
-_ensured: set[int] = set()
+_ALREADY_THERE = frozenset({
+    "Neo.ClientError.Schema.EquivalentSchemaRuleAlreadyExists",
+    "Neo.ClientError.Schema.IndexAlreadyExists",
+    "Neo.ClientError.Schema.ConstraintAlreadyExists",
+})
+
+# Databases each driver has ensured the schema of (weak keys: an id() of a closed driver can be
+# reused by a new one).
+_ensured: weakref.WeakKeyDictionary[Driver, set[str | None]] = weakref.WeakKeyDictionary()
 
 
 def ensure_schema(driver: Driver, database: str | None = None) -> None:
-    """Create the constraints and indexes if missing (idempotent, once per driver)."""
-    if id(driver) in _ensured:
+    """Create the constraints and indexes if missing (idempotent, once per driver and
+    database)."""
+    if database in _ensured.get(driver, ()):
         return
     for statement in SCHEMA_STATEMENTS:
-        driver.execute_query(statement, database_=database)
+        try:
+            driver.execute_query(statement, database_=database)
+        except ClientError as exc:
+            # Writers starting together race on IF NOT EXISTS: the loser is told the rule
+            # exists, which is the state it wanted (tests/integration/test_concurrency.py).
+            if exc.code not in _ALREADY_THERE:
+                raise
     driver.execute_query("CALL db.awaitIndexes(300)", database_=database)
-    _ensured.add(id(driver))
+    _ensured.setdefault(driver, set()).add(database)

@@ -38,6 +38,7 @@ from neo4j.exceptions import DriverError, Neo4jError, ServiceUnavailable, Sessio
 
 from sparsetopo.errors import InputError, ServerError, SparsetopoError
 from sparsetopo.graphstore.connection import open_driver, resolve_connection
+from sparsetopo.graphstore.lease import new_owner_id
 from sparsetopo.graphstore.runs import check_metrics, validate_name
 from sparsetopo.graphstore.writer import RunWriter
 from sparsetopo.ingest.extract import ModelGraph
@@ -107,6 +108,7 @@ class Recorder:
         self._queue: queue.Queue[Any] = queue.Queue(maxsize=max(1, queue_size))
         self._driver: Driver | None = None
         self._writer: RunWriter | None = None
+        self._owner = new_owner_id()
         self._error: BaseException | None = None
         self._spooled_note = False
         self._counter = 0
@@ -203,8 +205,10 @@ class Recorder:
             self._connection = resolve_connection(start=first, log=_say if first else None)
         driver, _ = open_driver(self._connection)
         try:
+            # The same writer id on every reconnect: the lease taken before an outage is ours.
             self._writer = RunWriter(driver, self.run, self.graph.architecture, self.meta,
-                                     database=self.database, replace=self.replace)
+                                     database=self.database, replace=self.replace,
+                                     owner=self._owner)
         except BaseException:
             driver.close()
             raise

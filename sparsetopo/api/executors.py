@@ -1,0 +1,315 @@
+"""Where the analysis tasks of ``Store.analyze`` / ``Store.compare`` run.
+
+Two executors share one interface (:class:`Executor`):
+
+* :class:`LocalExecutor` (default): the client reads every snapshot it needs once and hands the
+  arrays to a local process pool (``api.pipeline.run_parallel``: fork, ``workers`` processes,
+  in-process for a handful of tasks).
+* :class:`DaskExecutor`: tasks go to a Dask distributed cluster (``distributed.Client`` or a
+  scheduler address). A task carries *references* to snapshots (run name, seq) and the
+  connection info, never the edges: each worker opens its own driver (one per worker process,
+  reused) and reads the snapshots it needs from the database with read transactions, so on a
+  Neo4j cluster the reads spread over the readers. Tasks are pure (read + compute): when Dask
+  re-runs one after a lost worker nothing is written twice. The results come back to the caller,
+  which writes them once, replacing earlier results (``graphstore.results``), so a repeated or
+  interrupted analyze never duplicates anything.
+
+The password travels to the workers inside the pickled task (as it does to any process that
+connects); use a TLS scheduler address (``tls://``) when the cluster's network is not trusted.
+
+References
+----------
+Dask distributed: https://distributed.dask.org (Client.submit, as_completed, LocalCluster).
+"""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import pickle
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from neo4j import Driver
+
+from sparsetopo.api.pipeline import Edges, dispatch, edges_of, run_parallel
+from sparsetopo.errors import InputError, MissingExtraError, ServerError
+from sparsetopo.graphstore.connection import open_driver
+from sparsetopo.graphstore.reader import read_snapshot
+from sparsetopo.server.config import ConnectionInfo
+
+_log = logging.getLogger(__name__)
+
+#: Names accepted by ``Store.analyze(executor=...)`` and ``sparsetopo analyze --executor``.
+EXECUTORS = ("local", "dask")
+
+
+@dataclass(frozen=True)
+class SnapshotRef:
+    """A snapshot by reference: what a task carries instead of its edges."""
+
+    run: str
+    seq: int
+
+
+Task = tuple[Any, ...]
+OnDone = Callable[[dict[str, Any]], None]
+
+
+class Executor(Protocol):
+    """Runs analysis tasks whose snapshot arguments are :class:`SnapshotRef` s."""
+
+    name: str
+
+    def run(
+        self,
+        tasks: Sequence[Task],
+        driver: Driver,
+        database: str | None,
+        info: ConnectionInfo | None,
+        on_done: OnDone | None = None,
+    ) -> list[dict[str, Any]]:
+        """Results of ``pipeline.dispatch(*task)`` for every task (any order)."""
+        ...
+
+    def close(self) -> None:
+        """Release what the executor opened (not a client passed in by the caller)."""
+        ...
+
+
+def _resolve(task: Task, load: Callable[[SnapshotRef], Edges]) -> Task:
+    return tuple(load(x) if isinstance(x, SnapshotRef) else x for x in task)
+
+
+class LocalExecutor:
+    """The client reads the snapshots once; a local process pool computes.
+
+    Parameters
+    ----------
+    workers
+        Worker processes (``pipeline.DEFAULT_WORKERS`` when None).
+    """
+
+    name = "local"
+
+    def __init__(self, workers: int | None = None) -> None:
+        self.workers = workers
+
+    def run(
+        self,
+        tasks: Sequence[Task],
+        driver: Driver,
+        database: str | None,
+        info: ConnectionInfo | None,
+        on_done: OnDone | None = None,
+    ) -> list[dict[str, Any]]:
+        """Read the referenced snapshots here, then run the tasks on the process pool."""
+        cache: dict[SnapshotRef, Edges] = {}
+
+        def load(ref: SnapshotRef) -> Edges:
+            if ref not in cache:
+                cache[ref] = edges_of(
+                    read_snapshot(driver, ref.run, seq=ref.seq, database=database).layers
+                )
+            return cache[ref]
+
+        resolved = [_resolve(t, load) for t in tasks]
+        return run_parallel(dispatch, resolved, self.workers, on_done=on_done)
+
+    def close(self) -> None:
+        """Release nothing: the pool lives only inside :meth:`run`."""
+        return None
+
+
+# -- the worker side of the Dask executor ---------------------------------------------------
+# One driver per worker thread (a Dask worker runs tasks in a thread pool). The driver is
+# thread-safe, but with several threads on one driver we saw, in 3 of 16 test runs, a
+# connection handed from one thread to another fail with "BufferError: Existing exports of
+# data" (neo4j 6.4 with neo4j-rust-ext); a driver per thread never shares a connection.
+_worker_drivers: dict[tuple[str, str, str | None, int], Driver] = {}
+_worker_lock = threading.Lock()
+
+
+def _close_worker_drivers() -> None:
+    with _worker_lock:
+        for drv in _worker_drivers.values():
+            drv.close()
+        _worker_drivers.clear()
+
+
+atexit.register(_close_worker_drivers)
+
+
+def _worker_driver(info: ConnectionInfo) -> Driver:
+    key = (info.uri, info.user, info.database, threading.get_ident())
+    with _worker_lock:
+        drv = _worker_drivers.get(key)
+        if drv is None:
+            drv, _ = open_driver(info)
+            _worker_drivers[key] = drv
+        return drv
+
+
+def remote_task(info: ConnectionInfo, task: Task) -> dict[str, Any]:
+    """Run one task on a Dask worker.
+
+    Reads the referenced snapshots (read transactions on the worker's own driver), then calls
+    ``pipeline.dispatch``. Pure: reads and computes, writes nothing.
+    """
+    drv = _worker_driver(info)
+    cache: dict[SnapshotRef, Edges] = {}
+
+    def load(ref: SnapshotRef) -> Edges:
+        if ref not in cache:
+            cache[ref] = edges_of(
+                read_snapshot(drv, ref.run, seq=ref.seq, database=info.database).layers
+            )
+        return cache[ref]
+
+    return dispatch(*_resolve(task, load))
+
+
+class DaskExecutor:
+    """Tasks on a Dask distributed cluster; workers read their snapshots from the database.
+
+    Parameters
+    ----------
+    client
+        A ``distributed.Client`` (kept open: the caller owns it).
+    scheduler
+        A scheduler address such as ``tcp://host:8786`` (a client is opened and closed here).
+    timeout
+        Seconds to wait for the scheduler.
+
+    Raises
+    ------
+    MissingExtraError
+        When dask.distributed is not installed (``pip install 'sparsetopo[dask]'``).
+    InputError
+        Neither or both of client and scheduler given.
+    ServerError
+        The scheduler cannot be reached.
+
+    Examples
+    --------
+    >>> from distributed import Client                            # doctest: +SKIP
+    >>> store.analyze("zhang-prune", executor=Client("tcp://head:8786"))  # doctest: +SKIP
+    """
+
+    name = "dask"
+
+    def __init__(self, client: Any = None, scheduler: str | None = None,
+                 timeout: float = 10.0) -> None:
+        try:
+            import distributed
+        except ImportError as exc:
+            raise MissingExtraError("dask.distributed", "dask", "the Dask executor") from exc
+        if (client is None) == (scheduler is None):
+            raise InputError(
+                "the Dask executor needs a scheduler address (--scheduler tcp://host:8786) or a "
+                "distributed.Client, not both"
+            )
+        self._owns = client is None
+        if client is None:
+            try:
+                client = distributed.Client(scheduler, timeout=timeout)
+            except (OSError, TimeoutError, ValueError) as exc:
+                raise ServerError(
+                    f"cannot reach the Dask scheduler at {scheduler!r} ({type(exc).__name__}: "
+                    f"{str(exc)[:160]}); start one with `dask scheduler` and workers with "
+                    "`dask worker ADDRESS`, or check the address"
+                ) from exc
+        self.client = client
+        self.payload_bytes = 0  # pickled size of the tasks last sent (references, not edges)
+
+    def run(
+        self,
+        tasks: Sequence[Task],
+        driver: Driver,
+        database: str | None,
+        info: ConnectionInfo | None,
+        on_done: OnDone | None = None,
+    ) -> list[dict[str, Any]]:
+        """Send snapshot references to the Dask workers, which read and analyse them."""
+        from distributed import as_completed
+
+        if info is None:
+            raise InputError(
+                "the Dask executor hands connection details to its workers: open the store "
+                "with sparsetopo.connect() (or Store.connect), not from a bare driver"
+            )
+        if database is not None and database != info.database:
+            info = ConnectionInfo(info.uri, info.user, info.password, database, info.managed)
+        if info.managed and not self._local_workers():
+            _log.warning(
+                "the Dask workers are on other hosts but the store is the managed server on "
+                "%s (localhost only); point NEO4J_URI at a server the workers can reach", info.uri
+            )
+        self.payload_bytes = sum(len(pickle.dumps(t)) for t in tasks)
+        _log.info("sending %d tasks (%d bytes) to %s", len(tasks), self.payload_bytes,
+                  self.client.scheduler.address)
+        futures = [self.client.submit(remote_task, info, t, pure=False) for t in tasks]
+        results: list[dict[str, Any]] = []
+        try:
+            for fut in as_completed(futures):
+                res = fut.result()
+                results.append(res)
+                if on_done:
+                    on_done(res)
+        finally:
+            for fut in futures:
+                fut.release()
+        return results
+
+    def _local_workers(self) -> bool:
+        try:
+            workers = self.client.scheduler_info().get("workers", {})
+        except Exception:  # noqa: BLE001 - only a hint
+            return True
+        hosts = {str(w.get("host", "")) for w in workers.values()}
+        return hosts <= {"127.0.0.1", "localhost", "::1", ""} or any(
+            a.startswith("inproc://") for a in workers
+        )
+
+    def close(self) -> None:
+        """Close the Dask client if this executor opened it."""
+        if self._owns:
+            self.client.close()
+
+
+def make_executor(
+    executor: Any = None, workers: int | None = None, scheduler: str | None = None
+) -> Executor:
+    """Build an executor from what a caller passed.
+
+    ``executor`` is None or "local" (process pool), "dask" (with ``scheduler``), a
+    ``distributed.Client``, or an :class:`Executor`.
+
+    Raises
+    ------
+    InputError
+        Unknown executor name, or "dask" without a scheduler address.
+    """
+    if executor is None or executor == "local":
+        if scheduler is not None:
+            raise InputError("--scheduler is for --executor dask; add --executor dask")
+        return LocalExecutor(workers)
+    if executor == "dask":
+        if scheduler is None:
+            raise InputError(
+                "--executor dask needs --scheduler tcp://HOST:8786 (the address `dask scheduler` "
+                "prints), or pass a distributed.Client to Store.analyze(executor=...)"
+            )
+        return DaskExecutor(scheduler=scheduler)
+    if isinstance(executor, str):
+        raise InputError(f"unknown executor {executor!r}; use one of {', '.join(EXECUTORS)}")
+    if hasattr(executor, "submit") and hasattr(executor, "scheduler"):
+        return DaskExecutor(client=executor)
+    if hasattr(executor, "run") and hasattr(executor, "name"):
+        return executor  # type: ignore[no-any-return]
+    raise InputError(
+        f"executor must be 'local', 'dask', a distributed.Client or an Executor, not "
+        f"{type(executor).__name__}"
+    )

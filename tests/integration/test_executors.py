@@ -1,0 +1,159 @@
+"""Store.analyze on a Dask cluster (a LocalCluster of 2 workers): the workers read snapshots
+from the database themselves (the tasks carry references, not edges), the results equal the
+local process pool's and an independent brute-force count, and are written back once."""
+
+from __future__ import annotations
+
+import json
+import pickle
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from sparsetopo.api import executors
+from sparsetopo.api.store import Store
+from sparsetopo.cli.main import app
+from sparsetopo.errors import InputError, ServerError
+from sparsetopo.graphstore.results import count_results
+from sparsetopo.graphstore.runs import delete_run
+from sparsetopo.graphstore.writer import RunWriter
+from sparsetopo.topology import Architecture, GraphSnapshot, LayerEdges, LayerSpec
+
+distributed = pytest.importorskip("distributed")
+
+SET_DIR = (Path(__file__).parents[1] / "data" / "zhang2023-sparse-rnn" / "MNIST"
+           / "SET_n_150_p_0.05_zeta_0.2")
+EPOCHS = (0, 5, 10, 15, 20)
+ARCH = Architecture({"hidden": 150},
+                    (LayerSpec("W_rec", "hidden", "hidden", 150, 150, "recurrent"),))
+
+
+def load(epoch: int) -> pd.DataFrame:
+    return pd.read_csv(SET_DIR / f"edge_list_weighted_{epoch}.csv")
+
+
+def write(driver, name: str, epochs, step_offset: int = 0) -> None:
+    writer = RunWriter(driver, name, ARCH)
+    for e in epochs:
+        df = load(e)
+        writer.write(GraphSnapshot({"W_rec": LayerEdges(df.Source.values, df.Target.values,
+                                                        df.Weight.values)}, step=e + step_offset))
+    writer.finish()
+
+
+def brute_ffl(df: pd.DataFrame) -> tuple[int, int]:
+    """(balanced, total) FFLs i->j, j->k, i->k on distinct nodes, by enumeration."""
+    sign = {(int(s), int(t)): np.sign(w) for s, t, w in zip(df.Source, df.Target, df.Weight,
+                                                            strict=True) if s != t}
+    out: dict[int, list[int]] = {}
+    for s, t in sign:
+        out.setdefault(s, []).append(t)
+    bal = tot = 0
+    for i, js in out.items():
+        for j in js:
+            for k in out.get(j, []):
+                if k != i and (i, k) in sign:
+                    tot += 1
+                    bal += sign[(i, j)] * sign[(j, k)] * sign[(i, k)] > 0
+    return bal, tot
+
+
+@pytest.fixture(scope="module")
+def dask_client():
+    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
+                                       dashboard_address=None)
+    client = distributed.Client(cluster)
+    yield client
+    client.close()
+    cluster.close()
+
+
+@pytest.fixture
+def store(managed_server):
+    with Store.connect() as s:
+        yield s
+
+
+def _stored(store: Store, run: str) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    hist = store.history(run).drop(columns=["created_at"], errors="ignore")
+    motifs = store.motifs(run).sort_values(["seq", "motif"]).reset_index(drop=True)
+    pairs = store.pairs("NNSTD", run).sort_values(["seq_a", "seq_b"]).reset_index(drop=True)
+    return hist, motifs, pairs
+
+
+def test_dask_executor_equals_local_pool_and_brute_force(store, run_name, dask_client):
+    other = run_name + "-b"
+    write(store.driver, run_name, EPOCHS)
+    try:
+        write(store.driver, other, (25, 30), step_offset=1)  # no common steps: by position
+        ex = executors.DaskExecutor(client=dask_client)
+        executors._close_worker_drivers()
+        rep = store.analyze(run_name, n_null=8, nnstd="all", executor=ex, compare=[other])
+        assert rep.computed == list(range(len(EPOCHS)))
+        assert rep.pairs == len(EPOCHS) * (len(EPOCHS) - 1) // 2
+        assert rep.compared == {other: 2}
+        # the workers opened their own driver and read the snapshots with it
+        keys = list(executors._worker_drivers)
+        assert {k[:3] for k in keys} == {(store.info.uri, store.info.user, store.info.database)}
+        assert 1 <= len(keys) <= 2  # one per worker thread
+        # the tasks carried references: far smaller than one snapshot's edges
+        one_snapshot = len(pickle.dumps(load(0).to_numpy()))
+        assert ex.payload_bytes < one_snapshot
+        dask_hist, dask_motifs, dask_pairs = _stored(store, run_name)
+        counts = count_results(store.driver, store.runs().set_index("name").loc[run_name,
+                                                                                  "run_id"])
+        for seq, e in enumerate(EPOCHS):
+            bal, tot = brute_ffl(load(e))
+            row = dask_hist.loc[e]
+            assert (row.ffl_total, row.unbalanced_ffl) == (tot, tot - bal), seq
+        cross = store.pairs("OVERLAP", run_name, other)
+        a, b = (set(zip(load(e).Source, load(e).Target, strict=True)) for e in (0, 25))
+        assert cross.loc[0, "shared"] == len(a & b)
+
+        # the same analysis in the local process pool stores identical values, replacing
+        local = store.analyze(run_name, n_null=8, nnstd="all", force=True, workers=2)
+        assert local.computed == rep.computed and local.pairs == rep.pairs
+        loc_hist, loc_motifs, loc_pairs = _stored(store, run_name)
+        pd.testing.assert_frame_equal(dask_hist, loc_hist)
+        pd.testing.assert_frame_equal(dask_motifs, loc_motifs)
+        pd.testing.assert_frame_equal(dask_pairs, loc_pairs)
+        # once more on Dask with force: replaced, never duplicated
+        store.analyze(run_name, n_null=8, nnstd="all", force=True, executor=dask_client)
+        assert count_results(store.driver, rep_id := store.runs().set_index("name").loc[
+            run_name, "run_id"]) == counts, rep_id
+        # nothing missing: nothing is sent
+        again = store.analyze(run_name, n_null=8, nnstd="all", executor=dask_client)
+        assert again.computed == [] and again.pairs == 0
+    finally:
+        delete_run(store.driver, other)
+
+
+def test_cli_analyze_on_a_dask_scheduler(managed_server, driver, run_name, dask_client):
+    write(driver, run_name, EPOCHS[:3])
+    runner = CliRunner()
+    address = dask_client.scheduler.address
+    r = runner.invoke(app, ["analyze", run_name, "--n-null", "4", "--json", "--executor", "dask",
+                            "--scheduler", address])
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.stdout)["computed"] == 3
+    hist = Store(driver).history(run_name)
+    bal, tot = brute_ffl(load(10))
+    assert (hist.loc[10, "ffl_total"], hist.loc[10, "unbalanced_ffl"]) == (tot, tot - bal)
+    for args, message in (
+        (["--executor", "dask"], "needs --scheduler"),
+        (["--executor", "spark"], "unknown executor 'spark'"),
+        (["--scheduler", address], "--scheduler is for --executor dask"),
+    ):
+        r = runner.invoke(app, ["analyze", run_name, "--json", *args])
+        assert r.exit_code == 1 and message in r.output and "Traceback" not in r.output, r.output
+
+
+def test_dask_executor_errors(driver, run_name, dask_client):
+    write(driver, run_name, EPOCHS[:2])
+    with pytest.raises(ServerError, match="cannot reach the Dask scheduler"):
+        executors.DaskExecutor(scheduler="tcp://127.0.0.1:9", timeout=1)
+    with pytest.raises(InputError, match=r"sparsetopo\.connect"):
+        Store(driver).analyze(run_name, n_null=2, executor=dask_client)
