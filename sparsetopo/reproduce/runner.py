@@ -14,6 +14,7 @@ import hashlib
 import json
 import logging
 import time
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -234,9 +235,14 @@ class Runner:
             self.done = start + per_epoch * epoch
             self._emit("train", name, epoch, trainer.epochs)
 
-        with Recorder(trainer.model, run=name, task=spec.task, strategy=spec.strategy,
-                      model_name=spec.model, config=config, replace=True,
-                      database=self.store.database) as recorder:
+        with warnings.catch_warnings():
+            # the MLP's forward has a shape test torch.fx cannot trace; the extractor then
+            # chains its Linear layers in registration order, which is this MLP's data flow
+            warnings.filterwarnings("ignore", message="torch.fx could not trace MLP")
+            recorder = Recorder(trainer.model, run=name, task=spec.task, strategy=spec.strategy,
+                                model_name=spec.model, config=config, replace=True,
+                                database=self.store.database)
+        with recorder:
             trainer.run(recorder=_Sink(recorder, keep, on_epoch))
         _log.info("trained %s", name)
 
