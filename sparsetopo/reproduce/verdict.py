@@ -10,7 +10,8 @@ Rules (alpha = 0.05 unless given):
 - :func:`one_sample` / :func:`paired`: the claimed effect is ``d = x - threshold`` (direction
   ``greater``) or ``threshold - x`` (``less``); for paired data x is the per-seed difference
   ``a - b``. Fewer than ``min_n`` values: inconclusive. Mean effect <= 0 (the wrong side):
-  does not hold. Otherwise a one-sided one-sample t-test: p < alpha holds, else inconclusive.
+  does not hold. A single value (when ``min_n`` is 1) on the right side holds. Otherwise a
+  one-sided one-sample t-test: p < alpha holds, else inconclusive.
 - :func:`against_null`: Z-scores of one statistic against its null model, one per seed. The
   median Z on the wrong side of 0: does not hold; beyond ``z_crit`` on the claimed side and a
   one-sided t-test of the Z-scores against 0 with p < alpha (needs ``min_n`` seeds): holds;
@@ -133,6 +134,9 @@ def one_sample(
     if float(d.mean()) <= 0:
         return Verdict(FAILS, f"mean {what} {_fmt(float(x.mean()))} is on the wrong side of "
                        f"{_fmt(threshold)}", test, stats, spec)
+    if len(x) == 1:  # no spread to test: one value beyond the threshold is the whole claim
+        return Verdict(HOLDS, f"{what} {_fmt(float(x[0]))} is beyond {_fmt(threshold)}", test,
+                       stats, spec)
     if p < alpha:
         return Verdict(HOLDS, f"p = {_fmt(p)} < {alpha}", test, stats, spec)
     return Verdict(INCONCLUSIVE, f"right direction but p = {_fmt(p)} >= {alpha} with n = {len(x)}",
