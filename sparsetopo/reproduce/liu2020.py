@@ -99,10 +99,12 @@ class Liu2020(Paper):
         spread = float(np.nanmax(acc) - np.nanmin(acc)) if acc else float("nan")
         v_acc = one_sample([spread], ACC_SPREAD, "less", min_n=1,
                            what="accuracy range over seeds")
-        v_far = one_sample(final, NNSTD_MARGIN, "greater", what="final NNSTD between runs")
+        v_far = one_sample(final, NNSTD_MARGIN, "greater", what="final NNSTD between runs",
+                           over="run pairs")
         fig, (ax1, ax2) = new_axes(2, 4.0, 3.4, sharey=False)
         ax1.bar(range(len(acc)), acc)
-        ax1.set_ylim(min(acc) - 0.05 if acc else 0, 1)
+        ax1.set_xticks(range(len(acc)), [f"s{s}" for s in ctx.seeds])
+        ax1.set_ylim(max(0.0, min(acc) - 0.05) if acc else 0, 1)
         ax1.set_xlabel("seed")
         ax1.set_ylabel("final test accuracy")
         ax2.hist(final, bins=10)
@@ -123,7 +125,8 @@ class Liu2020(Paper):
 
     def _grows(self, curves: dict[str, dict[str, list[float]]], first: list[float],
                final: list[float], q: list[str]) -> Claim:
-        verdict = paired(final, first, "greater", what="NNSTD(last) - NNSTD(first)")
+        verdict = paired(final, first, "greater", what="NNSTD(last) - NNSTD(first)",
+                         over="run pairs")
         fig, ax = new_figure(5.5, 3.4)
         for c in curves.values():
             ax.plot(c["epoch"], c["nnstd"], color="tab:blue", alpha=0.5)

@@ -87,7 +87,7 @@ def _fmt(x: float) -> str:
 
 def one_sample(
     values: Sequence[float], threshold: float = 0.0, direction: str = "greater",
-    alpha: float = 0.05, min_n: int = 3, what: str = "value",
+    alpha: float = 0.05, min_n: int = 3, what: str = "value", over: str = "seeds",
 ) -> Verdict:
     """Is the mean of ``values`` beyond ``threshold`` in ``direction``? (module docstring).
 
@@ -105,6 +105,8 @@ def one_sample(
         Fewer finite values make the verdict inconclusive.
     what : str
         Name of the quantity, used in the reason.
+    over : str
+        What the values are one per (seeds, runs, run pairs), used in the test's name.
 
     Returns
     -------
@@ -118,10 +120,12 @@ def one_sample(
     if direction not in DIRECTIONS:
         raise InputError(f"direction must be one of {DIRECTIONS}, got {direction!r}")
     spec = {"kind": "one_sample", "values": [float(v) for v in values], "threshold": threshold,
-            "direction": direction, "alpha": alpha, "min_n": min_n, "what": what}
+            "direction": direction, "alpha": alpha, "min_n": min_n, "what": what, "over": over}
     x = _clean(values)
     sign = 1.0 if direction == "greater" else -1.0
-    test = f"one-sided t-test of {what} {'>' if sign > 0 else '<'} {_fmt(threshold)} over seeds"
+    rel = ">" if sign > 0 else "<"
+    test = (f"{what} {rel} {_fmt(threshold)} (one value)" if min_n <= 1 and len(x) <= 1 else
+            f"one-sided t-test of {what} {rel} {_fmt(threshold)} over {over}")
     stats: dict[str, Any] = {"n": len(x)}
     if len(x):
         stats.update(mean=float(x.mean()), sd=float(x.std(ddof=1)) if len(x) > 1 else 0.0,
@@ -145,7 +149,7 @@ def one_sample(
 
 def paired(
     a: Sequence[float], b: Sequence[float], direction: str = "greater", margin: float = 0.0,
-    alpha: float = 0.05, min_n: int = 3, what: str = "difference",
+    alpha: float = 0.05, min_n: int = 3, what: str = "difference", over: str = "seeds",
 ) -> Verdict:
     """Paired over seeds: is ``a - b`` beyond ``margin`` in ``direction``? (module docstring).
 
@@ -157,7 +161,7 @@ def paired(
         ``greater``: a > b + margin; ``less``: a < b - margin.
     margin : float
         Minimum effect the claim needs.
-    alpha, min_n, what
+    alpha, min_n, what, over
         As in :func:`one_sample`.
 
     Returns
@@ -173,11 +177,11 @@ def paired(
         raise InputError(f"paired test needs equal lengths (got {len(a)} and {len(b)})")
     diffs = [float(x) - float(y) for x, y in zip(a, b, strict=True)]
     threshold = margin if direction == "greater" else -margin
-    v = one_sample(diffs, threshold, direction, alpha, min_n, what)
-    v.test = "paired over seeds: " + v.test
+    v = one_sample(diffs, threshold, direction, alpha, min_n, what, over)
+    v.test = f"paired over {over}: " + v.test
     v.spec = {"kind": "paired", "a": [float(x) for x in a], "b": [float(x) for x in b],
               "direction": direction, "margin": margin, "alpha": alpha, "min_n": min_n,
-              "what": what}
+              "what": what, "over": over}
     return v
 
 

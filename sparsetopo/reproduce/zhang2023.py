@@ -113,10 +113,11 @@ class Zhang2023(Paper):
                 plt_axes[ti].set_title(task)
                 plt_axes[ti].set_xlabel("epoch")
             data[cond] = {"first": first, "last": last, "null": null}
-            parts.append(paired(last, first, "greater", what=f"{cond}: last - first balance"))
+            parts.append(paired(last, first, "greater", what=f"{cond}: last - first balance",
+                                over="runs"))
             names.append(f"{cond} rises")
             parts.append(paired(last, null, "greater", margin=0.05,
-                                what=f"{cond}: last balance - null"))
+                                what=f"{cond}: last balance - null", over="runs"))
             names.append(f"{cond} > null + 0.05")
             ours.append(f"{cond} {mean_sd(last, 2)} vs null {np.nanmean(null):.2f} "
                         f"(start {np.nanmean(first):.2f})")
