@@ -95,9 +95,8 @@ def reproduce_cmd(
     rows: list[dict[str, Any]] = []
     for rep in reports:
         for c in rep.claims:
-            rows.append({"paper": rep.paper, "claim": c.id, "ours": c.ours[:70],
-                         "verdict": c.verdict.label[:80]})
-    print_table(rows, ["paper", "claim", "ours", "verdict"], title="claims")
+            rows.append({"claim": c.id, "verdict": c.verdict.label})
+    print_table(rows, ["claim", "verdict"], title="claims (details in the reports)")
     for rep in reports:
         target = out / rep.paper if len(reports) > 1 else out
         console.print(f"{rep.paper}: {_duration(rep.seconds)}, report {target / 'report.html'}")

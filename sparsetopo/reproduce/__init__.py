@@ -14,6 +14,7 @@ One module per paper (:mod:`~sparsetopo.reproduce.zhang2023`, ``liu2020``, ``zah
 from __future__ import annotations
 
 import logging
+import os
 import time
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,13 @@ from sparsetopo.reproduce.runner import ProgressFn, Runner, RunSpec
 _log = logging.getLogger(__name__)
 
 PAPER_NAMES = ("zhang2023", "liu2020", "zahn2024", "mackey2024")
+
+
+def _load() -> float:
+    try:
+        return os.getloadavg()[0]
+    except OSError:  # not available on this platform
+        return float("nan")
 
 
 def get_paper(name: str) -> Paper:
@@ -155,6 +163,7 @@ def reproduce(
             p = get_paper(name)
             n = seeds if seeds is not None else p.default_seeds[mode]
             started = time.perf_counter()
+            load_start = _load()
             outcomes = []
             for spec in specs:
                 runner.index += 1
@@ -166,9 +175,14 @@ def reproduce(
                      "trained": o.trained, "seconds": round(o.seconds, 1),
                      "key": o.spec.key()} for o in outcomes]
             runs += ctx.extra.get("derived_runs", [])
-            rep = PaperReport(name, p.title, mode, n, claims, runs,
-                              time.perf_counter() - started, scale=p.scale(mode),
-                              notes=ctx.extra.get("notes", []))
+            seconds = time.perf_counter() - started
+            notes = [f"Wall time {seconds / 60:.1f} min on {os.cpu_count()} CPU cores, "
+                     f"{sum(o.trained for o in outcomes)} of {len(outcomes)} runs trained now; "
+                     f"load average {load_start:.1f} at the start and {_load():.1f} at the end "
+                     "(1-minute figures; other processes share the machine).",
+                     *ctx.extra.get("notes", [])]
+            rep = PaperReport(name, p.title, mode, n, claims, runs, seconds,
+                              scale=p.scale(mode), notes=notes)
             target = out / name if len(plans) > 1 else out
             write_report(rep, target)
             _log.info("%s: report written to %s", name, target)

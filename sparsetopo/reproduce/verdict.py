@@ -302,7 +302,9 @@ def profiles_shared(
     return Verdict(INCONCLUSIVE, f"mean r = {_fmt(obs)}, p = {_fmt(p)}", test, stats, spec)
 
 
-def combine(parts: Sequence[Verdict], names: Sequence[str] | None = None) -> Verdict:
+def combine(
+    parts: Sequence[Verdict], names: Sequence[str] | None = None, test: str | None = None
+) -> Verdict:
     """One verdict from several: all hold -> holds; any fails -> does not hold; else
     inconclusive (the reason names the parts).
 
@@ -312,6 +314,8 @@ def combine(parts: Sequence[Verdict], names: Sequence[str] | None = None) -> Ver
         The sub-verdicts.
     names : sequence of str, optional
         A label per part (default: part 1, 2, ...).
+    test : str, optional
+        A short description of the tests (default: the parts' test names joined).
 
     Returns
     -------
@@ -325,10 +329,12 @@ def combine(parts: Sequence[Verdict], names: Sequence[str] | None = None) -> Ver
     if not parts:
         raise InputError("combine needs at least one verdict")
     labels = list(names) if names is not None else [f"part {i + 1}" for i in range(len(parts))]
-    spec = {"kind": "combine", "parts": [p.spec for p in parts], "names": labels}
+    spec = {"kind": "combine", "parts": [p.spec for p in parts], "names": labels,
+            "test": test}
     failed = [n for n, p in zip(labels, parts, strict=True) if p.outcome == FAILS]
     unsure = [n for n, p in zip(labels, parts, strict=True) if p.outcome == INCONCLUSIVE]
-    test = "; ".join(sorted({p.test for p in parts}))
+    if test is None:
+        test = "; ".join(sorted({p.test for p in parts}))
     stats = {"holds": len(parts) - len(failed) - len(unsure), "fails": len(failed),
              "inconclusive": len(unsure)}
     if failed:
@@ -368,5 +374,5 @@ def evaluate(spec: Mapping[str, Any]) -> Verdict:
     if kind == "profiles_shared":
         return profiles_shared(**args)
     if kind == "combine":
-        return combine([evaluate(p) for p in args["parts"]], args["names"])
+        return combine([evaluate(p) for p in args["parts"]], args["names"], args.get("test"))
     raise InputError(f"unknown verdict kind {kind!r}")

@@ -130,7 +130,10 @@ class Zhang2023(Paper):
             "FFL balance rises during sparsification and ends well above its sign-shuffled null",
             "Zhang et al. 2023, Fig. 2 (balance over sparsification): MNIST pruning ends near "
             "0.90, SET near 0.60, null 0.50",
-            "; ".join(ours), combine(parts, names), figure_png(fig),
+            "; ".join(ours),
+            combine(parts, names, "per strategy, paired over runs (tasks x seeds), one-sided "
+                    "t-tests: last - first balance > 0, and last balance - its sign-shuffled "
+                    "null > 0.05"), figure_png(fig),
             [prefix_query(_BALANCE_QUERY, f"{ctx.prefix}-{NAME}-")], data)
 
     # ---------------------------------------------------------------- claim 2
