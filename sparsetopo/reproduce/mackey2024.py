@@ -40,7 +40,7 @@ PERMUTED = ("torus-dog-permuted", {"manifold": "torus", "function": "dog", "perm
 #: mode -> (hidden, epochs, snapshot_every, task options, est. seconds per run)
 SIZES: dict[str, tuple[int, int, int, dict[str, Any], float]] = {
     "tiny": (16, 2, 1, {"n_train": 300, "n_test": 100}, 4.0),
-    "quick": (64, 12, 4, {"n_train": 3000}, 18.0),
+    "quick": (64, 12, 4, {"n_train": 3000}, 15.0),
     "full": (256, 100, 10, {}, 2400.0),
 }
 

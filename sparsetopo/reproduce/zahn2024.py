@@ -41,7 +41,7 @@ SIGNS: dict[str, tuple[str, float]] = {
 #: mode -> (hidden sizes, epochs per level phase, task options, n_null, est. seconds per run)
 SIZES: dict[str, tuple[tuple[int, ...], int, dict[str, Any], int, float]] = {
     "tiny": ((12, 12, 12, 6), 1, {"n_train": 600, "n_test": 200}, 10, 6.0),
-    "quick": ((64, 64, 64, 16), 2, {}, 100, 45.0),
+    "quick": ((64, 64, 64, 16), 2, {}, 100, 60.0),
     "full": ((400, 400, 400, 16), 10, {}, 1000, 1800.0),
 }
 

@@ -27,7 +27,7 @@ STRATEGIES: dict[str, tuple[str, dict[str, object]]] = {"prune": ("gradual", {})
 #: mode -> (tasks, hidden, epochs, snapshot_every, est. seconds per run, n_null for the profile)
 SIZES: dict[str, tuple[tuple[str, ...], int, int, int, float, int]] = {
     "tiny": (("seq-digits",), 32, 2, 1, 4.0, 10),
-    "quick": (("seq-digits", "mackey-glass"), 64, 10, 2, 14.0, 100),
+    "quick": (("seq-digits", "mackey-glass"), 64, 10, 2, 12.0, 100),
     "full": (("seq-digits", "mackey-glass", "adding"), 256, 100, 1, 400.0, 1000),
 }
 SPARSITY = 0.95
