@@ -81,10 +81,11 @@ def reproduce_cmd(
     with Progress(TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(),
                   TimeElapsedColumn(), TextColumn("left"), TimeRemainingColumn(),
                   console=err_console) as bar:
-        tid = bar.add_task("starting", total=max(estimate, 1.0))
+        tid = bar.add_task("loading torch and connecting", total=max(estimate, 1.0))
 
         def show(e: ProgressEvent) -> None:
-            what = {"train": f"epoch {e.epoch}/{e.epochs}", "analyze": "analysing",
+            what = {"start": "preparing data and model",
+                    "train": f"epoch {e.epoch}/{e.epochs}", "analyze": "analysing",
                     "skip": "complete, reused", "done": "done", "extra": ""}[e.kind]
             label = f"[{e.index}/{e.n_runs}] {e.run} {what}".rstrip()
             bar.update(tid, completed=e.done, total=max(e.total, 1.0), description=label)

@@ -85,7 +85,8 @@ class RunSpec:
 class ProgressEvent:
     """What the runner is doing, for a progress display.
 
-    ``kind``: "train" (an epoch finished), "analyze" (analysis of a run starts), "skip" (a
+    ``kind``: "start" (a run begins: data and model are being prepared), "train" (an epoch
+    finished), "analyze" (analysis of a run starts), "skip" (a
     complete run is reused), "done" (a run is finished), "extra" (other work, e.g. a derived
     run). ``done`` and ``total`` are estimated seconds of work: done / total is the fraction of
     the whole reproduction finished.
@@ -189,6 +190,7 @@ class Runner:
         train_share = 0.7 * budget
         trained = False
         before = self.done
+        self._emit("start", name, 0, spec.epochs)
         if self.force or not self.is_complete(spec):
             self._train(spec, name, train_share)
             trained = True

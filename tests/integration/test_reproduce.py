@@ -99,7 +99,7 @@ def test_paper_end_to_end_tiny(paper, store, prefix, tmp_path):
     # never goes back and never passes the total
     kinds = {(e.run, e.kind) for e in events}
     for name in planned:
-        assert {(name, "train"), (name, "analyze"), (name, "done")} <= kinds
+        assert {(name, "start"), (name, "train"), (name, "analyze"), (name, "done")} <= kinds
     done = [e.done for e in events]
     assert done == sorted(done) and done[-1] <= events[-1].total
     epochs = [e.epoch for e in events if e.run == planned[0] and e.kind == "train"]
