@@ -161,7 +161,7 @@ class Zhang2023(Paper):
                 profiles[label] = (mean / norm if norm > 0 else mean).tolist()
         ctx.runner.extra("significance profiles", 0.0)
         verdict = profiles_shared(profiles, r_min=0.5, seed=0)
-        fig, ax = new_figure(6.5, 3.6)
+        fig, (ax, ax2) = new_axes(2, 5.0, 4.0, sharey=False)
         x = np.arange(len(FFL_CLASSES))
         for label, p in profiles.items():
             ax.plot(x, p, marker="o", label=label)
@@ -169,6 +169,17 @@ class Zhang2023(Paper):
         ax.set_xticks(x, [f"FFL {c}" for c in FFL_CLASSES], rotation=45, fontsize=8)
         ax.set_ylabel("normalised Z (significance profile)")
         ax.legend(fontsize=7)
+        # the pairwise correlations the verdict averages, as a matrix
+        labels = list(profiles)
+        corr = np.corrcoef(np.array([profiles[k] for k in labels]))
+        im = ax2.imshow(corr, cmap="RdBu_r", vmin=-1, vmax=1)
+        for i in range(len(labels)):
+            for j in range(len(labels)):
+                ax2.text(j, i, f"{corr[i, j]:.2f}", ha="center", va="center", fontsize=7)
+        ax2.set_xticks(range(len(labels)), labels, rotation=60, fontsize=7)
+        ax2.set_yticks(range(len(labels)), labels, fontsize=7)
+        ax2.set_title("pairwise Pearson r", fontsize=9)
+        fig.colorbar(im, ax=ax2, fraction=0.046)
         pairs = verdict.stats.get("pairs", {})
         ours = (f"mean pairwise r = {verdict.stats.get('mean_r', float('nan')):.2f}, min "
                 f"{verdict.stats.get('min_r', float('nan')):.2f} over {len(pairs)} pairs of "
