@@ -54,7 +54,7 @@ def _main(
 
 
 # Command modules, each exposing register(app). Imported here so that `--help` lists them all.
-_COMMAND_MODULES = ("demo", "train", "ingest", "runs", "analyze", "server")
+_COMMAND_MODULES = ("demo", "train", "ingest", "runs", "analyze", "server", "reproduce")
 
 for _name in _COMMAND_MODULES:
     try:

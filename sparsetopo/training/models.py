@@ -35,13 +35,19 @@ SCOPES = ("recurrent", "all")
 
 
 class MLP(nn.Module):
-    """Fully connected ReLU network ``fc1 -> ... -> fcN -> readout``.
+    """Fully connected network ``fc1 -> ... -> fcN -> readout`` with ReLU (default) or tanh
+    (``activation="tanh"``, as in Zahn et al. 2024) hidden units.
 
     A sequence input (batch, time, features) is flattened to (batch, time * features).
     """
 
-    def __init__(self, n_in: int, hidden: int | Sequence[int], n_out: int) -> None:
+    def __init__(
+        self, n_in: int, hidden: int | Sequence[int], n_out: int, activation: str = "relu"
+    ) -> None:
         super().__init__()
+        if activation not in ("relu", "tanh"):
+            raise InputError(f"MLP activation must be 'relu' or 'tanh', got {activation!r}")
+        self.activation = activation
         sizes = [hidden] if isinstance(hidden, int) else list(hidden)
         if not sizes or any(int(h) < 1 for h in sizes):
             raise InputError(f"MLP hidden sizes must be positive integers, got {hidden!r}")
@@ -57,8 +63,9 @@ class MLP(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if x.dim() > 2:
             x = x.flatten(1)
+        act = torch.tanh if self.activation == "tanh" else torch.relu
         for layer in self.hidden_layers():
-            x = torch.relu(layer(x))
+            x = act(layer(x))
         return self.readout(x)
 
 

@@ -22,8 +22,10 @@ ALLOWED: dict[str, set[str]] = {
     "training": {"errors", "topology"},
     "ingest": {"errors", "topology", "graphstore", "server"},
     "api": {"errors", "topology", "analysis", "queries", "graphstore", "server"},
+    "reproduce": {"errors", "topology", "analysis", "queries", "graphstore", "ingest",
+                  "training", "api"},
     "cli": {"errors", "topology", "analysis", "queries", "graphstore", "server", "ingest",
-            "training", "api", "__init__"},
+            "training", "api", "reproduce", "__init__"},
     "__init__": {"api", "ingest"},
 }
 #: Third-party packages a room must not import at all.

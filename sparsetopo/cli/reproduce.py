@@ -1,0 +1,108 @@
+"""`sparsetopo reproduce`: re-run the four papers' core experiments and report a verdict per claim."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from sparsetopo.cli.common import console, err_console, friendly_errors, print_table
+
+
+def _duration(seconds: float) -> str:
+    if seconds >= 3600:
+        return f"{seconds / 3600:.1f} h"
+    if seconds >= 60:
+        return f"{seconds / 60:.1f} min"
+    return f"{seconds:.0f} s"
+
+
+@friendly_errors
+def reproduce_cmd(
+    paper: str = typer.Argument(
+        ..., help="zhang2023, liu2020, zahn2024, mackey2024 or all."),
+    quick: bool = typer.Option(
+        False, "--quick", help="Scaled down: each paper at most about 10 minutes on 2 CPU cores "
+        "(the default)."),
+    full: bool = typer.Option(
+        False, "--full", help="The papers' sizes and seed counts (meant for a GPU machine); the "
+        "estimated time is printed before starting."),
+    seeds: int | None = typer.Option(
+        None, "--seeds", help="Seeds per condition (default: the paper's for the mode)."),
+    out: Path = typer.Option(
+        Path("reproductions"), "--out", help="Output folder (report.html, report.md, "
+        "claims.json; one sub-folder per paper with `all`)."),
+    prefix: str = typer.Option(
+        "repro", "--run-prefix", help="Run names are PREFIX-<paper>-<condition>-s<seed>."),
+    force: bool = typer.Option(
+        False, "--force", help="Retrain runs that are already complete with the same config."),
+) -> None:
+    """Reproduce a paper's claims: train its runs (stored in Neo4j), analyse, and report.
+
+    Every run is an ordinary stored run named PREFIX-<paper>-<condition>-s<seed>; runs already
+    complete with the same configuration are reused unless --force. The report (DIR/report.html,
+    self-contained; DIR/report.md; DIR/claims.json) has one row per claim: the paper's figure,
+    ours with its spread over seeds, the test and the verdict (holds / does not hold /
+    inconclusive), one figure per claim and the queries to re-query it.
+
+    Examples:
+
+      sparsetopo reproduce liu2020 --quick --out repro/liu
+
+      sparsetopo reproduce all --quick --seeds 3
+
+      sparsetopo reproduce zhang2023 --full --out repro-full
+    """
+    from sparsetopo.errors import InputError
+    from sparsetopo.reproduce import estimate_seconds, papers_of, plan, reproduce
+    from sparsetopo.reproduce.runner import ProgressEvent
+
+    if quick and full:
+        raise InputError("choose one of --quick and --full")
+    mode = "full" if full else "quick"
+    plans = plan(paper, mode, seeds)  # validates paper, mode and seeds before anything runs
+    n_runs = sum(len(v) for v in plans.values())
+    estimate = estimate_seconds(paper, mode, seeds)
+    where = "on a GPU machine (a rough figure)" if full else "on this 2-core machine"
+    err_console.print(f"reproducing {', '.join(papers_of(paper))} ({mode}): {n_runs} runs, "
+                      f"estimated {_duration(estimate)} {where}")
+    from rich.progress import (
+        BarColumn,
+        Progress,
+        TaskProgressColumn,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    started = time.perf_counter()
+    with Progress(TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(),
+                  TimeElapsedColumn(), TextColumn("left"), TimeRemainingColumn(),
+                  console=err_console) as bar:
+        tid = bar.add_task("loading torch and connecting", total=max(estimate, 1.0))
+
+        def show(e: ProgressEvent) -> None:
+            what = {"start": "preparing data and model",
+                    "train": f"epoch {e.epoch}/{e.epochs}", "analyze": "analysing",
+                    "skip": "complete, reused", "done": "done", "extra": ""}[e.kind]
+            label = f"[{e.index}/{e.n_runs}] {e.run} {what}".rstrip()
+            bar.update(tid, completed=e.done, total=max(e.total, 1.0), description=label)
+
+        reports = reproduce(paper, mode=mode, seeds=seeds, out=out, prefix=prefix,
+                            force=force, progress=show)
+        bar.update(tid, completed=max(estimate, 1.0), description="finished")
+    rows: list[dict[str, Any]] = []
+    for rep in reports:
+        for c in rep.claims:
+            rows.append({"claim": c.id, "verdict": c.verdict.label})
+    print_table(rows, ["claim", "verdict"], title="claims (details in the reports)")
+    for rep in reports:
+        target = out / rep.paper if len(reports) > 1 else out
+        console.print(f"{rep.paper}: {_duration(rep.seconds)}, report {target / 'report.html'}")
+    console.print(f"done in {_duration(time.perf_counter() - started)}")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("reproduce")(reproduce_cmd)
