@@ -144,11 +144,13 @@ def test_cli_analyze_on_a_dask_scheduler(managed_server, driver, run_name, dask_
     assert (hist.loc[10, "ffl_total"], hist.loc[10, "unbalanced_ffl"]) == (tot, tot - bal)
     for args, message in (
         (["--executor", "dask"], "needs --scheduler"),
-        (["--executor", "spark"], "unknown executor 'spark'"),
         (["--scheduler", address], "--scheduler is for --executor dask"),
     ):
         r = runner.invoke(app, ["analyze", run_name, "--json", *args])
         assert r.exit_code == 1 and message in r.output and "Traceback" not in r.output, r.output
+    # an unknown executor is a usage error, refused by the option's choices before any work
+    r = runner.invoke(app, ["analyze", run_name, "--json", "--executor", "spark"])
+    assert r.exit_code == 2 and "spark" in r.output and "Traceback" not in r.output, r.output
 
 
 def test_dask_executor_errors(driver, run_name, dask_client):
