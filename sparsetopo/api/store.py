@@ -71,6 +71,28 @@ def _python(value: Any) -> Any:
     return value
 
 
+def params_int(name: str, value: Any) -> int:
+    """An integer parameter; floats with an integral value (as the Browser's ``:params`` makes
+    them) are accepted, anything else is an InputError naming the parameter."""
+    if isinstance(value, bool):
+        raise InputError(f"parameter {name} must be an integer, got {value!r}")
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str) and value.strip().lstrip("+-").isdigit():
+        return int(value)
+    raise InputError(f"parameter {name} must be an integer, got {value!r}")
+
+
+def _listing(values: Sequence[Any], head: int = 12, tail: int = 4) -> str:
+    """``0, 5, 10`` or, for long lists, ``0, 5, ..., 200 (41 in all)``."""
+    items = [str(v) for v in values]
+    if len(items) <= head + tail:
+        return ", ".join(items)
+    return f"{', '.join(items[:head])}, ..., {', '.join(items[-tail:])} ({len(items)} in all)"
+
+
 @dataclass
 class AnalysisReport:
     """What :meth:`Store.analyze` did."""
@@ -165,7 +187,49 @@ class Store:
             raise InputError(
                 f"query {name!r} has no parameters {unknown}; it takes {sorted(q.params) or 'none'}"
             )
-        return self.cypher(q.text, **params)
+        self._check_query_params(params)
+        return self.cypher(q.unguarded, **params)
+
+    def _check_query_params(self, params: Mapping[str, Any]) -> None:
+        """A missing run, step or layer is an InputError naming the valid ones (the library's
+        APOC check lines do the same in the Browser)."""
+        for key in ("step", "step_a", "step_b", "limit", "k", "neuron"):
+            if key in params:
+                params_int(key, params[key])
+        for run_key, step_keys in (("run", ("step", "step_a", "step_b")),
+                                   ("run_a", ("step_a",)), ("run_b", ("step_b",))):
+            if run_key not in params:
+                continue
+            run = params[run_key]
+            if not isinstance(run, str):
+                raise InputError(f"parameter {run_key} must be a run name (a string), got {run!r}")
+            require_run(self.driver, run, self.database)
+            for step_key in step_keys:
+                if step_key in params and (run_key == "run" or step_key[-1] == run_key[-1]):
+                    self.require_step(run, params_int(step_key, params[step_key]))
+            if run_key == "run" and "layer" in params:
+                self.require_layer(run, params["layer"])
+
+    def steps(self, run: str) -> list[int]:
+        """The steps of the run's complete snapshots, in order."""
+        return [int(s["step"]) for s in list_snapshots(self.driver, run, self.database)]
+
+    def require_step(self, run: str, step: int) -> int:
+        """``step`` if the run has a complete snapshot there, else InputError listing the steps."""
+        steps = self.steps(run)
+        if int(step) not in steps:
+            raise InputError(
+                f"run {run!r} has no complete snapshot at step {step}; its steps: "
+                f"{_listing(steps) if steps else 'none yet'}"
+            )
+        return int(step)
+
+    def require_layer(self, run: str, layer: Any) -> str:
+        """``layer`` if the run has a weight layer of that name, else InputError listing them."""
+        names = [spec.name for spec in self.architecture(run).layers]
+        if layer not in names:
+            raise InputError(f"run {run!r} has no layer {layer!r}; its layers: {', '.join(names)}")
+        return str(layer)
 
     # ------------------------------------------------------------------ runs and histories
     def runs(self) -> pd.DataFrame:
@@ -249,6 +313,8 @@ class Store:
     # ------------------------------------------------------------------ snapshots
     def edges(self, run: str, step: int | None = None) -> GraphSnapshot:
         """The exact weights of one snapshot (the last one when step is None)."""
+        if step is not None:
+            step = self.require_step(run, params_int("step", step))
         return read_snapshot(self.driver, run, step=step, database=self.database)
 
     def snapshot(
