@@ -35,7 +35,6 @@ WITH rid, seq, step, l,
      apoc.coll.toSet(collect(toString(i) + ':' + toString(j)) + collect(toString(j) + ':' + toString(k))
                      + collect(toString(i) + ':' + toString(k))) AS pairs
 WITH rid, seq, step, l, apoc.map.fromLists(pairs, pairs) AS wanted
-// the exact weights of those synapses
 MATCH (w:WeightBlock {run_id: rid, seq: seq})
 WHERE w.layer = $layer
 UNWIND range(0, size(w.src) - 1) AS x

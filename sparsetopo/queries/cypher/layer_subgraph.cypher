@@ -27,7 +27,6 @@ WITH l, s, w.src[x] AS src, w.dst[x] AS dst, w.w[x] AS weight
 ORDER BY abs(weight) DESC, src, dst
 LIMIT toInteger($limit)
 WITH l, s, collect({src: src, dst: dst, weight: weight}) AS edges
-// one virtual node per neuron (group, index)
 WITH l, s, edges,
      apoc.coll.toSet([e IN edges | [l.src_group, e.src]] + [e IN edges | [l.dst_group, e.dst]]) AS keys
 WITH l, s, edges,
