@@ -398,7 +398,7 @@ class LayeredGraph:
         return ig.Graph(
             n=int(offsets[-1]), edges=list(zip(src.tolist(), dst.tolist(), strict=True)),
             directed=True,
-            vertex_attrs={"layer": [l for l, s in enumerate(self.sizes) for _ in range(s)],
+            vertex_attrs={"layer": [k for k, s in enumerate(self.sizes) for _ in range(s)],
                           "unit": [u for s in self.sizes for u in range(s)]},
             edge_attrs={"weight": df["weight"].tolist(), "sign": df["sign"].astype(int).tolist()},
         )

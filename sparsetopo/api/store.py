@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from neo4j import Driver
 from neo4j.graph import Node, Relationship
@@ -107,6 +108,59 @@ class AnalysisReport:
     @property
     def skipped(self) -> int:
         return self.snapshots - len(self.computed)
+
+    def _repr_html_(self) -> str:
+        compared = "".join(f"<tr><td>compared with {k}</td><td>{v} pairs</td></tr>"
+                           for k, v in self.compared.items())
+        return (
+            f"<table><caption>analysis of <b>{_html(self.run)}</b></caption>"
+            f"<tr><td>snapshots</td><td>{self.snapshots}</td></tr>"
+            f"<tr><td>computed</td><td>{len(self.computed)}</td></tr>"
+            f"<tr><td>already stored</td><td>{self.skipped}</td></tr>"
+            f"<tr><td>NNSTD / overlap pairs</td><td>{self.pairs}</td></tr>{compared}"
+            f"<tr><td>seconds</td><td>{self.seconds:.1f}</td></tr></table>"
+        )
+
+
+def _html(text: str) -> str:
+    import html
+
+    return html.escape(str(text))
+
+
+def in_notebook() -> bool:
+    """True inside a Jupyter kernel (where rich's live display needs ipywidgets)."""
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return False
+    shell = get_ipython()
+    return shell is not None and "IPKernelApp" in getattr(shell, "config", {})
+
+
+class _NotebookProgress:
+    """A progress line for Jupyter that needs nothing but IPython: one HTML output updated in
+    place (an HTML ``<progress>`` element and a count)."""
+
+    def __init__(self, label: str, total: int) -> None:
+        from IPython.display import HTML, display
+
+        self._html = HTML
+        self.label, self.total, self.done = label, total, 0
+        self.started = time.perf_counter()
+        self.handle = display(self._render(), display_id=True)
+
+    def _render(self) -> Any:
+        seconds = time.perf_counter() - self.started
+        return self._html(
+            f"<code>{_html(self.label)}</code> <progress value='{self.done}' "
+            f"max='{self.total}'></progress> {self.done}/{self.total} ({seconds:.0f} s)"
+        )
+
+    def advance(self, _result: Any = None) -> None:
+        self.done += 1
+        if self.handle is not None:
+            self.handle.update(self._render())
 
 
 class Store:
@@ -325,6 +379,26 @@ class Store:
         plan = plan_graph(self.architecture(run), layer)
         return build_graph(plan, edges_of(self.edges(run, step).layers))
 
+    def snapshot_frame(self, run: str, step: int | None = None) -> pd.DataFrame:
+        """The exact weights of one snapshot (the last one when step is None) as a DataFrame:
+        one row per edge with columns ``layer, src_group, dst_group, src, dst, weight, sign``.
+        For networkx or igraph use ``store.snapshot(run, step).to_networkx()`` /
+        ``.to_igraph()``."""
+        snap = self.edges(run, step)
+        arch = self.architecture(run)
+        parts = []
+        for spec in arch.layers:
+            e = snap.layers.get(spec.name)
+            if e is None:
+                continue
+            w = np.asarray(e.w, dtype=np.float64)
+            parts.append(pd.DataFrame({
+                "layer": spec.name, "src_group": spec.src_group, "dst_group": spec.dst_group,
+                "src": np.asarray(e.src, dtype=np.int64), "dst": np.asarray(e.dst, dtype=np.int64),
+                "weight": w, "sign": np.sign(w).astype(np.int8)}))
+        cols = ["layer", "src_group", "dst_group", "src", "dst", "weight", "sign"]
+        return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=cols)
+
     # ------------------------------------------------------------------ analysis
     def analyze(
         self,
@@ -434,6 +508,9 @@ class Store:
     ) -> list[dict[str, Any]]:
         if not progress or not tasks:
             return run_parallel(dispatch, tasks, workers)
+        if in_notebook():
+            bar_nb = _NotebookProgress(label, len(tasks))
+            return run_parallel(dispatch, tasks, workers, on_done=bar_nb.advance)
         from rich.progress import (
             BarColumn,
             MofNCompleteColumn,
@@ -553,8 +630,17 @@ class Store:
         return pd.DataFrame(rows, columns=cols)
 
     # ------------------------------------------------------------------ plots
-    def plot(self, run: str, out_dir: str | Path | None = None) -> list[Path]:
-        """Write the run's figures as PNGs (default ./sparsetopo-plots/RUN/); their paths."""
-        from sparsetopo.api.plots import plot_run
+    def plot(
+        self,
+        run: str | Sequence[str],
+        out_dir: str | Path | None = None,
+        fmt: str = "png",
+        dpi: int = 150,
+    ) -> list[Path]:
+        """Write the figures of a run, or of several runs overlaid (a list of names), as PNG,
+        PDF or SVG files (default ./sparsetopo-plots/RUN/); their paths. In a notebook,
+        :func:`sparsetopo.api.plots.figures` returns the figures themselves."""
+        from sparsetopo.api.plots import plot_runs
 
-        return plot_run(self, run, out_dir)
+        runs = [run] if isinstance(run, str) else list(run)
+        return plot_runs(self, runs, out_dir, fmt=fmt, dpi=dpi)

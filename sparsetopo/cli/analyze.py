@@ -17,7 +17,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from sparsetopo.errors import SparsetopoError
+from sparsetopo.errors import InputError, SparsetopoError
 
 console = Console()
 err_console = Console(stderr=True)
@@ -222,13 +222,21 @@ def register(app: typer.Typer) -> None:
 
     @app.command("plot")
     def plot_cmd(
-        run: Annotated[str, typer.Argument(help="Run name.")],
-        out: Annotated[Path | None, typer.Option("--out", "-o", help="Folder (default ./sparsetopo-plots/RUN/).")] = None,
+        runs: Annotated[list[str], typer.Argument(help="Run name; several runs are overlaid.")],
+        out: Annotated[Path | None, typer.Option("--out", "-o", help="Folder (default ./sparsetopo-plots/RUN[+RUN...]/).")] = None,
+        fmt: Annotated[str, typer.Option("--format", help="png, pdf or svg.")] = "png",
+        dpi: Annotated[int, typer.Option("--dpi", help="Resolution of PNG figures.")] = 150,
     ) -> None:
-        """Write PNG figures of a run: balance and sparsity, motif Z-scores, NNSTD, turnover."""
+        """Write figures of one run or several overlaid: balance and sparsity, motif Z-scores and
+        null bands per family, NNSTD, turnover.
+
+        Example: sparsetopo plot zhang-prune zhang-set --format svg
+        """
         try:
+            if fmt not in ("png", "pdf", "svg"):
+                raise InputError(f"--format {fmt!r} is not one of png, pdf, svg")
             with _open() as store:
-                paths = store.plot(run, out)
+                paths = store.plot(runs, out, fmt=fmt, dpi=dpi)
         except SparsetopoError as exc:
             _fail(exc)
         for p in paths:

@@ -20,14 +20,14 @@ def test_edges_is_a_property_and_still_callable():
     for a, b in zip(g.edges, g.edges(), strict=True):
         assert np.array_equal(a, b)
     src, dst, w = g.edges()
-    assert list(zip(src.tolist(), dst.tolist(), w.tolist())) == sorted(zip(SRC, DST, W))
+    assert list(zip(src.tolist(), dst.tolist(), w.tolist(), strict=True)) == sorted(zip(SRC, DST, W, strict=True))
 
 
 def test_signed_to_pandas():
     df = signed().to_pandas()
     assert list(df.columns) == ["src", "dst", "weight", "sign"]
     assert list(df.itertuples(index=False, name=None)) == [
-        (s, d, w, int(np.sign(w))) for s, d, w in sorted(zip(SRC, DST, W))]
+        (s, d, w, int(np.sign(w))) for s, d, w in sorted(zip(SRC, DST, W, strict=True))]
 
 
 def test_signed_to_networkx():
