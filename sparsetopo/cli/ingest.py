@@ -43,7 +43,7 @@ def ingest(
         False, "--replace", help="Delete an existing run of this name and write it anew."
     ),
     n: int = typer.Option(None, help="csv: number of units (default: largest index + 1)."),
-    task: str = typer.Option(None, "--task", help="Task the run was trained on (stored on the run)."),
+    task_name: str = typer.Option(None, "--task", help="Task the run was trained on (stored on the run)."),
     model: str = typer.Option(None, "--model", help="Model name (stored on the run)."),
     strategy: str = typer.Option(
         None, "--strategy", help="Sparsification strategy, e.g. pruning or SET (stored on the run)."
@@ -90,7 +90,7 @@ def ingest(
     driver = open_store_driver()
     try:
         writer = RunWriter(driver, run, plan.architecture,
-                           meta={"task": task, "model": model,
+                           meta={"task": task_name, "model": model,
                                  "strategy": strategy or found.strategy,
                                  "config": {"ingested_from": [str(p) for p in paths],
                                             "format": plan.format, **found.config}},

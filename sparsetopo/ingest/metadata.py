@@ -113,20 +113,20 @@ def read_metrics_file(path: str | Path, steps: Sequence[int]) -> dict[int, dict[
             data = json.loads(text)
         except ValueError as exc:
             raise InputError(f"--metrics {p}: not valid JSON ({exc})") from exc
-        items = data.items() if isinstance(data, dict) else (
+        items: Any = data.items() if isinstance(data, dict) else (
             (r.get("step"), {k: v for k, v in r.items() if k != "step"})
             for r in data if isinstance(r, dict))
-        for step, values in items:
-            if not isinstance(values, dict):
+        for step, record in items:
+            if not isinstance(record, dict):
                 raise InputError(f"--metrics {p}: expected {{step: {{metric: value}}}} or a list "
                                  "of {\"step\": s, ...} records")
             s = int(_number(step, f"{p}: step"))
             out.setdefault(s, {}).update({_metric_name(k, str(p)): _number(v, f"{p} step {s}, {k}")
-                                          for k, v in values.items()})
+                                          for k, v in record.items()})
     else:
         lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
-        values = [_number(ln, f"{p} line {i}") for i, ln in enumerate(lines, start=1)]
-        out = align_series(values, steps, _metric_name(p.stem, str(p)), f"--metrics {p}")
+        series = [_number(ln, f"{p} line {i}") for i, ln in enumerate(lines, start=1)]
+        out = align_series(series, steps, _metric_name(p.stem, str(p)), f"--metrics {p}")
     unknown = sorted(set(out) - {int(s) for s in steps})
     if unknown:
         raise InputError(f"--metrics {p}: steps {unknown[:10]} are not among the imported "
@@ -143,9 +143,9 @@ def _hyperparameters(path: Path) -> dict[str, Any]:
         return {}
     out: dict[str, Any] = {}
     for key, value in data.items():
-        if isinstance(value, bool | int | str) or (isinstance(value, float) and math.isfinite(value)):
-            if not isinstance(value, str) or len(value) <= 200:  # skip masks stored as strings
-                out[str(key)] = value
+        scalar = isinstance(value, bool | int) or (isinstance(value, float) and math.isfinite(value))
+        if scalar or (isinstance(value, str) and len(value) <= 200):  # masks stored as strings: no
+            out[str(key)] = value
     return out
 
 
