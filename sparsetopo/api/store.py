@@ -37,7 +37,7 @@ from sparsetopo.api.pipeline import (
     plan_graph,
     run_parallel,
 )
-from sparsetopo.errors import InputError
+from sparsetopo.errors import InputError, StoreError
 from sparsetopo.graphstore import results as res
 from sparsetopo.graphstore.connection import open_driver, resolve_connection
 from sparsetopo.graphstore.reader import list_snapshots, read_snapshot
@@ -245,7 +245,7 @@ class Store:
         return self.cypher(q.unguarded, **params)
 
     def _check_query_params(self, params: Mapping[str, Any]) -> None:
-        """A missing run, step or layer is an InputError naming the valid ones (the library's
+        """A missing run, step or layer is a StoreError naming the valid ones (the library's
         APOC check lines do the same in the Browser)."""
         for key in ("step", "step_a", "step_b", "limit", "k", "neuron"):
             if key in params:
@@ -269,20 +269,20 @@ class Store:
         return [int(s["step"]) for s in list_snapshots(self.driver, run, self.database)]
 
     def require_step(self, run: str, step: int) -> int:
-        """``step`` if the run has a complete snapshot there, else InputError listing the steps."""
+        """``step`` if the run has a complete snapshot there, else StoreError listing the steps."""
         steps = self.steps(run)
         if int(step) not in steps:
-            raise InputError(
+            raise StoreError(
                 f"run {run!r} has no complete snapshot at step {step}; its steps: "
                 f"{_listing(steps) if steps else 'none yet'}"
             )
         return int(step)
 
     def require_layer(self, run: str, layer: Any) -> str:
-        """``layer`` if the run has a weight layer of that name, else InputError listing them."""
+        """``layer`` if the run has a weight layer of that name, else StoreError listing them."""
         names = [spec.name for spec in self.architecture(run).layers]
         if layer not in names:
-            raise InputError(f"run {run!r} has no layer {layer!r}; its layers: {', '.join(names)}")
+            raise StoreError(f"run {run!r} has no layer {layer!r}; its layers: {', '.join(names)}")
         return str(layer)
 
     # ------------------------------------------------------------------ runs and histories

@@ -343,13 +343,13 @@ def test_integers_given_as_floats(store, set_run):
 def test_missing_run_step_or_layer_is_reported(store, set_run):
     with pytest.raises(StoreError, match="no run named 'nope'"):
         store.query("edges_alive", run="nope", step=5, layer="W_rec")
-    with pytest.raises(InputError, match=r"no complete snapshot at step 7; its steps: 0, 5, 10, 15, 20$"):
+    with pytest.raises(StoreError, match=r"no complete snapshot at step 7; its steps: 0, 5, 10, 15, 20$"):
         store.query("edges_alive", run=set_run, step=7, layer="W_rec")
-    with pytest.raises(InputError, match=r"no layer 'W_in'; its layers: W_rec"):
+    with pytest.raises(StoreError, match=r"no layer 'W_in'; its layers: W_rec"):
         store.query("edges_alive", run=set_run, step=5, layer="W_in")
-    with pytest.raises(InputError, match="step 7"):
+    with pytest.raises(StoreError, match="step 7"):
         store.query("overlap_runs", run_a=set_run, step_a=5, run_b=set_run, step_b=7)
-    with pytest.raises(InputError, match="step 3"):
+    with pytest.raises(StoreError, match="step 3"):
         store.snapshot(set_run, step=3)
     # the same checks inside the Cypher text (APOC), as the Browser runs it
     q = library()["edges_alive"]
