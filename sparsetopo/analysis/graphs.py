@@ -27,12 +27,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import scipy.sparse as sp
 
-from sparsetopo.errors import InputError
+from sparsetopo.errors import InputError, MissingExtraError
 
 
 def _as_1d(name: str, values: Any) -> np.ndarray:
@@ -240,24 +240,25 @@ class SignedGraph:
         """Number of edges (nonzero weights, self-loops included)."""
         return int(self.adj.nnz)
 
-    def edges(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Return the edges as parallel arrays.
+    @property
+    def edges(self) -> EdgeArrays:
+        """The edges as parallel arrays ``(src, dst, weight)``.
 
         Returns
         -------
-        src, dst : numpy.ndarray of int64
-            Source and target of each edge, sorted by ``(src, dst)``.
-        weight : numpy.ndarray of float64
-            The weights (a copy).
+        EdgeArrays
+            ``src``, ``dst`` (int64) and ``weight`` (float64, a copy), sorted by
+            ``(src, dst)``; it unpacks like a tuple, and calling it (``g.edges()``, the older
+            spelling) returns itself.
 
         Examples
         --------
-        >>> src, dst, w = SignedGraph.from_edges([1, 0], [0, 1], [2.0, -1.0]).edges()
+        >>> src, dst, w = SignedGraph.from_edges([1, 0], [0, 1], [2.0, -1.0]).edges
         >>> src.tolist(), dst.tolist(), w.tolist()
         ([0, 1], [1, 0], [-1.0, 2.0])
         """
         coo = self.adj.tocoo()
-        return coo.row.astype(np.int64), coo.col.astype(np.int64), coo.data.copy()
+        return EdgeArrays(coo.row.astype(np.int64), coo.col.astype(np.int64), coo.data.copy())
 
     def without_self_loops(self) -> SignedGraph:
         """Return the same graph with every self-loop ``i -> i`` removed.
@@ -306,6 +307,75 @@ class SignedGraph:
     def __repr__(self) -> str:
         """Show the size, not the matrix."""
         return f"SignedGraph(n_nodes={self.n_nodes}, n_edges={self.n_edges})"
+
+    # ----------------------------------------------------------------- conversions
+    def to_pandas(self) -> Any:
+        """The edges as a DataFrame with columns ``src, dst, weight, sign``, sorted by
+        (src, dst).
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per edge.
+
+        Examples
+        --------
+        >>> SignedGraph.from_edges([0, 1], [1, 2], [0.5, -1.0]).to_pandas()
+           src  dst  weight  sign
+        0    0    1     0.5     1
+        1    1    2    -1.0    -1
+        """
+        import pandas as pd
+
+        src, dst, w = self.edges
+        return pd.DataFrame({"src": src, "dst": dst, "weight": w,
+                             "sign": np.sign(w).astype(np.int8)})
+
+    def to_networkx(self) -> Any:
+        """A ``networkx.DiGraph`` on nodes ``0 .. n_nodes-1`` (isolated ones included) whose
+        edges carry ``weight`` and ``sign`` attributes.
+
+        Raises
+        ------
+        MissingExtraError
+            When networkx is not installed (``pip install networkx``).
+
+        Examples
+        --------
+        >>> g = SignedGraph.from_edges([0, 1], [1, 2], [0.5, -1.0], n_nodes=4)
+        >>> h = g.to_networkx()                                  # doctest: +SKIP
+        >>> h.number_of_nodes(), h[1][2]                         # doctest: +SKIP
+        (4, {'weight': -1.0, 'sign': -1})
+        """
+        nx = _optional("networkx", "to_networkx()")
+        h = nx.DiGraph()
+        h.add_nodes_from(range(self.n_nodes))
+        src, dst, w = self.edges
+        h.add_edges_from((int(a), int(b), {"weight": float(x), "sign": int(np.sign(x))})
+                         for a, b, x in zip(src, dst, w, strict=True))
+        return h
+
+    def to_igraph(self) -> Any:
+        """A directed ``igraph.Graph`` with ``n_nodes`` vertices and ``weight`` / ``sign`` edge
+        attributes (edges in (src, dst) order).
+
+        Raises
+        ------
+        MissingExtraError
+            When python-igraph is not installed (``pip install igraph``).
+        """
+        ig = _optional("igraph", "to_igraph()")
+        src, dst, w = self.edges
+        return ig.Graph(n=self.n_nodes, edges=list(zip(src.tolist(), dst.tolist(), strict=True)),
+                        directed=True,
+                        edge_attrs={"weight": w.tolist(), "sign": np.sign(w).astype(int).tolist()})
+
+    def _repr_html_(self) -> str:
+        src, dst, w = self.edges
+        pos = int((w > 0).sum())
+        return (f"<b>SignedGraph</b>: {self.n_nodes} nodes, {self.n_edges} edges "
+                f"({pos} excitatory, {self.n_edges - pos} inhibitory, "
+                f"{int((src == dst).sum())} self-loops)")
 
 
 @dataclass(frozen=True, eq=False)
@@ -488,6 +558,97 @@ class LayeredGraph:
     def __repr__(self) -> str:
         """Show the sizes, not the matrices."""
         return f"LayeredGraph(sizes={self.sizes}, n_edges={self.n_edges})"
+
+    # ----------------------------------------------------------------- conversions
+    def to_pandas(self) -> Any:
+        """The edges as a DataFrame with columns ``layer, src, dst, weight, sign``: layer ``l``
+        goes from unit ``src`` of layer ``l`` to unit ``dst`` of layer ``l + 1``.
+
+        Examples
+        --------
+        >>> LayeredGraph.from_matrices([[[0.0, 2.0]], [[1.0], [-1.0]]]).to_pandas()
+           layer  src  dst  weight  sign
+        0      0    0    1     2.0     1
+        1      1    0    0     1.0     1
+        2      1    1    0    -1.0    -1
+        """
+        import pandas as pd
+
+        parts = []
+        for i, m in enumerate(self.layers):
+            coo = m.tocoo()
+            parts.append(pd.DataFrame({"layer": i, "src": coo.row.astype(np.int64),
+                                       "dst": coo.col.astype(np.int64), "weight": coo.data,
+                                       "sign": np.sign(coo.data).astype(np.int8)}))
+        return pd.concat(parts, ignore_index=True)
+
+    def to_networkx(self) -> Any:
+        """A ``networkx.DiGraph`` whose nodes are ``(layer, unit)`` pairs (attributes ``layer``
+        and ``unit``; every unit included) and whose edges carry ``weight`` and ``sign``.
+
+        Raises
+        ------
+        MissingExtraError
+            When networkx is not installed.
+        """
+        nx = _optional("networkx", "to_networkx()")
+        h = nx.DiGraph()
+        for layer, size in enumerate(self.sizes):
+            h.add_nodes_from(((layer, u), {"layer": layer, "unit": u}) for u in range(size))
+        for row in self.to_pandas().itertuples(index=False):
+            h.add_edge((int(row.layer), int(row.src)), (int(row.layer) + 1, int(row.dst)),
+                       weight=float(row.weight), sign=int(row.sign))
+        return h
+
+    def to_igraph(self) -> Any:
+        """A directed ``igraph.Graph`` with one vertex per unit (vertex ``offset(l) + u`` is unit
+        ``u`` of layer ``l``; attributes ``layer`` and ``unit``) and ``weight`` / ``sign`` edge
+        attributes.
+
+        Raises
+        ------
+        MissingExtraError
+            When python-igraph is not installed.
+        """
+        ig = _optional("igraph", "to_igraph()")
+        offsets = np.concatenate([[0], np.cumsum(self.sizes)])
+        df = self.to_pandas()
+        src = offsets[df["layer"].to_numpy()] + df["src"].to_numpy()
+        dst = offsets[df["layer"].to_numpy() + 1] + df["dst"].to_numpy()
+        return ig.Graph(
+            n=int(offsets[-1]), edges=list(zip(src.tolist(), dst.tolist(), strict=True)),
+            directed=True,
+            vertex_attrs={"layer": [k for k, s in enumerate(self.sizes) for _ in range(s)],
+                          "unit": [u for s in self.sizes for u in range(s)]},
+            edge_attrs={"weight": df["weight"].tolist(), "sign": df["sign"].astype(int).tolist()},
+        )
+
+    def _repr_html_(self) -> str:
+        shapes = ", ".join(f"{m.shape[0]}&times;{m.shape[1]}: {m.nnz}" for m in self.layers)
+        return (f"<b>LayeredGraph</b>: sizes {self.sizes}, {self.n_edges} edges "
+                f"(per layer {shapes})")
+
+
+class EdgeArrays(NamedTuple):
+    """``(src, dst, weight)`` arrays of a graph's edges. Also callable (returning itself), so
+    code written for the former ``g.edges()`` method keeps working."""
+
+    src: np.ndarray
+    dst: np.ndarray
+    weight: np.ndarray
+
+    def __call__(self) -> EdgeArrays:
+        return self
+
+
+def _optional(module: str, what: str) -> Any:
+    """Import an optional package lazily; MissingExtraError naming the install command."""
+    import importlib
+
+    try:
+        return importlib.import_module(module)
+    except ImportError as exc:
+        raise MissingExtraError(module, "graphs", what) from exc
 
 
 def sign_split(m: sp.csr_matrix) -> tuple[sp.csr_matrix, sp.csr_matrix]:

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from neo4j import Driver
 from neo4j.exceptions import ClientError
@@ -42,7 +43,7 @@ from sparsetopo.api.pipeline import (
     edges_of,
     plan_graph,
 )
-from sparsetopo.errors import InputError
+from sparsetopo.errors import InputError, StoreError
 from sparsetopo.graphstore import results as res
 from sparsetopo.graphstore.connection import READ, open_driver, resolve_connection
 from sparsetopo.graphstore.reader import list_snapshots, read_snapshot
@@ -142,6 +143,28 @@ def _python(value: Any) -> Any:
     return value
 
 
+def params_int(name: str, value: Any) -> int:
+    """An integer parameter; floats with an integral value (as the Browser's ``:params`` makes
+    them) are accepted, anything else is an InputError naming the parameter."""
+    if isinstance(value, bool):
+        raise InputError(f"parameter {name} must be an integer, got {value!r}")
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str) and value.strip().lstrip("+-").isdigit():
+        return int(value)
+    raise InputError(f"parameter {name} must be an integer, got {value!r}")
+
+
+def _listing(values: Sequence[Any], head: int = 12, tail: int = 4) -> str:
+    """``0, 5, 10`` or, for long lists, ``0, 5, ..., 200 (41 in all)``."""
+    items = [str(v) for v in values]
+    if len(items) <= head + tail:
+        return ", ".join(items)
+    return f"{', '.join(items[:head])}, ..., {', '.join(items[-tail:])} ({len(items)} in all)"
+
+
 @dataclass
 class AnalysisReport:
     """What :meth:`Store.analyze` did.
@@ -173,6 +196,59 @@ class AnalysisReport:
     def skipped(self) -> int:
         """Snapshots that were up to date."""
         return self.snapshots - len(self.computed)
+
+    def _repr_html_(self) -> str:
+        compared = "".join(f"<tr><td>compared with {k}</td><td>{v} pairs</td></tr>"
+                           for k, v in self.compared.items())
+        return (
+            f"<table><caption>analysis of <b>{_html(self.run)}</b></caption>"
+            f"<tr><td>snapshots</td><td>{self.snapshots}</td></tr>"
+            f"<tr><td>computed</td><td>{len(self.computed)}</td></tr>"
+            f"<tr><td>already stored</td><td>{self.skipped}</td></tr>"
+            f"<tr><td>NNSTD / overlap pairs</td><td>{self.pairs}</td></tr>{compared}"
+            f"<tr><td>seconds</td><td>{self.seconds:.1f}</td></tr></table>"
+        )
+
+
+def _html(text: str) -> str:
+    import html
+
+    return html.escape(str(text))
+
+
+def in_notebook() -> bool:
+    """True inside a Jupyter kernel (where rich's live display needs ipywidgets)."""
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return False
+    shell = get_ipython()
+    return shell is not None and "IPKernelApp" in getattr(shell, "config", {})
+
+
+class _NotebookProgress:
+    """A progress line for Jupyter that needs nothing but IPython: one HTML output updated in
+    place (an HTML ``<progress>`` element and a count)."""
+
+    def __init__(self, label: str, total: int) -> None:
+        from IPython.display import HTML, display
+
+        self._html = HTML
+        self.label, self.total, self.done = label, total, 0
+        self.started = time.perf_counter()
+        self.handle = display(self._render(), display_id=True)
+
+    def _render(self) -> Any:
+        seconds = time.perf_counter() - self.started
+        return self._html(
+            f"<code>{_html(self.label)}</code> <progress value='{self.done}' "
+            f"max='{self.total}'></progress> {self.done}/{self.total} ({seconds:.0f} s)"
+        )
+
+    def advance(self, _result: Any = None) -> None:
+        self.done += 1
+        if self.handle is not None:
+            self.handle.update(self._render())
 
 
 class Store:
@@ -357,7 +433,49 @@ class Store:
             raise InputError(
                 f"query {name!r} has no parameters {unknown}; it takes {sorted(q.params) or 'none'}"
             )
-        return self.cypher(q.text, **params)
+        self._check_query_params(params)
+        return self.cypher(q.unguarded, **params)
+
+    def _check_query_params(self, params: Mapping[str, Any]) -> None:
+        """A missing run, step or layer is a StoreError naming the valid ones (the library's
+        APOC check lines do the same in the Browser)."""
+        for key in ("step", "step_a", "step_b", "limit", "k", "neuron"):
+            if key in params:
+                params_int(key, params[key])
+        for run_key, step_keys in (("run", ("step", "step_a", "step_b")),
+                                   ("run_a", ("step_a",)), ("run_b", ("step_b",))):
+            if run_key not in params:
+                continue
+            run = params[run_key]
+            if not isinstance(run, str):
+                raise InputError(f"parameter {run_key} must be a run name (a string), got {run!r}")
+            require_run(self.driver, run, self.database)
+            for step_key in step_keys:
+                if step_key in params and (run_key == "run" or step_key[-1] == run_key[-1]):
+                    self.require_step(run, params_int(step_key, params[step_key]))
+            if run_key == "run" and "layer" in params:
+                self.require_layer(run, params["layer"])
+
+    def steps(self, run: str) -> list[int]:
+        """The steps of the run's complete snapshots, in order."""
+        return [int(s["step"]) for s in list_snapshots(self.driver, run, self.database)]
+
+    def require_step(self, run: str, step: int) -> int:
+        """``step`` if the run has a complete snapshot there, else StoreError listing the steps."""
+        steps = self.steps(run)
+        if int(step) not in steps:
+            raise StoreError(
+                f"run {run!r} has no complete snapshot at step {step}; its steps: "
+                f"{_listing(steps) if steps else 'none yet'}"
+            )
+        return int(step)
+
+    def require_layer(self, run: str, layer: Any) -> str:
+        """``layer`` if the run has a weight layer of that name, else StoreError listing them."""
+        names = [spec.name for spec in self.architecture(run).layers]
+        if layer not in names:
+            raise StoreError(f"run {run!r} has no layer {layer!r}; its layers: {', '.join(names)}")
+        return str(layer)
 
     # ------------------------------------------------------------------ runs and histories
     def runs(self) -> pd.DataFrame:
@@ -660,6 +778,8 @@ class Store:
         StoreError
             If the run or step does not exist.
         """
+        if step is not None:
+            step = self.require_step(run, params_int("step", step))
         return read_snapshot(self.driver, run, step=step, database=self.database)
 
     def snapshot(
@@ -688,6 +808,26 @@ class Store:
         """
         plan = plan_graph(self.architecture(run), layer)
         return build_graph(plan, edges_of(self.edges(run, step).layers))
+
+    def snapshot_frame(self, run: str, step: int | None = None) -> pd.DataFrame:
+        """The exact weights of one snapshot (the last one when step is None) as a DataFrame:
+        one row per edge with columns ``layer, src_group, dst_group, src, dst, weight, sign``.
+        For networkx or igraph use ``store.snapshot(run, step).to_networkx()`` /
+        ``.to_igraph()``."""
+        snap = self.edges(run, step)
+        arch = self.architecture(run)
+        parts = []
+        for spec in arch.layers:
+            e = snap.layers.get(spec.name)
+            if e is None:
+                continue
+            w = np.asarray(e.w, dtype=np.float64)
+            parts.append(pd.DataFrame({
+                "layer": spec.name, "src_group": spec.src_group, "dst_group": spec.dst_group,
+                "src": np.asarray(e.src, dtype=np.int64), "dst": np.asarray(e.dst, dtype=np.int64),
+                "weight": w, "sign": np.sign(w).astype(np.int8)}))
+        cols = ["layer", "src_group", "dst_group", "src", "dst", "weight", "sign"]
+        return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=cols)
 
     # ------------------------------------------------------------------ analysis
     def analyze(
@@ -876,6 +1016,9 @@ class Store:
     ) -> list[dict[str, Any]]:
         if not progress or not tasks:
             return ex.run(tasks, self.driver, self.database, self.info)
+        if in_notebook():
+            bar_nb = _NotebookProgress(label, len(tasks))
+            return ex.run(tasks, self.driver, self.database, self.info, on_done=bar_nb.advance)
         from rich.progress import (
             BarColumn,
             MofNCompleteColumn,
@@ -1032,21 +1175,33 @@ class Store:
         return pd.DataFrame(rows, columns=cols)
 
     # ------------------------------------------------------------------ plots
-    def plot(self, run: str, out_dir: str | Path | None = None) -> list[Path]:
-        """Write a run's figures as PNG files.
+    def plot(
+        self,
+        run: str | Sequence[str],
+        out_dir: str | Path | None = None,
+        fmt: str = "png",
+        dpi: int = 150,
+    ) -> list[Path]:
+        """Write the figures of a run, or of several runs overlaid.
 
         Parameters
         ----------
-        run : str
-            Run name.
+        run : str or sequence of str
+            Run name, or several names to overlay in the same figures.
         out_dir : str or Path, optional
             Folder (default ``./sparsetopo-plots/RUN/``).
+        fmt : {"png", "pdf", "svg"}, default "png"
+            File format.
+        dpi : int, default 150
+            Resolution of raster formats.
 
         Returns
         -------
         list of Path
-            The files written.
+            The files written. In a notebook, :func:`sparsetopo.api.plots.figures` returns the
+            figures themselves.
         """
-        from sparsetopo.api.plots import plot_run
+        from sparsetopo.api.plots import plot_runs
 
-        return plot_run(self, run, out_dir)
+        runs = [run] if isinstance(run, str) else list(run)
+        return plot_runs(self, runs, out_dir, fmt=fmt, dpi=dpi)

@@ -30,6 +30,8 @@ NullModel = choice_enum("NullModel", (*GRAPH_NULLS, *LAYERED_NULLS))
 NNSTDPairs = choice_enum("NNSTDPairs", ("chain", "all", "none"))
 #: Where analyze runs its work.
 ExecutorKind = choice_enum("ExecutorKind", ("local", "dask"))
+#: File formats of `plot`.
+PlotFormat = choice_enum("PlotFormat", ("png", "pdf", "svg"))
 
 
 @friendly_errors
@@ -178,15 +180,18 @@ def compare(
 
 @friendly_errors
 def plot(
-    run: Annotated[str, typer.Argument(help="Run name.")],
-    out: Annotated[Path | None, typer.Option("--out", "-o", help="Folder (default ./sparsetopo-plots/RUN/).")] = None,
+    runs: Annotated[list[str], typer.Argument(help="Run name; several runs are overlaid.")],
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Folder (default ./sparsetopo-plots/RUN[+RUN...]/).")] = None,
+    fmt: Annotated[PlotFormat, typer.Option("--format", help="File format.")] = PlotFormat.png,  # type: ignore[valid-type, attr-defined]
+    dpi: Annotated[int, typer.Option("--dpi", min=10, max=2400, help="Resolution of PNG figures.")] = 150,
 ) -> None:
-    """Write PNG figures of a run: balance and sparsity, motif Z-scores, NNSTD, turnover.
+    """Write figures of one run or several overlaid: balance and sparsity, motif Z-scores and
+    null bands per family, NNSTD, turnover.
 
-    **Example**: `sparsetopo plot zhang-prune -o figures/`
+    **Example**: `sparsetopo plot zhang-prune zhang-set --format svg`
     """
     with open_store() as store:
-        paths = store.plot(run, out)
+        paths = store.plot(runs, out, fmt=fmt.value, dpi=dpi)  # type: ignore[attr-defined]
     for p in paths:
         sys.stdout.write(f"{p}\n")
 

@@ -26,8 +26,8 @@ def ingest(
     run: str = typer.Option(..., "--run", "-r", help="Run name to write into."),
     fmt: str = typer.Option(
         None, "--format", "-f",
-        help="csv (Id,Source,Target,Weight edge list), pt (state_dict checkpoint) or npz "
-        "(weight_l{k}.npz per layer). Default: from the extension.",
+        help="csv (Id,Source,Target,Weight edge list), pt (state_dict checkpoint), safetensors "
+        "or npz (weight_l{k}.npz per layer). Default: from the extension.",
     ),
     steps: str = typer.Option(
         None, help="Comma-separated steps, one per snapshot (default: the number at the end "
@@ -43,6 +43,16 @@ def ingest(
         False, "--replace", help="Delete an existing run of this name and write it anew."
     ),
     n: int = typer.Option(None, help="csv: number of units (default: largest index + 1)."),
+    task_name: str = typer.Option(None, "--task", help="Task the run was trained on (stored on the run)."),
+    model: str = typer.Option(None, "--model", help="Model name (stored on the run)."),
+    strategy: str = typer.Option(
+        None, "--strategy", help="Sparsification strategy, e.g. pruning or SET (stored on the run)."
+    ),
+    metrics: Path = typer.Option(
+        None, "--metrics", help="Per-step metrics: CSV with a step column, JSON, or one value "
+        "per line (see docs/ingest-formats.md). test_accuracy.txt and hp.json beside the inputs "
+        "are picked up anyway.",
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print a machine-readable summary."),
 ) -> None:
     """Import checkpoint files (edge-list CSV, .pt state dicts, .npz layers) as snapshots of a run.
@@ -69,17 +79,28 @@ def ingest(
                            allow_nonfinite=allow_nonfinite, n=n)
     if plan.dropped_nonfinite:
         err_console.print(f"[yellow]dropping {plan.dropped_nonfinite} NaN/Inf weight(s)[/]")
+    from sparsetopo.ingest.metadata import read_metrics_file, sidecar_metadata
+
+    step_values = [item.step for item in plan.items]
+    found = sidecar_metadata(list(paths), step_values)
+    if metrics is not None:
+        found.add_metrics(read_metrics_file(metrics, step_values))
+    for note in found.notes:
+        err_console.print(f"[dim]{note}[/]")
     driver = open_store_driver()
     try:
         writer = RunWriter(driver, run, plan.architecture,
-                           meta={"config": {"ingested_from": [str(p) for p in paths],
-                                            "format": plan.format}},
+                           meta={"task": task_name, "model": model,
+                                 "strategy": strategy or found.strategy,
+                                 "config": {"ingested_from": [str(p) for p in paths],
+                                            "format": plan.format, **found.config}},
                            replace=replace)
         written = []
         with writer, progress_bar() as progress:  # the writer's lease is released on any exit
             task = progress.add_task(f"ingesting into {run}", total=len(plan))
             for item in plan.items:
                 snap = plan.load(item)
+                snap.metrics.update(found.metrics.get(item.step, {}))
                 written.append(writer.write(snap, source=item.source))
                 progress.advance(task)
             writer.finish()

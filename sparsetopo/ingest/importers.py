@@ -36,8 +36,9 @@ from sparsetopo.ingest.formats.npz_layers import (
 )
 from sparsetopo.topology import Architecture, GraphSnapshot, LayerEdges
 
-FORMATS = ("csv", "pt", "npz")
-_EXTENSIONS = {".csv": "csv", ".pt": "pt", ".pth": "pt", ".ckpt": "pt", ".npz": "npz"}
+FORMATS = ("csv", "pt", "npz", "safetensors")
+_EXTENSIONS = {".csv": "csv", ".pt": "pt", ".pth": "pt", ".ckpt": "pt", ".npz": "npz",
+               ".safetensors": "safetensors"}
 _TRAILING_NUMBER = re.compile(r"(\d+)$")
 
 __all__ = [
@@ -130,7 +131,7 @@ def _expand_dir(directory: Path, fmt: str | None) -> tuple[str, list[Path]]:
         return fmt, units
     if not by_fmt:
         raise InputError(
-            f"{directory}: found no .csv, .pt/.pth or .npz inputs (or weight_l*.npz "
+            f"{directory}: found no .csv, .pt/.pth, .safetensors or .npz inputs (or weight_l*.npz "
             "directories); point at the files or pass --format."
         )
     if len(by_fmt) > 1:
@@ -279,8 +280,10 @@ def read_inputs(
     """
     fmt_found, units = _collect_units([Path(p) for p in paths], fmt)
     pairs = _assign_steps(units, steps)
-    if mapping and fmt_found != "pt":
-        raise InputError(f"mapping= applies to .pt checkpoints only, not to {fmt_found} inputs.")
+    if mapping and fmt_found not in ("pt", "safetensors"):
+        raise InputError(
+            f"mapping= applies to .pt and .safetensors checkpoints only, not to {fmt_found} inputs."
+        )
     dropped_by: dict[str, int] = {}
     items: list[ImportItem] = []
     if fmt_found == "csv":
@@ -307,6 +310,13 @@ def read_inputs(
                 from sparsetopo.ingest.formats.torch_ckpt import read_checkpoint  # needs torch
 
                 return partial(read_checkpoint, u, mapping, allow_nonfinite)
+
+        elif fmt_found == "safetensors":
+
+            def reader_of(u: Path) -> Callable[[], Any]:
+                from sparsetopo.ingest.formats.safetensors_ckpt import read_safetensors
+
+                return partial(read_safetensors, u, mapping, allow_nonfinite)
 
         else:
 

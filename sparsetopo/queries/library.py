@@ -11,6 +11,17 @@ Every file starts with a header of ``//`` comment lines:
 
 The same text runs unchanged in Neo4j Browser, from :meth:`sparsetopo.api.store.Store.query`
 and from ``sparsetopo query NAME --param k=v``.
+
+Two conventions keep the Browser honest (docs/browser.md):
+
+* integer parameters are read through ``toInteger()``, because ``:params {step: 200}`` in the
+  Browser makes every number a float;
+* the text starts with ``CALL apoc.util.validate(...)`` checks, one line each, that turn a missing
+  run, step or layer into an error listing the valid ones. These need APOC; Python strips them
+  (:attr:`LibraryQuery.unguarded`) and checks the same things itself before running a query, so
+  the table queries run on servers without APOC. Queries that build virtual graphs
+  (``apoc.create.vNode``) need APOC anyway (:attr:`LibraryQuery.needs_apoc`); their ``*_plain``
+  siblings do not.
 """
 
 from __future__ import annotations
@@ -28,6 +39,7 @@ from sparsetopo.errors import InputError
 _PARAM_LINE = re.compile(r"^:param\s+([A-Za-z_][A-Za-z0-9_]*)\s*=>\s*(.+?);?\s*$")
 _PARAM_DOC = re.compile(r"^\s{2,}([A-Za-z_][A-Za-z0-9_]*)\s+(.*)$")
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+_GUARD = "CALL apoc.util.validate("
 
 
 @dataclass(frozen=True)
@@ -46,6 +58,22 @@ class LibraryQuery:
     def missing(self, given: Mapping[str, Any]) -> list[str]:
         """Documented parameters not present in ``given``."""
         return [p for p in self.params if p not in given]
+
+    @property
+    def unguarded(self) -> str:
+        """The text without its ``CALL apoc.util.validate(...)`` check lines (the caller checks
+        runs, steps and layers itself)."""
+        return strip_guards(self.text)
+
+    @property
+    def needs_apoc(self) -> bool:
+        """True when the query needs APOC even without its check lines (virtual graphs)."""
+        return "apoc." in self.unguarded
+
+
+def strip_guards(text: str) -> str:
+    """``text`` without the lines that start with ``CALL apoc.util.validate(``."""
+    return "\n".join(ln for ln in text.splitlines() if not ln.lstrip().startswith(_GUARD))
 
 
 def parse_cypher_literal(text: str) -> Any:

@@ -37,6 +37,9 @@ class ServerSettings:
     http_port: int = DEFAULT_HTTP_PORT
     heap: str = DEFAULT_HEAP
     pagecache: str = DEFAULT_PAGECACHE
+    #: Serve the sparsetopo style and guide from the Browser's own address and, when the
+    #: Browser connects, apply the style and open the guide (``browser.post_connect_cmd``).
+    browser_setup: bool = True
 
     @classmethod
     def load(cls, home: Path) -> ServerSettings:

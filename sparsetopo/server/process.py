@@ -23,6 +23,7 @@ import signal
 import socket
 import subprocess
 import time
+import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import resources
@@ -240,7 +241,66 @@ class ManagedServer:
             "db.tx_log.preallocate=false",
             "db.tx_log.rotation.retention_policy=1 files",
         ]
+        lines += self._browser_config_lines()
         (self.conf_dir / "neo4j.conf").write_text("\n".join(lines) + "\n")
+
+    # -- Neo4j Browser: style and guide ----------------------------------------------------
+    @property
+    def browser_assets_url(self) -> str:
+        """Where the managed server serves the sparsetopo Browser assets (guide, style)."""
+        return f"http://127.0.0.1:{self.settings.http_port}/browser/sparsetopo/"
+
+    def _browser_config_lines(self) -> list[str]:
+        """Browser settings: on connect, apply the style and open the guide. The style goes
+        inline as JSON (post_connect_cmd splits commands on ';', JSON has none); the guide is
+        fetched from this server, so its host must be on the remote-content allowlist (whose
+        5.26 name still says 'whitelist')."""
+        if not self.settings.browser_setup:
+            return []
+        style = _browser_assets().get("style.json", b"").decode("utf-8").strip()
+        if not style or not self._browser_jar():
+            return []
+        return [
+            f"browser.post_connect_cmd=style {style}; play {self.browser_assets_url}guide.html",
+            "browser.remote_content_hostname_whitelist=127.0.0.1,localhost,guides.neo4j.com",
+        ]
+
+    def _browser_jar(self) -> Path | None:
+        jars = sorted(self.lib_dir.glob("neo4j-browser-*.jar")) if self.lib_dir.exists() else []
+        return jars[-1] if jars else None
+
+    def browser_overlay(self) -> Path | None:
+        """A jar holding the Browser's files plus ``browser/sparsetopo/*`` (the guide and the
+        style), put first on the class path so that the server serves both from /browser/.
+        Jetty serves /browser/ from the first class-path entry holding that folder, so the
+        overlay carries a copy of the whole Browser. Rebuilt only when the Browser jar or the
+        assets change; None when there is nothing to overlay."""
+        jar = self._browser_jar()
+        extra = _browser_assets()
+        if jar is None or not extra or not self.settings.browser_setup:
+            return None
+        digest = hashlib.sha256(jar.name.encode() + str(jar.stat().st_size).encode())
+        for name in sorted(extra):
+            digest.update(name.encode() + b"\0" + extra[name])
+        folder = self.home / "browser"
+        target = folder / f"sparsetopo-browser-{digest.hexdigest()[:16]}.jar"
+        if target.exists():
+            return target
+        folder.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_suffix(".tmp")
+        with zipfile.ZipFile(jar) as src, zipfile.ZipFile(tmp, "w", zipfile.ZIP_STORED) as out:
+            for info in src.infolist():
+                if info.filename.startswith("browser/sparsetopo/"):
+                    continue
+                out.writestr(info, src.read(info), compress_type=zipfile.ZIP_STORED)
+            out.writestr("browser/sparsetopo/", b"")
+            for name, data in sorted(extra.items()):
+                out.writestr(f"browser/sparsetopo/{name}", data)
+        os.replace(tmp, target)
+        for old in folder.glob("sparsetopo-browser-*.jar"):
+            if old != target:
+                old.unlink(missing_ok=True)
+        return target
 
     def _admin_env(self) -> dict[str, str]:
         env = dict(os.environ)
@@ -345,12 +405,14 @@ class ManagedServer:
         self.logs_dir.mkdir(parents=True, exist_ok=True)
         self.pid_file.parent.mkdir(parents=True, exist_ok=True)
         console = self.logs_dir / "console.log"
+        overlay_jar = self.browser_overlay()
+        overlay = f"{overlay_jar}:" if overlay_jar is not None else ""
         command = [java, f"-Xms{self.settings.heap}", f"-Xmx{self.settings.heap}"]
         command += [f"--add-opens={m}=ALL-UNNAMED" for m in _ADD_OPENS]
         command += [
             "-XX:+UseG1GC", "-XX:-OmitStackTraceInFastThrow", "-XX:+ExitOnOutOfMemoryError",
             "-Dfile.encoding=UTF-8",
-            "-cp", f"{self.plugins_dir}/*:{self.conf_dir}/*:{self.lib_dir}/*",
+            "-cp", overlay + f"{self.plugins_dir}/*:{self.conf_dir}/*:{self.lib_dir}/*",
             _ENTRY_POINT, f"--home-dir={self.home}", f"--config-dir={self.conf_dir}",
         ]
         if log:
@@ -431,6 +493,16 @@ class ManagedServer:
 
     def logs(self, lines: int = 50) -> str:
         return _tail(self.logs_dir / "neo4j.log", lines)
+
+
+def _browser_assets() -> dict[str, bytes]:
+    """The files under sparsetopo/server/browser (written from the query library by
+    ``python -m sparsetopo.queries.browser``)."""
+    folder = resources.files("sparsetopo.server").joinpath("browser")
+    if not folder.is_dir():
+        return {}
+    return {entry.name: entry.read_bytes() for entry in folder.iterdir()
+            if entry.is_file() and not entry.name.startswith((".", "_"))}
 
 
 def _is_zombie(pid: int) -> bool:

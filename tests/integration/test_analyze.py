@@ -14,7 +14,7 @@ import pytest
 
 from sparsetopo.api.store import Store
 from sparsetopo.graphstore.results import count_results
-from sparsetopo.graphstore.runs import find_run
+from sparsetopo.graphstore.runs import delete_run, find_run
 from sparsetopo.graphstore.writer import RunWriter
 from sparsetopo.topology import Architecture, GraphSnapshot, LayerEdges, LayerSpec
 
@@ -185,7 +185,31 @@ def test_cli_and_plots(driver, run_name, tmp_path, managed_server):
     assert r.exit_code == 1
     r = runner.invoke(app, ["plot", run_name, "-o", str(tmp_path)])
     assert r.exit_code == 0, r.output
-    paths = [tmp_path / n for n in ("balance.png", "zscores.png", "nnstd.png", "turnover.png")]
+    # one Z-score and one null-band figure per motif family
+    names = ["balance.png", "zscores-balance.png", "null-balance.png", "zscores-triads.png",
+             "null-triads.png", "nnstd.png", "turnover.png"]
+    paths = [tmp_path / n for n in names]
     assert r.stdout.split() == [str(p) for p in paths]
     for p in paths:
         assert p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and p.stat().st_size > 5_000
+    # several runs overlaid, as SVG
+    other = f"{run_name}-b"
+    try:
+        write(driver, other, (0, 5))
+        r = runner.invoke(app, ["plot", run_name, other, "-o", str(tmp_path / "svg"),
+                                "--format", "svg"])
+        assert r.exit_code == 0, r.output
+        assert (tmp_path / "svg" / "balance.svg").read_text().lstrip().startswith("<?xml")
+        assert (tmp_path / "svg" / "turnover.svg").exists()
+        from sparsetopo.api.plots import figures
+
+        fig = figures(Store(driver), [run_name, other])["balance"]
+        legend = [x.get_text() for ax in fig.axes if ax.get_legend() for x in ax.get_legend().get_texts()]
+        assert f"{run_name}: FFL balance (pooled)" in legend
+        assert f"{other}: FFL balance (pooled)" not in legend  # not analysed: nothing to draw
+        assert f"{other}: sparsity (right axis)" in legend
+        assert fig._repr_png_()[:8] == b"\x89PNG\r\n\x1a\n"  # shows inline in Jupyter
+    finally:
+        delete_run(driver, other)
+    r = runner.invoke(app, ["plot", run_name, "--format", "gif"])
+    assert r.exit_code == 1 and "gif" in r.output

@@ -3,6 +3,10 @@
 The second test drives headless Chromium over the DevTools protocol (``websocket-client``, in the
 dev extras), logs in as neo4j with the managed password and saves a screenshot to
 artifacts/browser.png (docs/img/browser-connected.png is a copy of one such run).
+
+The third runs the layer_subgraph query from the sparsetopo guide that opens on connect, and checks
+the picture: both synapse colours of the style are drawn, and the Browser shows exactly the
+snapshot's synapses (docs/img/browser-layer-subgraph.png is a copy of one such run).
 """
 
 from __future__ import annotations
@@ -25,6 +29,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOT = ROOT / "artifacts" / "browser.png"
+SUBGRAPH_SHOT = ROOT / "artifacts" / "browser-layer-subgraph.png"
+ZHANG_PRUNE = ROOT / "tests" / "data" / "zhang2023-sparse-rnn" / "MNIST" / "pruning_n_150_p_0.05"
 CHROMIUM_FLAGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
@@ -84,7 +90,9 @@ class DevTools:
                 return value
             time.sleep(0.25)
         text = self.js("document.body ? document.body.innerText.slice(0, 1500) : ''")
-        raise AssertionError(f"timed out waiting for {what}; the page shows:\n{text}")
+        shot = ROOT / "artifacts" / "browser-timeout.png"
+        self.screenshot(shot)
+        raise AssertionError(f"timed out waiting for {what} (picture: {shot}); the page shows:\n{text}")
 
     def text(self) -> str:
         return self.js("document.body ? document.body.innerText : ''") or ""
@@ -195,3 +203,166 @@ def test_browser_logs_in_to_the_managed_server(managed_server, devtools):
     devtools.screenshot(SCREENSHOT)
     assert SCREENSHOT.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert SCREENSHOT.stat().st_size > 20_000
+
+
+def _login(devtools: DevTools, server: Any) -> None:
+    url = f"{server.browser_url}?dbms=bolt://neo4j@127.0.0.1:{server.settings.bolt_port}"
+    devtools.call("Page.navigate", url=url)
+    devtools.wait_for(
+        "the connect form", lambda: devtools.js("!!document.querySelector('[data-testid=password]')")
+    )
+    devtools.js("document.querySelector('[data-testid=password]').focus()")
+    devtools.call("Input.insertText", text=server.password())
+    devtools.js("document.querySelector('[data-testid=connect]').click()")
+    devtools.wait_for("the connected message", lambda: "You are connected as user" in devtools.text())
+
+
+def _click_runnable(devtools: DevTools, prefix: str) -> None:
+    """Click the guide's code block starting with ``prefix`` (it goes into the editor), run it."""
+    found = devtools.js(
+        "(() => { const e = Array.from(document.querySelectorAll('pre.runnable'))"
+        f".find(x => x.textContent.trim().startsWith({json.dumps(prefix)}));"
+        " if (e) { e.click(); return true } return false })()"
+    )
+    assert found, f"the guide shows no code block starting with {prefix!r}"
+    time.sleep(0.5)
+    devtools.js("document.querySelector('[data-testid=editor-Run]').click()")
+
+
+def _top_frame(devtools: DevTools) -> str:
+    """Text of the newest result frame (the stream shows the newest first)."""
+    return devtools.js(
+        "(() => { const f = document.querySelector('[data-testid=frame]');"
+        " return f ? f.textContent.replace(/\\s+/g, ' ').trim() : '' })()"
+    ) or ""
+
+
+def _run_in_editor(devtools: DevTools, command: str) -> None:
+    devtools.js("document.querySelector('[data-testid=activeEditor]').click()")
+    devtools.call("Input.insertText", text=command)
+    devtools.js("document.querySelector('[data-testid=editor-Run]').click()")
+
+
+def _wait_for_param(devtools: DevTools, text: str, timeout: float = 90.0) -> None:
+    """Run ``:params`` until it shows ``text`` (the Browser sets parameters asynchronously)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        _run_in_editor(devtools, ":params")
+        time.sleep(2)
+        if text in _top_frame(devtools):
+            return
+    raise AssertionError(f"the Browser's parameters never showed {text}: {_top_frame(devtools)}")
+
+
+def _displayed_or_fail(devtools: DevTools) -> tuple[int, int] | None:
+    top = _top_frame(devtools)
+    assert "ERROR" not in top[:2000], f"the query failed in the Browser: {top[:600]}"
+    return _displayed(devtools)
+
+
+def _displayed(devtools: DevTools) -> tuple[int, int] | None:
+    text = devtools.js("document.body ? document.body.textContent : ''") or ""
+    match = re.search(r"Displaying ([\d,]+) nodes?, ([\d,]+) relationships?", text)
+    if not match:
+        return None
+    return int(match.group(1).replace(",", "")), int(match.group(2).replace(",", ""))
+
+
+def _colour_pixels(png: Path, box: dict[str, float], rgb: tuple[int, int, int],
+                   hole: dict[str, float]) -> int:
+    """Pixels inside ``box`` but outside ``hole`` (CSS pixels, scale 1) within 40 of ``rgb``
+    per channel."""
+    import numpy as np
+    from matplotlib.image import imread
+
+    image = (imread(png)[..., :3] * 255).astype(int)
+    mask = np.zeros(image.shape[:2], dtype=bool)
+    mask[int(box["y"]):int(box["y"] + box["height"]), int(box["x"]):int(box["x"] + box["width"])] = True
+    mask[int(hole["y"]):int(hole["y"] + hole["height"]),
+         int(hole["x"]):int(hole["x"] + hole["width"])] = False
+    near = np.abs(image - np.array(rgb)).max(axis=-1) <= 40
+    return int((near & mask).sum())
+
+
+def _hex(colour: str) -> tuple[int, int, int]:
+    return int(colour[1:3], 16), int(colour[3:5], 16), int(colour[5:7], 16)
+
+
+@pytest.fixture
+def zhang_prune(driver) -> Iterator[str]:
+    """The run the guide's examples name (step 200 of the pruning run); removed afterwards
+    only if this test created it."""
+    from sparsetopo.graphstore.runs import delete_run, find_run
+    from sparsetopo.graphstore.writer import RunWriter
+    from sparsetopo.ingest.importers import read_inputs
+
+    created = find_run(driver, "zhang-prune") is None
+    if created:
+        plan = read_inputs([ZHANG_PRUNE / "edge_list_weighted_100.csv",
+                            ZHANG_PRUNE / "edge_list_weighted_200.csv"])
+        writer = RunWriter(driver, "zhang-prune", plan.architecture)
+        for snap in plan.snapshots():
+            writer.write(snap)
+        writer.finish()
+    yield "zhang-prune"
+    if created:
+        delete_run(driver, "zhang-prune")
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(400)
+def test_layer_subgraph_shows_exactly_the_snapshot(managed_server, devtools, zhang_prune):
+    from sparsetopo.queries.browser import EXCITES_COLOR, INHIBITS_COLOR
+
+    csv = (ZHANG_PRUNE / "edge_list_weighted_200.csv").read_text().splitlines()[1:]
+    edges = [(int(r.split(",")[1]), int(r.split(",")[2])) for r in csv]
+    n_edges, n_nodes = len(edges), len({x for e in edges for x in e})
+
+    _login(devtools, managed_server)
+    # on connect the managed server applies the style and opens the sparsetopo guide
+    devtools.wait_for("the sparsetopo guide", lambda: "the wiring of sparse networks" in devtools.text())
+    devtools.wait_for("the style frame", lambda: "relationship.EXCITES" in devtools.text())
+    for _ in range(30):
+        if "exactly as it was" in devtools.text():
+            break
+        devtools.js("document.querySelector('[data-testid=nextSlide]').click()")
+        time.sleep(0.3)
+    assert "exactly as it was" in devtools.text(), "no layer_subgraph slide in the guide"
+
+    # the slide's :param lines, then the query: limit 300 of the snapshot's synapses
+    _click_runnable(devtools, ":param run => 'zhang-prune';")
+    devtools.wait_for("the parameters", lambda: _top_frame(devtools).startswith(":param run"))
+    _wait_for_param(devtools, '"limit": 300')
+    _click_runnable(devtools, "CALL apoc.util.validate(")
+    shown = devtools.wait_for("the graph", lambda: _displayed_or_fail(devtools), timeout=180)
+    assert shown[1] == 300 < n_edges
+
+    # a larger limit than the snapshot has: every synapse of step 200 and not one more (the
+    # Browser's "Connect result nodes" would add the 19k synapses ever stored between them)
+    _run_in_editor(devtools, ":param limit => 5000")
+    devtools.wait_for("the new limit", lambda: _top_frame(devtools).startswith(":param limit"))
+    _wait_for_param(devtools, '"limit": 5000')
+    _click_runnable(devtools, "CALL apoc.util.validate(")
+    shown = devtools.wait_for(
+        "the whole snapshot",
+        lambda: _top_frame(devtools).startswith("CALL")
+        and (_displayed_or_fail(devtools) or (0, 0))[1] != 300 and _displayed(devtools),
+        timeout=240,
+    )
+    assert shown == (n_nodes, n_edges)
+
+    time.sleep(3)  # let the force layout settle before the picture
+    rect = "const r = e.getBoundingClientRect(); return {x: r.x, y: r.y, width: r.width, height: r.height}"
+    box = devtools.js(f"(() => {{ const e = document.querySelector('svg.neod3viz'); {rect} }})()")
+    # the overview panel (legend badges in the same colours) lies over the drawing: mask it
+    hole = devtools.js(
+        "(() => { let e = Array.from(document.querySelectorAll('*')).find(x => "
+        "x.children.length === 0 && x.textContent.trim() === 'Overview');"
+        " while (e && !e.textContent.includes('Displaying')) e = e.parentElement;"
+        f" {rect} }})()"
+    )
+    assert box["width"] > 300 and box["height"] > 200
+    devtools.screenshot(SUBGRAPH_SHOT)
+    blue = _colour_pixels(SUBGRAPH_SHOT, box, _hex(EXCITES_COLOR), hole)
+    red = _colour_pixels(SUBGRAPH_SHOT, box, _hex(INHIBITS_COLOR), hole)
+    assert blue > 500 and red > 500, (blue, red)

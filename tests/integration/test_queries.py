@@ -9,9 +9,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from neo4j.exceptions import Neo4jError
 
 from sparsetopo.analysis import SignedGraph, edge_overlap, ffl_counts
 from sparsetopo.api.store import Store
+from sparsetopo.errors import InputError, StoreError
 from sparsetopo.graphstore.runs import delete_run, find_run
 from sparsetopo.graphstore.writer import RunWriter
 from sparsetopo.queries.library import library
@@ -237,10 +239,10 @@ def test_top_synapses(store, set_run):
 
 
 def test_layer_subgraph_limit_and_history(store, set_run):
-    df = store.query("layer_subgraph", run=set_run, step=5, layer="W_rec", limit=50)
+    df = store.query("layer_subgraph_plain", run=set_run, step=5, layer="W_rec", limit=50)
     assert len(df) == 50
     assert all(isinstance(x, dict) and x["_type"] == "SYNAPSE" for x in df.synapse)
-    big = store.query("layer_subgraph", run=set_run, step=5, layer="W_rec", limit=10_000)
+    big = store.query("layer_subgraph_plain", run=set_run, step=5, layer="W_rec", limit=10_000)
     assert len(big) == len(load(SET_DIR, 5))
     hist = store.query("history", run=set_run, key="n_edges")
     assert list(hist.value) == [len(load(SET_DIR, e)) for e in EPOCHS]
@@ -262,3 +264,98 @@ def test_brute_force_reference_is_sane():
     got = sorted(brute_ffls(m))
     assert (0, 1, 2, "030T", 1) in got and (3, 4, 5, "120C", -1) in got
     assert [g[3] for g in got].count("030T") == 1
+
+
+def graph_edges(df: pd.DataFrame) -> dict[tuple[int, int], tuple[str, float]]:
+    """(source index, target index) -> (relationship type, weight) of a graph query's rows."""
+    out = {}
+    for row in df.itertuples():
+        key = (int(row.source["index"]), int(row.target["index"]))
+        assert key not in out, f"synapse {key} returned twice"
+        out[key] = (row.synapse["_type"], float(row.synapse["weight"]))
+    return out
+
+
+def test_layer_subgraph_is_exactly_the_snapshot(store, set_run):
+    csv = load(SET_DIR, 10)
+    expected = edge_dict(csv)
+    df = store.query("layer_subgraph", run=set_run, step=10, layer="W_rec", limit=100_000)
+    got = graph_edges(df)
+    assert set(got) == set(expected)
+    for key, (kind, weight) in got.items():
+        assert weight == pytest.approx(expected[key], abs=1e-6)  # float32 storage
+        assert kind == ("EXCITES" if expected[key] > 0 else "INHIBITS")
+    assert {tuple(x["_labels"]) for x in df.source} == {("Hidden",)}
+    assert all(x["name"] == str(x["index"]) and x["group"] == "hidden" for x in df.target)
+    # the limit keeps the strongest synapses
+    top = store.query("layer_subgraph", run=set_run, step=10, layer="W_rec", limit=20)
+    strongest = sorted(expected.values(), key=abs, reverse=True)[:20]
+    assert sorted(abs(w) for _, w in graph_edges(top).values()) == pytest.approx(
+        sorted(abs(w) for w in strongest), abs=1e-6)
+
+
+def test_ffl_unbalanced_graph_holds_the_loops(store, set_run):
+    csv = load(SET_DIR, 10)
+    weights = edge_dict(csv)
+    loops = [f for f in brute_ffls(signed_dense(csv)) if f[4] < 0]
+    expected = {pair for i, j, k, _, _ in loops for pair in ((i, j), (j, k), (i, k))}
+    df = store.query("ffl_unbalanced_graph", run=set_run, step=10, layer="W_rec", limit=100_000)
+    got = graph_edges(df)
+    assert set(got) == expected and expected
+    assert all(w == pytest.approx(weights[key], abs=1e-6) for key, (_, w) in got.items())
+    # a limit of 3 loops keeps the edges of the first 3 (i, j, k) in order
+    first = sorted((i, j, k) for i, j, k, _, _ in loops)[:3]
+    small = graph_edges(store.query("ffl_unbalanced_graph", run=set_run, step=10, layer="W_rec",
+                                    limit=3))
+    assert set(small) == {p for i, j, k in first for p in ((i, j), (j, k), (i, k))}
+
+
+@pytest.mark.parametrize("name", ["neuron_neighbourhood", "neuron_neighbourhood_plain"])
+def test_neuron_neighbourhood(store, set_run, name):
+    csv = load(SET_DIR, 15)
+    neuron = int(csv.Source.value_counts().index[0])
+    expected = {k: w for k, w in edge_dict(csv).items() if neuron in k}
+    df = store.query(name, run=set_run, step=15, layer="W_rec", neuron=neuron, limit=10_000)
+    if name.endswith("_plain"):
+        got = {(int(r.source["index"]), int(r.target["index"])) for r in df.itertuples()}
+        assert got == set(expected)
+    else:
+        got_w = graph_edges(df)
+        assert set(got_w) == set(expected)
+        assert all(w == pytest.approx(expected[k], abs=1e-6) for k, (_, w) in got_w.items())
+
+
+def test_integers_given_as_floats(store, set_run):
+    ints = store.query("top_synapses", run=set_run, step=20, layer="W_rec", neuron=3,
+                       direction="both", k=5)
+    floats = store.query("top_synapses", run=set_run, step=20.0, layer="W_rec", neuron=3.0,
+                         direction="both", k=5.0)
+    pd.testing.assert_frame_equal(ints, floats)
+    # the Browser's :params makes numbers floats: the text itself must cope
+    q = library()["layer_subgraph"]
+    df = store.cypher(q.text, run=set_run, step=5.0, layer="W_rec", limit=7.0)
+    assert len(df) == 7
+    with pytest.raises(InputError, match="must be an integer"):
+        store.query("top_synapses", run=set_run, step=20.5, layer="W_rec", neuron=3,
+                    direction="both", k=5)
+
+
+def test_missing_run_step_or_layer_is_reported(store, set_run):
+    with pytest.raises(StoreError, match="no run named 'nope'"):
+        store.query("edges_alive", run="nope", step=5, layer="W_rec")
+    with pytest.raises(StoreError, match=r"no complete snapshot at step 7; its steps: 0, 5, 10, 15, 20$"):
+        store.query("edges_alive", run=set_run, step=7, layer="W_rec")
+    with pytest.raises(StoreError, match=r"no layer 'W_in'; its layers: W_rec"):
+        store.query("edges_alive", run=set_run, step=5, layer="W_in")
+    with pytest.raises(StoreError, match="step 7"):
+        store.query("overlap_runs", run_a=set_run, step_a=5, run_b=set_run, step_b=7)
+    with pytest.raises(StoreError, match="step 3"):
+        store.snapshot(set_run, step=3)
+    # the same checks inside the Cypher text (APOC), as the Browser runs it
+    q = library()["edges_alive"]
+    with pytest.raises(Neo4jError, match=r"has no complete snapshot at step 7; steps: \[0, 5, 10, 15, 20\]"):
+        store.cypher(q.text, run=set_run, step=7, layer="W_rec")
+    with pytest.raises(Neo4jError, match=r"has no layer W_in; layers: \[W_rec\]"):
+        store.cypher(q.text, run=set_run, step=5, layer="W_in")
+    with pytest.raises(Neo4jError, match=r"no run named nope"):
+        store.cypher(q.text, run="nope", step=5, layer="W_rec")

@@ -4,6 +4,7 @@
 //   run  name of the run
 // Columns: seq, step, sparsity, ffl_balance, ffl_balance_paper, ffl_balance_null, unbalanced_ffl, triangle_unbalanced_fraction, cycle4_balance
 // :param run => 'zhang-prune';
+CALL apoc.util.validate(NOT EXISTS { MATCH (:Run {name: $run}) }, 'no run named %s; runs: %s', [$run, COLLECT { MATCH (x:Run) RETURN x.name ORDER BY x.name }])
 MATCH (r:Run {name: $run})
 MATCH (s:Snapshot {run_id: r.run_id})
 WHERE s.complete = true

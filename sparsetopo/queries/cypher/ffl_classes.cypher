@@ -10,8 +10,11 @@
 // :param run => 'zhang-prune';
 // :param step => 200;
 // :param layer => 'W_rec';
+CALL apoc.util.validate(NOT EXISTS { MATCH (:Run {name: $run}) }, 'no run named %s; runs: %s', [$run, COLLECT { MATCH (x:Run) RETURN x.name ORDER BY x.name }])
+CALL apoc.util.validate(NOT EXISTS { MATCH (x:Run {name: $run}) MATCH (s:Snapshot {run_id: x.run_id, step: toInteger($step)}) WHERE s.complete }, 'run %s has no complete snapshot at step %s; steps: %s', [$run, $step, COLLECT { MATCH (x:Run {name: $run}) MATCH (s:Snapshot {run_id: x.run_id}) WHERE s.complete RETURN s.step ORDER BY s.step }])
+CALL apoc.util.validate(NOT EXISTS { MATCH (:Run {name: $run})-[:HAS_LAYER]->(:Layer {name: $layer}) }, 'run %s has no layer %s; layers: %s', [$run, $layer, COLLECT { MATCH (:Run {name: $run})-[:HAS_LAYER]->(l:Layer) RETURN l.name ORDER BY l.position }])
 MATCH (r:Run {name: $run})
-MATCH (s:Snapshot {run_id: r.run_id, step: $step})
+MATCH (s:Snapshot {run_id: r.run_id, step: toInteger($step)})
 WHERE s.complete = true
 WITH r.run_id AS rid, s.seq AS seq
 // the three alive edge sets come from the index and are joined in memory (hash joins)

@@ -6,6 +6,7 @@
 // Columns: seq, step, value
 // :param run => 'zhang-prune';
 // :param key => 'sparsity';
+CALL apoc.util.validate(NOT EXISTS { MATCH (:Run {name: $run}) }, 'no run named %s; runs: %s', [$run, COLLECT { MATCH (x:Run) RETURN x.name ORDER BY x.name }])
 MATCH (r:Run {name: $run})
 MATCH (s:Snapshot {run_id: r.run_id})
 WHERE s.complete = true

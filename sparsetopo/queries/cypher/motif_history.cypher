@@ -5,6 +5,7 @@
 //   run  name of the run
 // Columns: seq, step, motif, count, null_mean, null_sd, z, null_model
 // :param run => 'zhang-prune';
+CALL apoc.util.validate(NOT EXISTS { MATCH (:Run {name: $run}) }, 'no run named %s; runs: %s', [$run, COLLECT { MATCH (x:Run) RETURN x.name ORDER BY x.name }])
 MATCH (r:Run {name: $run})
 MATCH (s:Snapshot {run_id: r.run_id})-[:HAS_MOTIF]->(m:Motif)
 WHERE s.complete = true

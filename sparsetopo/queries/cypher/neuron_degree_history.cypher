@@ -10,9 +10,11 @@
 // :param run => 'zhang-prune';
 // :param layer => 'W_rec';
 // :param neuron => 0;
+CALL apoc.util.validate(NOT EXISTS { MATCH (:Run {name: $run}) }, 'no run named %s; runs: %s', [$run, COLLECT { MATCH (x:Run) RETURN x.name ORDER BY x.name }])
+CALL apoc.util.validate(NOT EXISTS { MATCH (:Run {name: $run})-[:HAS_LAYER]->(:Layer {name: $layer}) }, 'run %s has no layer %s; layers: %s', [$run, $layer, COLLECT { MATCH (:Run {name: $run})-[:HAS_LAYER]->(l:Layer) RETURN l.name ORDER BY l.position }])
 MATCH (r:Run {name: $run})-[:HAS_LAYER]->(l:Layer {name: $layer})
-OPTIONAL MATCH (src:Neuron {run_id: r.run_id, layer: l.src_group, index: $neuron})
-OPTIONAL MATCH (dst:Neuron {run_id: r.run_id, layer: l.dst_group, index: $neuron})
+OPTIONAL MATCH (src:Neuron {run_id: r.run_id, layer: l.src_group, index: toInteger($neuron)})
+OPTIONAL MATCH (dst:Neuron {run_id: r.run_id, layer: l.dst_group, index: toInteger($neuron)})
 CALL (r, src) {
   OPTIONAL MATCH (src)-[e:SYNAPSE]->()
   WHERE e.run_id = r.run_id AND e.layer = $layer
@@ -31,9 +33,9 @@ CALL (r, s) {
   // read each list once, then scan it in memory
   WITH coalesce(w.src, []) AS src, coalesce(w.dst, []) AS dst, coalesce(w.w, []) AS ws
   RETURN sum(reduce(t = 0.0, x IN range(0, size(src) - 1) |
-               t + CASE WHEN src[x] = $neuron THEN abs(ws[x]) ELSE 0.0 END)) AS out_strength,
+               t + CASE WHEN src[x] = toInteger($neuron) THEN abs(ws[x]) ELSE 0.0 END)) AS out_strength,
          sum(reduce(t = 0.0, x IN range(0, size(dst) - 1) |
-               t + CASE WHEN dst[x] = $neuron THEN abs(ws[x]) ELSE 0.0 END)) AS in_strength
+               t + CASE WHEN dst[x] = toInteger($neuron) THEN abs(ws[x]) ELSE 0.0 END)) AS in_strength
 }
 RETURN s.seq AS seq, s.step AS step,
        size([x IN ins WHERE x[0] <= s.seq AND x[1] > s.seq]) AS in_degree,

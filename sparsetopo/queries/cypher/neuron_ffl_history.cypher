@@ -10,8 +10,10 @@
 // :param run => 'zhang-prune';
 // :param layer => 'W_rec';
 // :param neuron => 0;
+CALL apoc.util.validate(NOT EXISTS { MATCH (:Run {name: $run}) }, 'no run named %s; runs: %s', [$run, COLLECT { MATCH (x:Run) RETURN x.name ORDER BY x.name }])
+CALL apoc.util.validate(NOT EXISTS { MATCH (:Run {name: $run})-[:HAS_LAYER]->(:Layer {name: $layer}) }, 'run %s has no layer %s; layers: %s', [$run, $layer, COLLECT { MATCH (:Run {name: $run})-[:HAS_LAYER]->(l:Layer) RETURN l.name ORDER BY l.position }])
 MATCH (r:Run {name: $run})-[:HAS_LAYER]->(l:Layer {name: $layer})
-MATCH (n:Neuron {run_id: r.run_id, layer: l.src_group, index: $neuron})
+MATCH (n:Neuron {run_id: r.run_id, layer: l.src_group, index: toInteger($neuron)})
 MATCH (s:Snapshot {run_id: r.run_id})
 WHERE s.complete = true
 WITH r.run_id AS rid, n, s.seq AS seq, s.step AS step

@@ -5,6 +5,7 @@
 //   run  name of the run
 // Columns: step_a, step_b, distance, per_layer, layers
 // :param run => 'zhang-prune';
+CALL apoc.util.validate(NOT EXISTS { MATCH (:Run {name: $run}) }, 'no run named %s; runs: %s', [$run, COLLECT { MATCH (x:Run) RETURN x.name ORDER BY x.name }])
 MATCH (r:Run {name: $run})
 MATCH (a:Snapshot {run_id: r.run_id})-[n:NNSTD]->(b:Snapshot {run_id: r.run_id})
 RETURN a.step AS step_a, b.step AS step_b, n.distance AS distance, n.per_layer AS per_layer,

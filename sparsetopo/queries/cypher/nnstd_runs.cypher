@@ -7,6 +7,8 @@
 // Columns: step_a, step_b, distance, per_layer, layers
 // :param run_a => 'zhang-prune';
 // :param run_b => 'zhang-prune';
+CALL apoc.util.validate(NOT EXISTS { MATCH (:Run {name: $run_a}) }, 'no run named %s; runs: %s', [$run_a, COLLECT { MATCH (x:Run) RETURN x.name ORDER BY x.name }])
+CALL apoc.util.validate(NOT EXISTS { MATCH (:Run {name: $run_b}) }, 'no run named %s; runs: %s', [$run_b, COLLECT { MATCH (x:Run) RETURN x.name ORDER BY x.name }])
 MATCH (ra:Run {name: $run_a})
 MATCH (rb:Run {name: $run_b})
 MATCH (a:Snapshot {run_id: ra.run_id})-[n:NNSTD]->(b:Snapshot {run_id: rb.run_id})

@@ -10,9 +10,12 @@
 // :param run => 'zhang-prune';
 // :param step_a => 100;
 // :param step_b => 200;
+CALL apoc.util.validate(NOT EXISTS { MATCH (:Run {name: $run}) }, 'no run named %s; runs: %s', [$run, COLLECT { MATCH (x:Run) RETURN x.name ORDER BY x.name }])
+CALL apoc.util.validate(NOT EXISTS { MATCH (x:Run {name: $run}) MATCH (s:Snapshot {run_id: x.run_id, step: toInteger($step_a)}) WHERE s.complete }, 'run %s has no complete snapshot at step %s; steps: %s', [$run, $step_a, COLLECT { MATCH (x:Run {name: $run}) MATCH (s:Snapshot {run_id: x.run_id}) WHERE s.complete RETURN s.step ORDER BY s.step }])
+CALL apoc.util.validate(NOT EXISTS { MATCH (x:Run {name: $run}) MATCH (s:Snapshot {run_id: x.run_id, step: toInteger($step_b)}) WHERE s.complete }, 'run %s has no complete snapshot at step %s; steps: %s', [$run, $step_b, COLLECT { MATCH (x:Run {name: $run}) MATCH (s:Snapshot {run_id: x.run_id}) WHERE s.complete RETURN s.step ORDER BY s.step }])
 MATCH (r:Run {name: $run})
-MATCH (sa:Snapshot {run_id: r.run_id, step: $step_a})
-MATCH (sb:Snapshot {run_id: r.run_id, step: $step_b})
+MATCH (sa:Snapshot {run_id: r.run_id, step: toInteger($step_a)})
+MATCH (sb:Snapshot {run_id: r.run_id, step: toInteger($step_b)})
 WHERE sa.complete = true AND sb.complete = true
 WITH r, sa.seq <= sb.seq AS forward,
      CASE WHEN sa.seq <= sb.seq THEN sa.seq ELSE sb.seq END AS lo,

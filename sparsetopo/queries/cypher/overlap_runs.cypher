@@ -12,10 +12,14 @@
 // :param step_a => 100;
 // :param run_b => 'zhang-prune';
 // :param step_b => 200;
+CALL apoc.util.validate(NOT EXISTS { MATCH (:Run {name: $run_a}) }, 'no run named %s; runs: %s', [$run_a, COLLECT { MATCH (x:Run) RETURN x.name ORDER BY x.name }])
+CALL apoc.util.validate(NOT EXISTS { MATCH (:Run {name: $run_b}) }, 'no run named %s; runs: %s', [$run_b, COLLECT { MATCH (x:Run) RETURN x.name ORDER BY x.name }])
+CALL apoc.util.validate(NOT EXISTS { MATCH (x:Run {name: $run_a}) MATCH (s:Snapshot {run_id: x.run_id, step: toInteger($step_a)}) WHERE s.complete }, 'run %s has no complete snapshot at step %s; steps: %s', [$run_a, $step_a, COLLECT { MATCH (x:Run {name: $run_a}) MATCH (s:Snapshot {run_id: x.run_id}) WHERE s.complete RETURN s.step ORDER BY s.step }])
+CALL apoc.util.validate(NOT EXISTS { MATCH (x:Run {name: $run_b}) MATCH (s:Snapshot {run_id: x.run_id, step: toInteger($step_b)}) WHERE s.complete }, 'run %s has no complete snapshot at step %s; steps: %s', [$run_b, $step_b, COLLECT { MATCH (x:Run {name: $run_b}) MATCH (s:Snapshot {run_id: x.run_id}) WHERE s.complete RETURN s.step ORDER BY s.step }])
 MATCH (ra:Run {name: $run_a})
 MATCH (rb:Run {name: $run_b})
-MATCH (sa:Snapshot {run_id: ra.run_id, step: $step_a})
-MATCH (sb:Snapshot {run_id: rb.run_id, step: $step_b})
+MATCH (sa:Snapshot {run_id: ra.run_id, step: toInteger($step_a)})
+MATCH (sb:Snapshot {run_id: rb.run_id, step: toInteger($step_b)})
 WHERE sa.complete = true AND sb.complete = true
 MATCH (ra)-[:HAS_LAYER]->(la:Layer)
 MATCH (rb)-[:HAS_LAYER]->(lb:Layer)

@@ -4,6 +4,7 @@
 //   run  name of the run
 // Columns: seq, step, epoch, n_edges, sparsity, births, deaths, sign_flips, ffl_balance, unbalanced_ffl, cycle4_balance, nnstd_to_first, overlap_prev_jaccard, properties
 // :param run => 'zhang-prune';
+CALL apoc.util.validate(NOT EXISTS { MATCH (:Run {name: $run}) }, 'no run named %s; runs: %s', [$run, COLLECT { MATCH (x:Run) RETURN x.name ORDER BY x.name }])
 MATCH (r:Run {name: $run})
 MATCH (s:Snapshot {run_id: r.run_id})
 WHERE s.complete = true

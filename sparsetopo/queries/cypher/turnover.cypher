@@ -5,6 +5,7 @@
 //   run  name of the run
 // Columns: seq, step, n_edges, births, deaths, sign_flips
 // :param run => 'zhang-prune';
+CALL apoc.util.validate(NOT EXISTS { MATCH (:Run {name: $run}) }, 'no run named %s; runs: %s', [$run, COLLECT { MATCH (x:Run) RETURN x.name ORDER BY x.name }])
 MATCH (r:Run {name: $run})
 MATCH (s:Snapshot {run_id: r.run_id})
 WHERE s.complete = true

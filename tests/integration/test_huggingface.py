@@ -1,0 +1,80 @@
+"""The transformers Trainer callback records start + every epoch (or every n steps) into the
+real store; the model is a tiny local module (no hub downloads)."""
+
+from __future__ import annotations
+
+import pytest
+
+torch = pytest.importorskip("torch")
+transformers = pytest.importorskip("transformers")
+
+from sparsetopo.graphstore.reader import list_snapshots, read_snapshot  # noqa: E402
+from sparsetopo.ingest.callbacks.huggingface import (  # noqa: E402
+    SparsetopoTrainerCallback,
+    metric_name,
+)
+
+
+class TinyClassifier(torch.nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.fc1 = torch.nn.Linear(6, 5)
+        self.fc2 = torch.nn.Linear(5, 3)
+
+    def forward(self, x, labels=None):
+        logits = self.fc2(torch.relu(self.fc1(x)))
+        out = {"logits": logits}
+        if labels is not None:
+            out["loss"] = torch.nn.functional.cross_entropy(logits, labels)
+        return out
+
+
+class Rows(torch.utils.data.Dataset):
+    def __init__(self, n: int = 32) -> None:
+        g = torch.Generator().manual_seed(0)
+        self.x = torch.randn(n, 6, generator=g)
+        self.y = torch.randint(0, 3, (n,), generator=g)
+
+    def __len__(self) -> int:
+        return len(self.x)
+
+    def __getitem__(self, i):
+        return {"x": self.x[i], "labels": self.y[i]}
+
+
+def train(tmp_path, callback, epochs: int = 3) -> TinyClassifier:
+    torch.manual_seed(0)
+    model = TinyClassifier()
+    args = transformers.TrainingArguments(
+        output_dir=str(tmp_path), num_train_epochs=epochs, per_device_train_batch_size=8,
+        learning_rate=0.1, logging_steps=1, save_strategy="no", report_to=[], use_cpu=True,
+        disable_tqdm=True, dataloader_num_workers=0,
+    )
+    trainer = transformers.Trainer(model=model, args=args, train_dataset=Rows(),
+                                   callbacks=[callback])
+    trainer.train()
+    return model
+
+
+def test_trainer_callback_snapshots_every_epoch(driver, run_name, tmp_path):
+    model = train(tmp_path, SparsetopoTrainerCallback(run=run_name, task="toy"))
+    snaps = list_snapshots(driver, run_name)
+    # the start and the end of each of 3 epochs (32 rows / batch 8 = 4 steps each)
+    assert [s["step"] for s in snaps] == [0, 4, 8, 12]
+    assert [s["epoch"] for s in snaps] == [0, 1, 2, 3]
+    assert all("loss" in s and s["loss"] > 0 for s in snaps[1:])
+    final = read_snapshot(driver, run_name)
+    torch.testing.assert_close(torch.from_numpy(final.layers["fc2.weight"].to_dense(5, 3)),
+                               model.fc2.weight.detach().T)
+
+
+def test_trainer_callback_every_n_steps(driver, run_name, tmp_path):
+    train(tmp_path, SparsetopoTrainerCallback(run=run_name, every_n_steps=3), epochs=2)
+    assert [s["step"] for s in list_snapshots(driver, run_name)] == [0, 3, 6]
+
+
+def test_metric_names():
+    assert metric_name("eval/accuracy") == "eval_accuracy"
+    assert metric_name("step") == "train_step"
+    with pytest.raises(ValueError):
+        SparsetopoTrainerCallback(run="x", every_n_steps=0)
