@@ -310,8 +310,9 @@ class SignedGraph:
 
     # ----------------------------------------------------------------- conversions
     def to_pandas(self) -> Any:
-        """The edges as a DataFrame with columns ``src, dst, weight, sign``, sorted by
-        (src, dst).
+        """Return the edges as a DataFrame.
+
+        Columns ``src, dst, weight, sign``, sorted by (src, dst).
 
         Returns
         -------
@@ -332,8 +333,9 @@ class SignedGraph:
                              "sign": np.sign(w).astype(np.int8)})
 
     def to_networkx(self) -> Any:
-        """A ``networkx.DiGraph`` on nodes ``0 .. n_nodes-1`` (isolated ones included) whose
-        edges carry ``weight`` and ``sign`` attributes.
+        """Convert to a ``networkx.DiGraph``.
+
+        Nodes ``0 .. n_nodes-1`` (isolated ones included); edges carry ``weight`` and ``sign``.
 
         Raises
         ------
@@ -356,8 +358,10 @@ class SignedGraph:
         return h
 
     def to_igraph(self) -> Any:
-        """A directed ``igraph.Graph`` with ``n_nodes`` vertices and ``weight`` / ``sign`` edge
-        attributes (edges in (src, dst) order).
+        """Convert to a directed ``igraph.Graph``.
+
+        ``n_nodes`` vertices and ``weight`` / ``sign`` edge attributes (edges in (src, dst)
+        order).
 
         Raises
         ------
@@ -561,8 +565,10 @@ class LayeredGraph:
 
     # ----------------------------------------------------------------- conversions
     def to_pandas(self) -> Any:
-        """The edges as a DataFrame with columns ``layer, src, dst, weight, sign``: layer ``l``
-        goes from unit ``src`` of layer ``l`` to unit ``dst`` of layer ``l + 1``.
+        """Return the edges as a DataFrame.
+
+        Columns ``layer, src, dst, weight, sign``: layer ``l`` goes from unit ``src`` of layer
+        ``l`` to unit ``dst`` of layer ``l + 1``.
 
         Examples
         --------
@@ -583,8 +589,10 @@ class LayeredGraph:
         return pd.concat(parts, ignore_index=True)
 
     def to_networkx(self) -> Any:
-        """A ``networkx.DiGraph`` whose nodes are ``(layer, unit)`` pairs (attributes ``layer``
-        and ``unit``; every unit included) and whose edges carry ``weight`` and ``sign``.
+        """Convert to a ``networkx.DiGraph``.
+
+        Nodes are ``(layer, unit)`` pairs (attributes ``layer`` and ``unit``; every unit
+        included); edges carry ``weight`` and ``sign``.
 
         Raises
         ------
@@ -601,9 +609,10 @@ class LayeredGraph:
         return h
 
     def to_igraph(self) -> Any:
-        """A directed ``igraph.Graph`` with one vertex per unit (vertex ``offset(l) + u`` is unit
-        ``u`` of layer ``l``; attributes ``layer`` and ``unit``) and ``weight`` / ``sign`` edge
-        attributes.
+        """Convert to a directed ``igraph.Graph``.
+
+        One vertex per unit (vertex ``offset(l) + u`` is unit ``u`` of layer ``l``; attributes
+        ``layer`` and ``unit``) and ``weight`` / ``sign`` edge attributes.
 
         Raises
         ------
@@ -630,14 +639,18 @@ class LayeredGraph:
 
 
 class EdgeArrays(NamedTuple):
-    """``(src, dst, weight)`` arrays of a graph's edges. Also callable (returning itself), so
-    code written for the former ``g.edges()`` method keeps working."""
+    """The ``(src, dst, weight)`` arrays of a graph's edges.
+
+    Also callable (returning itself), so code written for the former ``g.edges()`` method keeps
+    working.
+    """
 
     src: np.ndarray
     dst: np.ndarray
     weight: np.ndarray
 
     def __call__(self) -> EdgeArrays:
+        """Return itself (``g.edges()`` was a method before it became a property)."""
         return self
 
 

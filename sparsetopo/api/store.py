@@ -144,8 +144,11 @@ def _python(value: Any) -> Any:
 
 
 def params_int(name: str, value: Any) -> int:
-    """An integer parameter; floats with an integral value (as the Browser's ``:params`` makes
-    them) are accepted, anything else is an InputError naming the parameter."""
+    """Check an integer parameter.
+
+    Floats with an integral value (as the Browser's ``:params`` makes them) are accepted,
+    anything else is an InputError naming the parameter.
+    """
     if isinstance(value, bool):
         raise InputError(f"parameter {name} must be an integer, got {value!r}")
     if isinstance(value, int):
@@ -217,7 +220,7 @@ def _html(text: str) -> str:
 
 
 def in_notebook() -> bool:
-    """True inside a Jupyter kernel (where rich's live display needs ipywidgets)."""
+    """Tell whether this runs inside a Jupyter kernel (where rich's live display needs ipywidgets)."""
     try:
         from IPython import get_ipython
     except ImportError:
@@ -227,8 +230,10 @@ def in_notebook() -> bool:
 
 
 class _NotebookProgress:
-    """A progress line for Jupyter that needs nothing but IPython: one HTML output updated in
-    place (an HTML ``<progress>`` element and a count)."""
+    """A progress line for Jupyter that needs nothing but IPython.
+
+    One HTML output updated in place (an HTML ``<progress>`` element and a count).
+    """
 
     def __init__(self, label: str, total: int) -> None:
         from IPython.display import HTML, display
@@ -437,8 +442,10 @@ class Store:
         return self.cypher(q.unguarded, **params)
 
     def _check_query_params(self, params: Mapping[str, Any]) -> None:
-        """A missing run, step or layer is a StoreError naming the valid ones (the library's
-        APOC check lines do the same in the Browser)."""
+        """Raise a StoreError naming the valid ones for a missing run, step or layer.
+
+        The library's APOC check lines do the same in the Browser.
+        """
         for key in ("step", "step_a", "step_b", "limit", "k", "neuron"):
             if key in params:
                 params_int(key, params[key])
@@ -457,7 +464,7 @@ class Store:
                 self.require_layer(run, params["layer"])
 
     def steps(self, run: str) -> list[int]:
-        """The steps of the run's complete snapshots, in order."""
+        """Return the steps of the run's complete snapshots, in order."""
         return [int(s["step"]) for s in list_snapshots(self.driver, run, self.database)]
 
     def require_step(self, run: str, step: int) -> int:
@@ -810,10 +817,12 @@ class Store:
         return build_graph(plan, edges_of(self.edges(run, step).layers))
 
     def snapshot_frame(self, run: str, step: int | None = None) -> pd.DataFrame:
-        """The exact weights of one snapshot (the last one when step is None) as a DataFrame:
-        one row per edge with columns ``layer, src_group, dst_group, src, dst, weight, sign``.
-        For networkx or igraph use ``store.snapshot(run, step).to_networkx()`` /
-        ``.to_igraph()``."""
+        """Return the exact weights of one snapshot as a DataFrame.
+
+        The last snapshot when ``step`` is None; one row per edge with columns
+        ``layer, src_group, dst_group, src, dst, weight, sign``. For networkx or igraph use
+        ``store.snapshot(run, step).to_networkx()`` / ``.to_igraph()``.
+        """
         snap = self.edges(run, step)
         arch = self.architecture(run)
         parts = []

@@ -164,7 +164,7 @@ def favorites_zip() -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as z:
         for q in _ordered():
-            text = f"// {q.title}\n" + "\n".join(param_lines(q) + [q.text + ";"]) + "\n"
+            text = f"// {q.title}\n" + "\n".join([*param_lines(q), q.text + ";"]) + "\n"
             info = zipfile.ZipInfo(f"sparsetopo/{q.name}.cypher", date_time=(2024, 1, 1, 0, 0, 0))
             info.compress_type = zipfile.ZIP_DEFLATED
             info.external_attr = 0o644 << 16

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -50,7 +50,7 @@ class Paper:
 
     name = ""
     title = ""
-    default_seeds = {"tiny": 2, "quick": 3, "full": 5}
+    default_seeds: ClassVar[dict[str, int]] = {"tiny": 2, "quick": 3, "full": 5}
 
     def runs(self, mode: str, seeds: Sequence[int]) -> list[RunSpec]:
         raise NotImplementedError

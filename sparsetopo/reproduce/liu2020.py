@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from itertools import combinations
+from typing import ClassVar
 
 import numpy as np
 
@@ -52,7 +53,7 @@ RETURN r.name AS run, last.accuracy AS accuracy, last.sparsity AS sparsity ORDER
 class Liu2020(Paper):
     name = NAME
     title = "Liu et al. 2020 (ECML PKDD): SET MLPs, similar accuracy, different topologies"
-    default_seeds = {"tiny": 2, "quick": 5, "full": 10}
+    default_seeds: ClassVar[dict[str, int]] = {"tiny": 2, "quick": 5, "full": 10}
 
     def scale(self, mode: str) -> str:
         hidden, epochs, every, sparsity, _ = SIZES[mode]

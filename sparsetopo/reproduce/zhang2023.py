@@ -60,7 +60,7 @@ class Zhang2023(Paper):
                 f"{every} epoch(s), {n_null} sign-shuffled networks per significance profile.")
 
     def runs(self, mode: str, seeds: Sequence[int]) -> list[RunSpec]:
-        tasks, hidden, epochs, every, est, n_null = SIZES[mode]
+        tasks, hidden, epochs, every, est, _n_null = SIZES[mode]
         analyze = {"motifs": False, "balance": True, "nnstd": False, "overlap": True,
                    "n_null": 20}
         out = []

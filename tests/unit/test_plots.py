@@ -29,7 +29,7 @@ def test_series_styles_are_distinct():
 
 def test_zscores_one_family_named_with_null_and_guides():
     triads = ["003", "012", "102", "021D", "021U", "021C", "111D", "111U", "030T", "030C", "201"]
-    df = motifs_table(triads + ["ffl_balance_pooled"])
+    df = motifs_table([*triads, "ffl_balance_pooled"])
     assert plots.families(df) == ["balance", "triads"]
     fig = plots.plot_zscores(df, "r", family="triads")
     ax = fig.axes[0]
