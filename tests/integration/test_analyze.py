@@ -212,4 +212,4 @@ def test_cli_and_plots(driver, run_name, tmp_path, managed_server):
     finally:
         delete_run(driver, other)
     r = runner.invoke(app, ["plot", run_name, "--format", "gif"])
-    assert r.exit_code == 1 and "gif" in r.output
+    assert r.exit_code == 2 and "gif" in r.output  # a bad choice is a usage error
