@@ -34,7 +34,7 @@ def runs(as_json: bool = typer.Option(False, "--json", help="Machine-readable ou
         console.print("no runs yet: `sparsetopo ingest PATH --run NAME` or `sparsetopo train ...`")
     else:
         print_table(rows, ["name", "snapshots", "last_step", "max_sparsity", "task", "strategy",
-                           "model", "status", "created_at"], title="runs")
+                           "model", "status", "writer", "created_at"], title="runs")
 
 
 @run_app.command("show")
