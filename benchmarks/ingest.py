@@ -157,6 +157,43 @@ def naive_merge(driver, n_rows: int, n_nodes: int, seed: int) -> float:
     return n_rows / seconds
 
 
+def commit_split(driver, n: int = 100_000, reps: int = 2) -> list[str]:
+    """Where a transaction of n births spends its time: the statement (procedure or Cypher)
+    versus the commit, for both writers, on 1000 scratch neurons."""
+    driver.execute_query("UNWIND range(0, 999) AS i CREATE (:BenchSplit:Neuron {run_id: -7, index: i})")
+    records, _, _ = driver.execute_query(
+        "MATCH (n:BenchSplit) RETURN id(n) AS i ORDER BY n.index")
+    ids = np.array([r["i"] for r in records], dtype=np.int64)
+    rng = np.random.default_rng(0)
+    lines = []
+    for rep in range(reps):
+        for kind in ("plugin", "cypher"):
+            keys = rng.choice(1000 * 1000, n, replace=False)
+            with driver.session() as session:
+                tx = session.begin_transaction()
+                start = time.perf_counter()
+                if kind == "plugin":
+                    tx.run("CALL sparsetopo.births(-7, 'split', $seq, $nodes, $nodes, $s, $t, $g) "
+                           "YIELD n RETURN n", seq=rep, nodes=ids.astype("<i8").tobytes(),
+                           s=(keys // 1000).astype("<i4").tobytes(),
+                           t=(keys % 1000).astype("<i4").tobytes(),
+                           g=np.ones(n, np.int8).tobytes()).consume()
+                else:
+                    tx.run("UNWIND range(0, size($a) - 1) AS i MATCH (a) WHERE id(a) = $a[i] "
+                           "MATCH (b) WHERE id(b) = $b[i] CREATE (a)-[:SYNAPSE {run_id: -7, "
+                           "layer: 'split', born: $seq, sign: 1}]->(b)", seq=rep,
+                           a=ids[keys // 1000].tolist(), b=ids[keys % 1000].tolist()).consume()
+                called = time.perf_counter()
+                tx.commit()
+                done = time.perf_counter()
+            lines.append(f"{kind}: {n:,} births, statement {called - start:.2f} s, commit "
+                         f"{done - called:.2f} s, {n / (done - start):,.0f} rel/s")
+    with driver.session() as session:
+        session.run("MATCH (n:BenchSplit) CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 20 ROWS"
+                    ).consume()
+    return lines
+
+
 def recorder_overhead(quick: bool, every: int) -> dict[str, float]:
     """Blocking time of snapshot() per 1e5 edges, and slowdown of a training loop."""
     torch.manual_seed(0)
@@ -209,10 +246,17 @@ def main() -> None:
     parser.add_argument("--writers", default="cypher,plugin",
                         help="snapshot writers to compare, in order (the first is the baseline)")
     parser.add_argument("--no-recorder", action="store_true", help="skip the Recorder part")
+    parser.add_argument("--workloads", default="mlp,rnn", help="which of mlp,rnn to run")
+    parser.add_argument("--commit-split", action="store_true",
+                        help="only time statement vs commit of 100k births, for both writers")
     args = parser.parse_args()
     writers = [w.strip() for w in args.writers.split(",") if w.strip()]
     driver, info = open_driver()
     print(f"database: {info.uri}")
+    if args.commit_split:
+        for line in commit_split(driver):
+            print(line, flush=True)
+        return
     naive_rows = 20_000 if args.quick else 50_000
     naive = naive_merge(driver, naive_rows, 2000, 0)
     print(f"baseline (per-row UNWIND ... MERGE, {naive_rows} rows): {naive:,.0f} rel/s")
@@ -236,20 +280,26 @@ def main() -> None:
                   flush=True)
             parts = ", ".join(f"{k} {v:.1f}" for k, v in r["bytes_per_rel_by_file"].items())
             breakdown.append(f"{label}, {kind}: bytes per stored rel by file: {parts}")
-            cleanup = open_driver()[0]
+        # deleted only after every writer ran: a store that reuses freed records would hide
+        # the next writer's growth
+        cleanup = open_driver()[0]
+        for kind in writers:
             delete_run(cleanup, f"{name}-{kind}")
-            cleanup.close()
+        cleanup.close()
 
     mlp_sizes = [784, 1000, 1000, 1000, 10] if not args.quick else [784, 500, 500, 500, 10]
     n_set = 20 if not args.quick else 8
-    report(f"MLP {'-'.join(map(str, mlp_sizes))}, 90% sparse, SET x{n_set}",
-           lambda: set_snapshots(mlp_arch(mlp_sizes), 0.1, n_set, 0.3, 1),
-           mlp_arch(mlp_sizes), "bench-mlp-set")
+    workloads = set(args.workloads.split(","))
+    if "mlp" in workloads:
+        report(f"MLP {'-'.join(map(str, mlp_sizes))}, 90% sparse, SET x{n_set}",
+               lambda: set_snapshots(mlp_arch(mlp_sizes), 0.1, n_set, 0.3, 1),
+               mlp_arch(mlp_sizes), "bench-mlp-set")
     n_hidden = 1024 if not args.quick else 512
     rnn_arch = Architecture({"hidden": n_hidden},
                             (LayerSpec("W_hh", "hidden", "hidden", n_hidden, n_hidden, "recurrent"),))
-    report(f"RNN {n_hidden}, dense -> 90% over 10",
-           lambda: pruning_snapshots(n_hidden, 0.1, 10, 2), rnn_arch, "bench-rnn-prune")
+    if "rnn" in workloads:
+        report(f"RNN {n_hidden}, dense -> 90% over 10",
+               lambda: pruning_snapshots(n_hidden, 0.1, 10, 2), rnn_arch, "bench-rnn-prune")
     print()
     for line in breakdown:
         print(line)

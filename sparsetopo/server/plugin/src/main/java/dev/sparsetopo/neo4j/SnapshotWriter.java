@@ -11,6 +11,13 @@ import org.neo4j.graphdb.NotFoundException;
 import org.neo4j.graphdb.Relationship;
 import org.neo4j.graphdb.RelationshipType;
 import org.neo4j.graphdb.Transaction;
+import org.neo4j.exceptions.KernelException;
+import org.neo4j.internal.kernel.api.TokenWrite;
+import org.neo4j.internal.kernel.api.Write;
+import org.neo4j.kernel.api.KernelTransaction;
+import org.neo4j.kernel.impl.coreapi.InternalTransaction;
+import org.neo4j.values.storable.Value;
+import org.neo4j.values.storable.Values;
 import org.neo4j.procedure.Context;
 import org.neo4j.procedure.Description;
 import org.neo4j.procedure.Mode;
@@ -90,10 +97,39 @@ public class SnapshotWriter {
                     + s.length + ", " + t.length + ", " + sign.length);
         }
         ByteBuffer out = ByteBuffer.allocate(8 * s.length).order(ByteOrder.LITTLE_ENDIAN);
-        Long run = runId;
-        Long born = seq;
-        Long plus = 1L;
-        Long minus = -1L;
+        // The hot loop goes through the kernel API: tokens and values are resolved once, not
+        // per property as the Core API does.
+        KernelTransaction ktx = ((InternalTransaction) tx).kernelTransaction();
+        Write write;
+        int type;
+        int kRun;
+        int kLayer;
+        int kBorn;
+        int kSign;
+        try {
+            write = ktx.dataWrite();
+            TokenWrite tokens = ktx.tokenWrite();
+            type = tokens.relationshipTypeGetOrCreateForName("SYNAPSE");
+            kRun = tokens.propertyKeyGetOrCreateForName("run_id");
+            kLayer = tokens.propertyKeyGetOrCreateForName("layer");
+            kBorn = tokens.propertyKeyGetOrCreateForName("born");
+            kSign = tokens.propertyKeyGetOrCreateForName("sign");
+        } catch (KernelException e) {
+            throw new IllegalStateException("cannot resolve the SYNAPSE tokens", e);
+        }
+        long[] fromIds = new long[from.length];
+        long[] toIds = new long[to.length];
+        for (int i = 0; i < from.length; i++) {
+            fromIds[i] = from[i].getId();
+        }
+        for (int i = 0; i < to.length; i++) {
+            toIds[i] = to[i].getId();
+        }
+        Value run = Values.longValue(runId);
+        Value name = Values.stringValue(layer);
+        Value born = Values.longValue(seq);
+        Value plus = Values.longValue(1L);
+        Value minus = Values.longValue(-1L);
         for (int i = 0; i < s.length; i++) {
             if (s[i] < 0 || s[i] >= from.length || t[i] < 0 || t[i] >= to.length) {
                 throw new IllegalArgumentException("edge " + i + " (" + s[i] + " -> " + t[i]
@@ -102,12 +138,17 @@ public class SnapshotWriter {
             if (sign[i] != 1 && sign[i] != -1) {
                 throw new IllegalArgumentException("sign of edge " + i + " is " + sign[i]);
             }
-            Relationship r = from[s[i]].createRelationshipTo(to[t[i]], SYNAPSE);
-            r.setProperty("run_id", run);
-            r.setProperty("layer", layer);
-            r.setProperty("born", born);
-            r.setProperty("sign", sign[i] > 0 ? plus : minus);
-            out.putLong(r.getId());
+            long r;
+            try {
+                r = write.relationshipCreate(fromIds[s[i]], type, toIds[t[i]]);
+                write.relationshipSetProperty(r, kRun, run);
+                write.relationshipSetProperty(r, kLayer, name);
+                write.relationshipSetProperty(r, kBorn, born);
+                write.relationshipSetProperty(r, kSign, sign[i] > 0 ? plus : minus);
+            } catch (KernelException e) {
+                throw new IllegalStateException("creating SYNAPSE " + i + " failed", e);
+            }
+            out.putLong(r);
         }
         return Stream.of(new Created(out.array(), s.length));
     }
