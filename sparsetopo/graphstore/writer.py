@@ -220,7 +220,8 @@ class RunWriter:
             raise
 
     # -- transactions -------------------------------------------------------------------------
-    def _transaction(self, work: Callable[[Any], T], fenced: bool = True) -> T:
+    def _transaction(self, work: Callable[[Any], T], fenced: bool = True,
+                     retry: bool | None = None) -> T:
         """Run ``work(tx)`` in one write transaction that starts with the lease fence.
 
         Managed (driver retries) when ``retry`` is True, else one explicit transaction."""
@@ -234,7 +235,7 @@ class RunWriter:
 
         try:
             with self.driver.session(database=self.database) as session:
-                if self.retry:
+                if self.retry if retry is None else retry:
                     result = session.execute_write(body)
                 else:
                     with session.begin_transaction() as tx:
@@ -248,14 +249,14 @@ class RunWriter:
             heartbeat.touch()
         return result
 
-    def _value(self, statement: str, params: dict[str, Any]) -> Any:
+    def _value(self, statement: str, params: dict[str, Any], retry: bool | None = None) -> Any:
         """Run one statement in a fenced transaction; its single record's ``n``."""
 
         def work(tx: Any) -> Any:
             record = tx.run(statement, params).single()
             return None if record is None else record["n"]
 
-        return self._transaction(work)
+        return self._transaction(work, retry=retry)
 
     def _check_lease(self) -> None:
         heartbeat = getattr(self, "_heartbeat", None)
@@ -390,11 +391,12 @@ class RunWriter:
         "DETACH DELETE s RETURN count(*) AS n",
     )
 
-    def _rollback(self, seq: int) -> None:
+    def _rollback(self, seq: int, retry: bool | None = None) -> None:
         """Remove everything of incomplete snapshot ``seq`` in fenced batches (idempotent)."""
         for statement in self._ROLLBACK:
             while True:
-                if self._value(statement, {"id": self.run_id, "seq": seq, "batch": CHUNK}) == 0:
+                if self._value(statement, {"id": self.run_id, "seq": seq, "batch": CHUNK},
+                               retry=retry) == 0:
                     break
 
     # -- writing ------------------------------------------------------------------------------
@@ -531,8 +533,9 @@ class RunWriter:
 
     def _rollback_quietly(self, seq: int) -> None:
         # The server may be gone, or the lease lost; then the next lease holder rolls back.
+        # No driver retries here: a failed write must not wait twice for an absent server.
         with contextlib.suppress(Exception):
-            self._rollback(seq)
+            self._rollback(seq, retry=False)
 
     def _write_births(self, spec: LayerSpec, keys: np.ndarray, signs: np.ndarray, seq: int) -> np.ndarray:
         if self._plugin:
