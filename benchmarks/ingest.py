@@ -1,8 +1,9 @@
-"""Ingestion benchmark: our diff writer and Recorder against the naive per-row MERGE baseline,
-measured in the same run on the same server.
+"""Ingestion benchmark: the server-side plugin writer and the Cypher writer (same workloads, same
+server, same run), the Recorder, and the naive per-row MERGE baseline.
 
     python benchmarks/ingest.py            # full workloads (a few minutes)
     python benchmarks/ingest.py --quick    # smaller workloads
+    python benchmarks/ingest.py --quick --writers plugin,cypher --no-recorder
 
 Workloads (issue 3): an MLP 784-1000-1000-1000-10 at 90% sparsity rewired SET-style for 20
 snapshots, and a 1024-unit RNN pruned from dense to 90% over 10 snapshots. Prints relationships
@@ -27,17 +28,38 @@ from sparsetopo.ingest.recorder import Recorder
 from sparsetopo.server.process import ManagedServer
 from sparsetopo.topology import Architecture, GraphSnapshot, LayerEdges, LayerSpec
 
+_PARTS = (("relationships", "relationshipstore.db"), ("rel groups", "relationshipgroupstore"),
+          ("properties", "propertystore.db"), ("nodes", "nodestore"), ("indexes", "schema/"))
+
+
+def _part(name: str) -> str:
+    for label, marker in _PARTS:
+        if marker in name and not name.endswith(".id"):
+            if label == "properties" and (".arrays" in name or ".strings" in name):
+                return "arrays+strings"
+            return label
+    return "other"
+
+
+STORE_PARTS: dict[str, int] = {}
+
 
 def store_bytes() -> int | None:
     """Size of the store files after a clean restart (Community has no db.checkpoint(); a clean
-    shutdown checkpoints). None on an external database."""
+    shutdown checkpoints). None on an external database. The size by kind of file is left in
+    STORE_PARTS."""
     if not resolve_connection(start=False).managed:
         return None
     server = ManagedServer()
     server.stop()
     server.start()
     path = server.data_dir / "databases" / "neo4j"
-    return sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
+    STORE_PARTS.clear()
+    for f in path.rglob("*"):
+        if f.is_file():
+            key = _part(str(f.relative_to(path)))
+            STORE_PARTS[key] = STORE_PARTS.get(key, 0) + f.stat().st_size
+    return sum(STORE_PARTS.values())
 
 
 def mlp_arch(sizes: list[int]) -> Architecture:
@@ -79,11 +101,13 @@ def pruning_snapshots(n_hidden: int, final_density: float, n: int, seed: int):
         yield GraphSnapshot({"W_hh": LayerEdges.from_dense(pruned)}, step=step)
 
 
-def run_writer(name: str, arch: Architecture, snapshots) -> dict[str, float]:
+def run_writer(name: str, arch: Architecture, snapshots, writer_kind: str = "auto") -> dict[str, float]:
     before = store_bytes()
+    parts_before = dict(STORE_PARTS)
     driver, _ = open_driver()
     start = time.perf_counter()
-    writer = RunWriter(driver, name, arch, replace=True)
+    writer = RunWriter(driver, name, arch, replace=True, writer=writer_kind)
+    assert writer_kind == "auto" or writer.writer.backend == writer_kind
     births = edge_snapshots = 0
     for snap in snapshots:
         result = writer.write(snap)
@@ -98,6 +122,8 @@ def run_writer(name: str, arch: Architecture, snapshots) -> dict[str, float]:
     driver.close()
     after = store_bytes()
     grown = None if before is None or after is None else after - before
+    parts = {k: (STORE_PARTS.get(k, 0) - parts_before.get(k, 0)) / max(stored, 1)
+             for k in sorted(set(STORE_PARTS) | set(parts_before))}
     return {
         "seconds": seconds,
         "relationships": stored,
@@ -107,6 +133,7 @@ def run_writer(name: str, arch: Architecture, snapshots) -> dict[str, float]:
         "bytes_per_edge_snapshot": (grown / edge_snapshots) if grown else float("nan"),
         "bytes_per_stored_rel": (grown / stored) if grown else float("nan"),
         "store_growth_mb": (grown or 0) / 1e6,
+        "bytes_per_rel_by_file": parts,
     }
 
 
@@ -128,6 +155,43 @@ def naive_merge(driver, n_rows: int, n_nodes: int, seed: int) -> float:
                     ).consume()
     driver.execute_query("DROP INDEX bench_naive IF EXISTS")
     return n_rows / seconds
+
+
+def commit_split(driver, n: int = 100_000, reps: int = 2) -> list[str]:
+    """Where a transaction of n births spends its time: the statement (procedure or Cypher)
+    versus the commit, for both writers, on 1000 scratch neurons."""
+    driver.execute_query("UNWIND range(0, 999) AS i CREATE (:BenchSplit:Neuron {run_id: -7, index: i})")
+    records, _, _ = driver.execute_query(
+        "MATCH (n:BenchSplit) RETURN id(n) AS i ORDER BY n.index")
+    ids = np.array([r["i"] for r in records], dtype=np.int64)
+    rng = np.random.default_rng(0)
+    lines = []
+    for rep in range(reps):
+        for kind in ("plugin", "cypher"):
+            keys = rng.choice(1000 * 1000, n, replace=False)
+            with driver.session() as session:
+                tx = session.begin_transaction()
+                start = time.perf_counter()
+                if kind == "plugin":
+                    tx.run("CALL sparsetopo.births(-7, 'split', $seq, $nodes, $nodes, $s, $t, $g) "
+                           "YIELD n RETURN n", seq=rep, nodes=ids.astype("<i8").tobytes(),
+                           s=(keys // 1000).astype("<i4").tobytes(),
+                           t=(keys % 1000).astype("<i4").tobytes(),
+                           g=np.ones(n, np.int8).tobytes()).consume()
+                else:
+                    tx.run("UNWIND range(0, size($a) - 1) AS i MATCH (a) WHERE id(a) = $a[i] "
+                           "MATCH (b) WHERE id(b) = $b[i] CREATE (a)-[:SYNAPSE {run_id: -7, "
+                           "layer: 'split', born: $seq, sign: 1}]->(b)", seq=rep,
+                           a=ids[keys // 1000].tolist(), b=ids[keys % 1000].tolist()).consume()
+                called = time.perf_counter()
+                tx.commit()
+                done = time.perf_counter()
+            lines.append(f"{kind}: {n:,} births, statement {called - start:.2f} s, commit "
+                         f"{done - called:.2f} s, {n / (done - start):,.0f} rel/s")
+    with driver.session() as session:
+        session.run("MATCH (n:BenchSplit) CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 20 ROWS"
+                    ).consume()
+    return lines
 
 
 def recorder_overhead(quick: bool, every: int) -> dict[str, float]:
@@ -179,46 +243,74 @@ def recorder_overhead(quick: bool, every: int) -> dict[str, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smaller workloads")
+    parser.add_argument("--writers", default="cypher,plugin",
+                        help="snapshot writers to compare, in order (the first is the baseline)")
+    parser.add_argument("--no-recorder", action="store_true", help="skip the Recorder part")
+    parser.add_argument("--workloads", default="mlp,rnn", help="which of mlp,rnn to run")
+    parser.add_argument("--commit-split", action="store_true",
+                        help="only time statement vs commit of 100k births, for both writers")
     args = parser.parse_args()
+    writers = [w.strip() for w in args.writers.split(",") if w.strip()]
     driver, info = open_driver()
     print(f"database: {info.uri}")
+    if args.commit_split:
+        for line in commit_split(driver):
+            print(line, flush=True)
+        return
     naive_rows = 20_000 if args.quick else 50_000
     naive = naive_merge(driver, naive_rows, 2000, 0)
     print(f"baseline (per-row UNWIND ... MERGE, {naive_rows} rows): {naive:,.0f} rel/s")
 
     print()
-    print("| workload | snapshots' edges | SYNAPSE rels | rel ops | seconds | rel ops/s "
-          "| vs MERGE baseline | bytes/edge-snapshot | bytes/stored rel |")
-    print("|---|---|---|---|---|---|---|---|---|")
+    print("| workload | writer | snapshots' edges | SYNAPSE rels | rel ops | seconds | rel ops/s "
+          f"| vs {writers[0]} | vs MERGE baseline | bytes/edge-snapshot | bytes/stored rel |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
 
-    def report(label: str, r: dict[str, float]) -> None:
-        print(f"| {label} | {r['edge_snapshots']:,} | {r['relationships']:,} | {r['rel_ops']:,} | "
-              f"{r['seconds']:.1f} | {r['rel_per_s']:,.0f} | {r['rel_per_s'] / naive:.1f}x | "
-              f"{r['bytes_per_edge_snapshot']:.1f} | {r['bytes_per_stored_rel']:.1f} |",
-              flush=True)
+    breakdown: list[str] = []
+
+    def report(label: str, snapshots, arch: Architecture, name: str) -> None:
+        base = None
+        for kind in writers:
+            r = run_writer(f"{name}-{kind}", arch, snapshots(), kind)
+            base = base or r["rel_per_s"]
+            print(f"| {label} | {kind} | {r['edge_snapshots']:,} | {r['relationships']:,} | "
+                  f"{r['rel_ops']:,} | {r['seconds']:.1f} | {r['rel_per_s']:,.0f} | "
+                  f"{r['rel_per_s'] / base:.1f}x | {r['rel_per_s'] / naive:.1f}x | "
+                  f"{r['bytes_per_edge_snapshot']:.1f} | {r['bytes_per_stored_rel']:.1f} |",
+                  flush=True)
+            parts = ", ".join(f"{k} {v:.1f}" for k, v in r["bytes_per_rel_by_file"].items())
+            breakdown.append(f"{label}, {kind}: bytes per stored rel by file: {parts}")
+        # deleted only after every writer ran: a store that reuses freed records would hide
+        # the next writer's growth
+        cleanup = open_driver()[0]
+        for kind in writers:
+            delete_run(cleanup, f"{name}-{kind}")
+        cleanup.close()
 
     mlp_sizes = [784, 1000, 1000, 1000, 10] if not args.quick else [784, 500, 500, 500, 10]
     n_set = 20 if not args.quick else 8
-    report(f"MLP {'-'.join(map(str, mlp_sizes))}, 90% sparse, SET x{n_set}",
-           run_writer("bench-mlp-set", mlp_arch(mlp_sizes),
-                      set_snapshots(mlp_arch(mlp_sizes), 0.1, n_set, 0.3, 1)))
+    workloads = set(args.workloads.split(","))
+    if "mlp" in workloads:
+        report(f"MLP {'-'.join(map(str, mlp_sizes))}, 90% sparse, SET x{n_set}",
+               lambda: set_snapshots(mlp_arch(mlp_sizes), 0.1, n_set, 0.3, 1),
+               mlp_arch(mlp_sizes), "bench-mlp-set")
     n_hidden = 1024 if not args.quick else 512
     rnn_arch = Architecture({"hidden": n_hidden},
                             (LayerSpec("W_hh", "hidden", "hidden", n_hidden, n_hidden, "recurrent"),))
-    report(f"RNN {n_hidden}, dense -> 90% over 10",
-           run_writer("bench-rnn-prune", rnn_arch, pruning_snapshots(n_hidden, 0.1, 10, 2)))
+    if "rnn" in workloads:
+        report(f"RNN {n_hidden}, dense -> 90% over 10",
+               lambda: pruning_snapshots(n_hidden, 0.1, 10, 2), rnn_arch, "bench-rnn-prune")
     print()
-    for every in (20, 100):
+    for line in breakdown:
+        print(line)
+    print()
+    for every in (() if args.no_recorder else (20, 100)):
         rec = recorder_overhead(args.quick, every)
         print(f"Recorder on an MLP with {rec['edges']:,} edges, a snapshot every {every} steps "
               f"({rec['snapshots']} snapshots): snapshot() median {rec['blocking_ms_median']:.1f} ms "
               f"(max {rec['blocking_ms_max']:.1f}), {rec['blocking_ms_per_1e5_edges']:.1f} ms per "
               f"1e5 edges; training {rec['train_s']:.2f} s -> {rec['train_with_recorder_s']:.2f} s "
               f"({rec['slowdown_pct']:+.1f}%)", flush=True)
-    driver, _ = open_driver()
-    for name in ("bench-mlp-set", "bench-rnn-prune"):
-        delete_run(driver, name)
-    driver.close()
 
 
 if __name__ == "__main__":

@@ -23,7 +23,9 @@ java_major() {
 }
 
 need=()
-if ! command -v java >/dev/null 2>&1 || [ "$(java_major)" -lt 17 ]; then need+=(openjdk-17-jre-headless); fi
+# A JDK, not only a JRE: `sparsetopo server install` compiles the server plugin from source.
+if ! command -v java >/dev/null 2>&1 || ! command -v javac >/dev/null 2>&1 \
+   || [ "$(java_major)" -lt 17 ]; then need+=(openjdk-17-jdk-headless); fi
 if ! command -v mvn >/dev/null 2>&1; then need+=(maven); fi
 if [ ${#need[@]} -gt 0 ]; then apt_install "${need[@]}"; fi
 

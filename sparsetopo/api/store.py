@@ -492,7 +492,8 @@ class Store:
         -------
         pandas.DataFrame
             One row per run (oldest first): name, run_id, created_at, model, task, strategy,
-            status, snapshots, last_step, min_sparsity, max_sparsity.
+            status, snapshots, last_step, min_sparsity, max_sparsity, writer (which writer wrote
+            the run: plugin or cypher).
 
         Examples
         --------
@@ -500,7 +501,7 @@ class Store:
         """
         rows = list_runs(self.driver, self.database)
         cols = ["name", "run_id", "created_at", "model", "task", "strategy", "status",
-                "snapshots", "last_step", "min_sparsity", "max_sparsity"]
+                "snapshots", "last_step", "min_sparsity", "max_sparsity", "writer"]
         return pd.DataFrame(rows, columns=cols)
 
     def run_info(self, run: str) -> dict[str, Any]:

@@ -26,7 +26,7 @@ run_app = typer.Typer(
 ExportFormat = choice_enum("ExportFormat", ("npz", "csv"))
 
 _RUN_COLUMNS = ["name", "snapshots", "last_step", "max_sparsity", "task", "strategy", "model",
-                "status", "created_at"]
+                "status", "writer", "created_at"]
 
 
 @friendly_errors

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from typing import Any
 
 import typer
 
@@ -95,7 +96,7 @@ def status(as_json: bool = typer.Option(False, "--json", help="Machine-readable 
     """
     info = _server().status()
     if as_json:
-        print_json(info.as_dict())
+        print_json({**info.as_dict(), "writer": _writer_line(info)})
         return
     state = f"[green]running[/] (pid {info.pid})" if info.running else "[yellow]stopped[/]"
     console.print(f"state:     {state}")
@@ -104,6 +105,26 @@ def status(as_json: bool = typer.Option(False, "--json", help="Machine-readable 
     console.print(f"version:   {info.version or 'not installed'}")
     console.print(f"home:      {info.home}")
     console.print(f"data:      {info.data_dir} ({info.store_bytes / 1e6:.1f} MB)")
+    console.print(f"writer:    {_writer_line(info)}")
+
+
+def _writer_line(info: Any) -> str:
+    """Which snapshot writer ingestion uses on this server (plugin or Cypher) and why."""
+    if not info.running:
+        return f"plugin jar {info.plugin_jar}" if info.plugin_jar else "no plugin jar built"
+    from sparsetopo.graphstore.backend import choose_writer
+    from sparsetopo.graphstore.connection import open_driver
+
+    try:
+        driver, _ = open_driver(_server().connection())
+    except Exception as exc:  # status must still print
+        return f"unknown ({exc})"
+    try:
+        return choose_writer(driver).reason
+    except Exception as exc:
+        return f"unknown ({exc})"
+    finally:
+        driver.close()
 
 
 @server_app.command()

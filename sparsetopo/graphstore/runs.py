@@ -136,6 +136,7 @@ def delete_run(
 def list_runs(driver: Driver, database: str | None = None) -> list[dict[str, Any]]:
     """Every run (except ones being deleted), oldest first, with snapshot counts.
 
+    ``writer`` is the snapshot writer that last wrote it ("plugin" or "cypher").
     ``lease_owner`` and ``lease_live`` tell whether a writer holds the run now: a run with
     status ``recording`` and no live lease was interrupted (its writer stopped without
     finishing)."""
@@ -146,7 +147,7 @@ def list_runs(driver: Driver, database: str | None = None) -> list[dict[str, Any
         "max(s.sparsity) AS max_sparsity "
         "RETURN r.name AS name, r.run_id AS run_id, r.created_at AS created_at, r.model AS model, "
         "r.task AS task, r.strategy AS strategy, r.status AS status, n AS snapshots, "
-        "last_step, min_sparsity, max_sparsity, r.lease_owner AS lease_owner, "
+        "last_step, min_sparsity, max_sparsity, r.writer AS writer, r.lease_owner AS lease_owner, "
         "coalesce(r.lease_owner IS NOT NULL AND r.lease_expires_at > timestamp(), false) "
         "AS lease_live ORDER BY r.created_at, r.name",
         database_=database, routing_=READ,

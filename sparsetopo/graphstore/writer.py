@@ -22,6 +22,7 @@ from neo4j import Driver
 from neo4j.exceptions import ConstraintError
 
 from sparsetopo.errors import InputError, StoreError
+from sparsetopo.graphstore.backend import WriterChoice, choose_writer
 from sparsetopo.graphstore.lease import (
     DEFAULT_TTL,
     Heartbeat,
@@ -50,12 +51,14 @@ from sparsetopo.topology import Architecture, GraphSnapshot, LayerEdges, LayerSp
 CHUNK = 50_000
 #: Entries per WeightBlock node.
 WEIGHT_BLOCK = 250_000
+#: Relationship operations per transaction of the plugin writer.
+PLUGIN_CHUNK = 200_000
 
 _log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-__all__ = ["CHUNK", "WEIGHT_BLOCK", "LeaseHeldError", "LeaseLostError", "RunWriter",
-           "WrittenSnapshot"]
+__all__ = ["CHUNK", "PLUGIN_CHUNK", "WEIGHT_BLOCK", "LeaseHeldError", "LeaseLostError",
+           "RunWriter", "WriterChoice", "WrittenSnapshot"]
 
 @dataclass
 class _LayerState:
@@ -110,6 +113,9 @@ class RunWriter:
         True: each transaction is a managed one that the driver retries on transient errors.
         False: explicit transactions that fail fast (for callers with their own retry loop,
         such as the Recorder).
+    writer
+        "auto" (the server-side plugin if the server has the matching version, else Cypher),
+        "plugin" or "cypher"; None: $SPARSETOPO_WRITER, else "auto". Both write the same data.
 
     Raises
     ------
@@ -138,6 +144,7 @@ class RunWriter:
         lease_ttl: float = DEFAULT_TTL,
         owner: str | None = None,
         retry: bool = True,
+        writer: str | None = None,
     ) -> None:
         self.driver = driver
         self.database = database
@@ -159,6 +166,9 @@ class RunWriter:
                     f"layer {spec.name!r} connects groups {spec.src_group!r} -> {spec.dst_group!r}, "
                     f"but the architecture only has groups {sorted(architecture.groups)}"
                 )
+        self.writer = choose_writer(driver, database, writer)
+        self._plugin = self.writer.backend == "plugin"
+        self._id_dtype: Any = np.int64 if self._plugin else object
         ensure_schema(driver, database)
         existing = find_run(driver, self.name, database)
         if existing is not None and existing.get("status") != "deleting" and replace:
@@ -193,8 +203,12 @@ class RunWriter:
                     f"{[(s.n_in, s.n_out) for s in stored.layers]}). Choose another run name, "
                     "or pass --replace to overwrite the run."
                 )
-            self._transaction(lambda tx: acquire(tx, self.run_id, self.owner, self.lease_ttl,
-                                                 self.name), fenced=False)
+            def take(tx: Any) -> None:
+                acquire(tx, self.run_id, self.owner, self.lease_ttl, self.name)
+                tx.run("MATCH (r:Run {run_id: $id}) SET r.writer = $writer",
+                       id=self.run_id, writer=self.writer.backend).consume()
+
+            self._transaction(take, fenced=False)
         self._heartbeat = Heartbeat(self, _renewer(driver, database, self.run_id, self.owner,
                                                    self.lease_ttl, self.name), self.lease_ttl)
         try:
@@ -206,7 +220,8 @@ class RunWriter:
             raise
 
     # -- transactions -------------------------------------------------------------------------
-    def _transaction(self, work: Callable[[Any], T], fenced: bool = True) -> T:
+    def _transaction(self, work: Callable[[Any], T], fenced: bool = True,
+                     retry: bool | None = None) -> T:
         """Run ``work(tx)`` in one write transaction that starts with the lease fence.
 
         Managed (driver retries) when ``retry`` is True, else one explicit transaction."""
@@ -220,7 +235,7 @@ class RunWriter:
 
         try:
             with self.driver.session(database=self.database) as session:
-                if self.retry:
+                if self.retry if retry is None else retry:
                     result = session.execute_write(body)
                 else:
                     with session.begin_transaction() as tx:
@@ -234,13 +249,14 @@ class RunWriter:
             heartbeat.touch()
         return result
 
-    def _value(self, statement: str, params: dict[str, Any]) -> Any:
+    def _value(self, statement: str, params: dict[str, Any], retry: bool | None = None) -> Any:
         """Run one statement in a fenced transaction; its single record's ``n``."""
 
         def work(tx: Any) -> Any:
-            return tx.run(statement, params).single()["n"]
+            record = tx.run(statement, params).single()
+            return None if record is None else record["n"]
 
-        return self._transaction(work)
+        return self._transaction(work, retry=retry)
 
     def _check_lease(self) -> None:
         heartbeat = getattr(self, "_heartbeat", None)
@@ -272,6 +288,7 @@ class RunWriter:
             "status": "recording",
             "n_snapshots": 0,
             "lease_owner": self.owner,
+            "writer": self.writer.backend,
         }
         layers = [
             {**spec.__dict__, "run_id": self.run_id, "gate": spec.gate or ""}
@@ -297,20 +314,26 @@ class RunWriter:
         self._transaction(work, fenced=False)
 
     def _load_neuron_ids(self) -> None:
+        # The plugin addresses nodes and relationships by internal id, the Cypher writer by
+        # element id (id() is deprecated in Cypher but is what the Core API takes).
+        node_id = "id(n)" if self._plugin else "elementId(n)"
         records, _, _ = self.driver.execute_query(
             "MATCH (n:Neuron) WHERE n.run_id = $id "
-            "RETURN n.layer AS g, collect([n.index, elementId(n)]) AS ids",
+            f"RETURN n.layer AS g, collect([n.index, {node_id}]) AS ids",
             id=self.run_id, database_=self.database,
         )
         for record in records:
             size = self.architecture.groups[record["g"]]
-            ids = np.empty(size, dtype=object)
+            ids = np.full(size, -1, dtype=np.int64) if self._plugin else np.empty(size, dtype=object)
             for index, element_id in record["ids"]:
                 ids[index] = element_id
             self._neuron_ids[record["g"]] = ids
         for group, size in self.architecture.groups.items():
             found = self._neuron_ids.get(group)
-            if found is None or any(x is None for x in found):
+            missing = found is None or (
+                bool((found < 0).any()) if self._plugin else any(x is None for x in found)
+            )
+            if missing:
                 raise StoreError(
                     f"run {self.name!r} lacks neurons of group {group!r} (expected {size}); the "
                     "run is damaged: delete it with `sparsetopo runs delete` and write it anew"
@@ -332,10 +355,11 @@ class RunWriter:
         complete = [r for r in records if r["complete"]]
         self.last_seq = complete[-1]["seq"] if complete else -1
         self.last_step = complete[-1]["step"] if complete else None
+        rel_id = "id(r)" if self._plugin else "elementId(r)"
         records, _, _ = self.driver.execute_query(
             "MATCH (a)-[r:SYNAPSE]->(b) WHERE r.run_id = $id AND r.born >= 0 AND r.died IS NULL "
             "RETURN r.layer AS layer, a.index AS s, b.index AS t, r.sign AS sign, "
-            "elementId(r) AS rid",
+            f"{rel_id} AS rid",
             id=self.run_id, database_=self.database,
         )
         by_layer: dict[str, list[tuple[int, int, int, str]]] = {}
@@ -350,7 +374,7 @@ class RunWriter:
             self._state[name] = _LayerState(
                 keys=keys[order],
                 signs=np.array([row[2] for row in rows], dtype=np.int8)[order],
-                rel_ids=np.array([row[3] for row in rows], dtype=object)[order],
+                rel_ids=np.array([row[3] for row in rows], dtype=self._id_dtype)[order],
             )
 
     _ROLLBACK = (
@@ -367,11 +391,12 @@ class RunWriter:
         "DETACH DELETE s RETURN count(*) AS n",
     )
 
-    def _rollback(self, seq: int) -> None:
+    def _rollback(self, seq: int, retry: bool | None = None) -> None:
         """Remove everything of incomplete snapshot ``seq`` in fenced batches (idempotent)."""
         for statement in self._ROLLBACK:
             while True:
-                if self._value(statement, {"id": self.run_id, "seq": seq, "batch": CHUNK}) == 0:
+                if self._value(statement, {"id": self.run_id, "seq": seq, "batch": CHUNK},
+                               retry=retry) == 0:
                     break
 
     # -- writing ------------------------------------------------------------------------------
@@ -485,7 +510,7 @@ class RunWriter:
             for spec, keys, w, signs, born_mask, died_mask, old in plans:
                 self._write_deaths(spec, old.rel_ids[died_mask], seq)
                 new_ids = self._write_births(spec, keys[born_mask], signs[born_mask], seq)
-                rel_ids = np.empty(len(keys), dtype=object)
+                rel_ids = np.empty(len(keys), dtype=self._id_dtype)
                 rel_ids[born_mask] = new_ids
                 if (~born_mask).any():
                     kept = old.keys[~died_mask]
@@ -508,10 +533,13 @@ class RunWriter:
 
     def _rollback_quietly(self, seq: int) -> None:
         # The server may be gone, or the lease lost; then the next lease holder rolls back.
+        # No driver retries here: a failed write must not wait twice for an absent server.
         with contextlib.suppress(Exception):
-            self._rollback(seq)
+            self._rollback(seq, retry=False)
 
     def _write_births(self, spec: LayerSpec, keys: np.ndarray, signs: np.ndarray, seq: int) -> np.ndarray:
+        if self._plugin:
+            return self._plugin_births(spec, keys, signs, seq)
         ids = np.empty(len(keys), dtype=object)
         src_ids = self._neuron_ids[spec.src_group]
         dst_ids = self._neuron_ids[spec.dst_group]
@@ -533,6 +561,9 @@ class RunWriter:
         return ids
 
     def _write_deaths(self, spec: LayerSpec, rel_ids: np.ndarray, seq: int) -> None:
+        if self._plugin:
+            self._plugin_deaths(spec, rel_ids, seq)
+            return
         for start in range(0, len(rel_ids), CHUNK):
             part = rel_ids[start:start + CHUNK].tolist()
             n = self._value(
@@ -542,6 +573,9 @@ class RunWriter:
             self._expect(f"layer {spec.name!r}: synapses ending at snapshot {seq}", n, len(part))
 
     def _write_weights(self, spec: LayerSpec, keys: np.ndarray, w: np.ndarray, seq: int) -> None:
+        if self._plugin:
+            self._plugin_weights(spec, keys, w, seq)
+            return
         src = (keys // spec.n_out).astype(np.int64)
         dst = (keys % spec.n_out).astype(np.int64)
         for chunk, start in enumerate(range(0, max(len(keys), 1), WEIGHT_BLOCK)):
@@ -555,6 +589,53 @@ class RunWriter:
                 "MATCH (s:Snapshot {run_id: $id, seq: $seq}) WHERE s.complete = false "
                 "CREATE (s)-[:HAS_WEIGHTS]->(b:WeightBlock {run_id: $id, seq: $seq, layer: $layer, "
                 "chunk: $chunk, src: $src, dst: $dst, w: $w}) RETURN count(b) AS n", params)
+            self._expect(f"layer {spec.name!r}: weight block {chunk} of snapshot {seq}", n, 1)
+
+    # -- the server-side plugin: packed little-endian arrays, same data, same checks -----------
+    def _plugin_births(self, spec: LayerSpec, keys: np.ndarray, signs: np.ndarray,
+                       seq: int) -> np.ndarray:
+        ids = np.empty(len(keys), dtype=np.int64)
+        src_nodes = self._neuron_ids[spec.src_group].astype("<i8").tobytes()
+        dst_nodes = self._neuron_ids[spec.dst_group].astype("<i8").tobytes()
+        for start in range(0, len(keys), PLUGIN_CHUNK):
+            part = keys[start:start + PLUGIN_CHUNK]
+            params = {
+                "id": self.run_id, "layer": spec.name, "seq": seq,
+                "srcNodes": src_nodes, "dstNodes": dst_nodes,
+                "src": (part // spec.n_out).astype("<i4").tobytes(),
+                "dst": (part % spec.n_out).astype("<i4").tobytes(),
+                "sign": signs[start:start + PLUGIN_CHUNK].astype(np.int8).tobytes(),
+            }
+            got = self._value(
+                "CALL sparsetopo.births($id, $layer, $seq, $srcNodes, $dstNodes, $src, $dst, "
+                "$sign) YIELD ids RETURN ids AS n", params)
+            created = np.frombuffer(got, dtype="<i8")
+            self._expect(f"layer {spec.name!r}: synapses born at snapshot {seq}", len(created),
+                         len(part))
+            ids[start:start + len(part)] = created
+        return ids
+
+    def _plugin_deaths(self, spec: LayerSpec, rel_ids: np.ndarray, seq: int) -> None:
+        for start in range(0, len(rel_ids), PLUGIN_CHUNK):
+            part = rel_ids[start:start + PLUGIN_CHUNK].astype("<i8")
+            n = self._value(
+                "CALL sparsetopo.deaths($id, $layer, $seq, $rels) YIELD n RETURN n",
+                {"id": self.run_id, "layer": spec.name, "seq": seq, "rels": part.tobytes()})
+            self._expect(f"layer {spec.name!r}: synapses ending at snapshot {seq}", n, len(part))
+
+    def _plugin_weights(self, spec: LayerSpec, keys: np.ndarray, w: np.ndarray, seq: int) -> None:
+        src = (keys // spec.n_out).astype("<i4")
+        dst = (keys % spec.n_out).astype("<i4")
+        w32 = w.astype("<f4")
+        for chunk, start in enumerate(range(0, max(len(keys), 1), WEIGHT_BLOCK)):
+            end = start + WEIGHT_BLOCK
+            n = self._value(
+                "MATCH (s:Snapshot {run_id: $id, seq: $seq}) WHERE s.complete = false "
+                "CALL sparsetopo.weights(s, $id, $seq, $layer, $chunk, $src, $dst, $w) YIELD n "
+                "RETURN sum(n) AS n",
+                {"id": self.run_id, "seq": seq, "layer": spec.name, "chunk": chunk,
+                 "src": src[start:end].tobytes(), "dst": dst[start:end].tobytes(),
+                 "w": w32[start:end].tobytes()})
             self._expect(f"layer {spec.name!r}: weight block {chunk} of snapshot {seq}", n, 1)
 
     def finish(self, status: str = "complete") -> None:

@@ -2,7 +2,7 @@
 
 Layout of the home folder (see :func:`sparsetopo.server.config.home_dir`)::
 
-    lib/ plugins/     server, Browser and APOC jars (``sparsetopo server install``)
+    lib/ plugins/     server, Browser, APOC and sparsetopo plugin jars (``sparsetopo server install``)
     conf/neo4j.conf   written from settings.json on every start
     data/ logs/ run/  the store, the server's logs, the pid file
     password          the generated password of user neo4j (mode 0600)
@@ -57,6 +57,7 @@ class ServerStatus:
     data_dir: str
     store_bytes: int
     installed: bool
+    plugin_jar: str | None = None  # sparsetopo-neo4j-plugin-N.jar in plugins/, if built
 
     def as_dict(self) -> dict[str, object]:
         return dict(self.__dict__)
@@ -74,7 +75,7 @@ def _java() -> str:
     if not found:
         raise ServerError(
             "Java was not found. Neo4j 5.26 needs Java 17 or 21: install it "
-            "(Debian/Ubuntu: `apt-get install openjdk-17-jre-headless`) or set JAVA_HOME."
+            "(Debian/Ubuntu: `apt-get install openjdk-17-jdk-headless`) or set JAVA_HOME."
         )
     return found
 
@@ -92,7 +93,7 @@ def java_version(java: str | None = None) -> int:
     if major < MIN_JAVA:
         raise ServerError(
             f"{java} is Java {major}; Neo4j 5.26 needs Java 17 or 21. Install a newer JDK "
-            "(Debian/Ubuntu: `apt-get install openjdk-17-jre-headless`) and set JAVA_HOME to it."
+            "(Debian/Ubuntu: `apt-get install openjdk-17-jdk-headless`) and set JAVA_HOME to it."
         )
     return major
 
@@ -167,17 +168,35 @@ class ManagedServer:
         return self.lib_dir / ".installed"
 
     def _pom_digest(self) -> str:
-        return hashlib.sha256(_pom_path().read_bytes()).hexdigest()
+        # The plugin's sources count too: changing them rebuilds the plugin on the next install.
+        digest = hashlib.sha256(_pom_path().read_bytes())
+        plugin = _pom_path().parent / "plugin"
+        for path in sorted(plugin.rglob("*")):
+            if path.is_file() and (path.suffix in (".java", ".xml")):
+                digest.update(str(path.relative_to(plugin)).encode())
+                digest.update(path.read_bytes())
+        return digest.hexdigest()
 
     def is_installed(self) -> bool:
         marker = self._install_marker()
         return marker.exists() and marker.read_text().strip() == self._pom_digest()
 
     def install(self, force: bool = False, log: Callable[[str], None] | None = None) -> bool:
-        """Fetch the server, Browser and APOC jars with Maven. Returns False if already there."""
+        """Fetch the server, Browser and APOC jars and build sparsetopo's procedure plugin from
+        its sources (plugin/, needs a JDK), with Maven. Returns False if already there."""
         if self.is_installed() and not force:
             return False
         java_version()
+        java_home = os.environ.get("JAVA_HOME")
+        if not shutil.which("javac") and not (
+            java_home and (Path(java_home) / "bin" / "javac").exists()
+        ):
+            raise ServerError(
+                "the Java compiler (javac) was not found; it builds sparsetopo's server plugin "
+                "from source. Install a JDK (Debian/Ubuntu: `apt-get install "
+                "openjdk-17-jdk-headless`) or set JAVA_HOME to one, and run `sparsetopo server "
+                "install` again."
+            )
         mvn = shutil.which("mvn")
         if not mvn:
             raise ServerError(
@@ -212,6 +231,11 @@ class ManagedServer:
         shutil.rmtree(self.home / "build", ignore_errors=True)
         if not any(self.lib_dir.glob("neo4j-5.*.jar")):
             raise ServerError(f"Maven finished but {self.lib_dir} holds no neo4j jar; see {install_log}")
+        if not any(self.plugins_dir.glob("sparsetopo-neo4j-plugin-*.jar")):
+            raise ServerError(
+                f"Maven finished but {self.plugins_dir} holds no sparsetopo plugin jar; see "
+                f"{install_log}"
+            )
         self._install_marker().write_text(self._pom_digest() + "\n")
         return True
 
@@ -489,6 +513,8 @@ class ManagedServer:
             running=pid is not None, pid=pid, bolt_uri=self.bolt_uri, browser_url=self.browser_url,
             version=version, home=str(self.home), data_dir=str(self.data_dir), store_bytes=size,
             installed=self.is_installed(),
+            plugin_jar=next((p.name for p in sorted(self.plugins_dir.glob(
+                "sparsetopo-neo4j-plugin-*.jar"))), None) if self.plugins_dir.exists() else None,
         )
 
     def logs(self, lines: int = 50) -> str:

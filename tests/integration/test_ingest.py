@@ -236,7 +236,7 @@ _KILLED_WRITER = textwrap.dedent("""
     import sparsetopo.graphstore.writer as w
     from sparsetopo.graphstore.connection import open_driver
     from sparsetopo.topology import Architecture, GraphSnapshot, LayerEdges, LayerSpec
-    w.CHUNK = 2000  # many small transactions, so the kill lands in the middle
+    w.CHUNK = w.PLUGIN_CHUNK = 2000  # many small transactions: the kill lands in the middle
     arch = Architecture({"h": 400}, (LayerSpec("W", "h", "h", 400, 400, "recurrent"),))
     driver, _ = open_driver()
     writer = w.RunWriter(driver, sys.argv[1], arch, lease_ttl=float(sys.argv[2]))

@@ -423,3 +423,24 @@ def test_missing_maven_is_reported_with_the_fix(tmp_path, monkeypatch):
     assert "apt-get install maven" in message
     assert "sparsetopo server install" in message
     assert not server.lib_dir.exists()
+
+
+def test_missing_jdk_compiler_is_reported_with_the_fix(tmp_path, monkeypatch):
+    """The plugin is compiled from source: a JRE without javac gets a message naming a JDK."""
+    real_java = shutil.which("java")
+    if real_java is None:
+        pytest.skip("no java to get past the Java check")
+    jre = tmp_path / "jre"
+    (jre / "bin").mkdir(parents=True)
+    (jre / "bin" / "java").symlink_to(Path(real_java).resolve())
+    monkeypatch.setenv("JAVA_HOME", str(jre))
+    empty = tmp_path / "empty-path"
+    empty.mkdir()
+    monkeypatch.setenv("PATH", str(empty))
+    server = ManagedServer(tmp_path / "not-installed", small_settings(*free_ports(2)))
+    with pytest.raises(ServerError) as exc:
+        server.install()
+    message = str(exc.value)
+    assert "javac" in message and "openjdk-17-jdk-headless" in message
+    assert "sparsetopo server install" in message
+    assert not server.lib_dir.exists()

@@ -144,9 +144,11 @@ _KILLED = textwrap.dedent("""
     from sparsetopo.graphstore.connection import open_driver
     from sparsetopo.topology import Architecture, GraphSnapshot, LayerEdges, LayerSpec
     from tests.integration.test_writer_lease import ARCH, denses, snap
-    w.CHUNK = 1000  # many small transactions, so the kill lands in the middle
+    w.CHUNK = w.PLUGIN_CHUNK = 1000  # many small transactions: the kill lands in the middle
     driver, _ = open_driver()
-    writer = w.RunWriter(driver, sys.argv[1], ARCH, lease_ttl=float(sys.argv[2]))
+    writer = w.RunWriter(driver, sys.argv[1], ARCH, lease_ttl=float(sys.argv[2]),
+                         writer=sys.argv[3])
+    assert writer.writer.backend == sys.argv[3]
     print(writer.owner, flush=True)
     for i, dense in enumerate(denses(4, 2)):
         writer.write(snap(dense, i))
@@ -154,9 +156,10 @@ _KILLED = textwrap.dedent("""
 """)
 
 
-def test_killed_writer_blocks_until_its_lease_expires(driver, run_name):
+@pytest.mark.parametrize("backend", ["cypher", "plugin"])
+def test_killed_writer_blocks_until_its_lease_expires(driver, run_name, backend):
     ttl = 4.0
-    proc = subprocess.Popen([sys.executable, "-c", _KILLED, run_name, str(ttl)],
+    proc = subprocess.Popen([sys.executable, "-c", _KILLED, run_name, str(ttl), backend],
                             stdout=subprocess.PIPE, text=True, env=dict(os.environ),
                             cwd=os.path.dirname(os.path.dirname(os.path.dirname(__file__))))
     assert proc.stdout is not None
@@ -185,7 +188,7 @@ def test_killed_writer_blocks_until_its_lease_expires(driver, run_name):
         "recording", False, owner)
     # then a new writer takes over, rolls the half snapshot back and continues exactly
     data = denses(4, 2)
-    b = RunWriter(driver, run_name, ARCH)
+    b = RunWriter(driver, run_name, ARCH, writer=backend)
     assert b.last_seq == 0
     assert not incomplete_snapshot_exists(driver, run_id, 1)
     more = denses(5, 2)

@@ -1,0 +1,146 @@
+"""The server-side plugin writer and the Cypher writer store exactly the same data; choosing
+between them (issue 11)."""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import pytest
+
+import sparsetopo.graphstore.backend as backend
+import sparsetopo.graphstore.writer as writer_module
+from sparsetopo.errors import InputError, StoreError
+from sparsetopo.graphstore.reader import read_snapshot
+from sparsetopo.graphstore.runs import delete_run, find_run, list_runs
+from sparsetopo.graphstore.writer import RunWriter
+from sparsetopo.topology import Architecture, GraphSnapshot, LayerEdges, LayerSpec
+from tests.integration.storecheck import (
+    assert_store_matches,
+    expected_relationships,
+    stored_relationships,
+    stored_weight_blocks,
+)
+
+# fc1 holds > 250k entries (two WeightBlocks per snapshot); fc2 is small; rec is recurrent.
+ARCH = Architecture(
+    groups={"input": 600, "h": 500, "out": 10},
+    layers=(
+        LayerSpec("fc1", "input", "h", 600, 500, "linear", position=0),
+        LayerSpec("fc2", "h", "out", 500, 10, "linear", position=1),
+        LayerSpec("rec", "h", "h", 500, 500, "recurrent", position=2),
+    ),
+)
+DENSITY = {"fc1": 0.9, "fc2": 0.5, "rec": 0.05}
+
+
+def evolving(seed: int, count: int) -> list[dict[str, np.ndarray]]:
+    """Weights that lose 5% of their edges, regrow some (also edges that died just before),
+    flip 2% of their signs and drift, per snapshot; float32."""
+    rng = np.random.default_rng(seed)
+    w = {s.name: (rng.random((s.n_in, s.n_out)) < DENSITY[s.name])
+         * rng.normal(size=(s.n_in, s.n_out)) for s in ARCH.layers}
+    out = []
+    died: dict[str, np.ndarray] = {}
+    for _ in range(count):
+        out.append({k: v.astype(np.float32) for k, v in w.items()})
+        nxt = {}
+        for name, m in w.items():
+            m = m.copy()
+            if name in died:  # regrow half of the edges that died at the previous snapshot
+                back = died[name] & (rng.random(m.shape) < 0.5)
+                m[back] = rng.normal(size=int(back.sum()))
+            kill = (m != 0) & (rng.random(m.shape) < 0.05)
+            m[kill] = 0
+            died[name] = kill
+            flip = rng.random(m.shape) < 0.02
+            m[flip] = -m[flip]
+            m *= 1 + 0.01 * rng.normal(size=m.shape)
+            nxt[name] = m
+        w = nxt
+    return out
+
+
+def write(driver, name: str, data, which: str) -> RunWriter:
+    w = RunWriter(driver, name, ARCH, writer=which, replace=True)
+    assert w.writer.backend == which
+    for i, dense in enumerate(data):
+        w.write(GraphSnapshot({k: LayerEdges.from_dense(v) for k, v in dense.items()}, step=i))
+    w.finish()
+    return w
+
+
+def test_plugin_and_cypher_writers_store_the_same(driver, run_name):
+    data = evolving(0, 3)
+    assert (data[0]["fc1"] != 0).sum() > writer_module.WEIGHT_BLOCK
+    expected = expected_relationships(data)
+    # the data exercise what they should: flips, regrowth after a death, multi-block layers
+    by_edge: dict[tuple, list] = {}
+    for rel in expected:
+        by_edge.setdefault(rel[:3], []).append(rel)
+    assert any(len(v) > 1 and v[0][5] != v[1][5] for v in by_edge.values())  # sign flip
+    assert any(len(v) > 1 and v[0][4] is not None and v[0][4] < v[1][3]
+               for v in by_edge.values())  # died, then re-grown later
+    other = run_name + "-cypher"
+    try:
+        plugin = write(driver, run_name, data, "plugin")
+        cypher = write(driver, other, data, "cypher")
+        for w in (plugin, cypher):
+            assert_store_matches(driver, w.run_id, data, writer_module.WEIGHT_BLOCK)
+        assert stored_relationships(driver, plugin.run_id) == stored_relationships(
+            driver, cypher.run_id)
+        assert stored_weight_blocks(driver, plugin.run_id) == stored_weight_blocks(
+            driver, cypher.run_id)
+        # same property types, as Cypher sees them
+        types = ("MATCH ()-[r:SYNAPSE]->() WHERE r.run_id = $id WITH r LIMIT 1 "
+                 "MATCH (b:WeightBlock) WHERE b.run_id = $id WITH r, b LIMIT 1 "
+                 "RETURN valueType(r.born) AS born, valueType(r.sign) AS sign, "
+                 "valueType(r.run_id) AS rid, valueType(b.src) AS src, valueType(b.w) AS w, "
+                 "valueType(b.chunk) AS chunk")
+        got = [driver.execute_query(types, id=w.run_id).records[0].data() for w in (plugin,
+                                                                                    cypher)]
+        assert got[0] == got[1]
+        # a resumed plugin writer continues from the stored state (internal ids)
+        more = evolving(0, 4)[3]
+        again = RunWriter(driver, run_name, ARCH, writer="plugin")
+        again.write(GraphSnapshot({k: LayerEdges.from_dense(v) for k, v in more.items()}, step=3))
+        again.finish()
+        assert_store_matches(driver, plugin.run_id, [*data, more], writer_module.WEIGHT_BLOCK)
+        np.testing.assert_array_equal(
+            read_snapshot(driver, run_name, step=3).layers["rec"].to_dense(500, 500), more["rec"])
+        listed = {r["name"]: r["writer"] for r in list_runs(driver)}
+        assert (listed[run_name], listed[other]) == ("plugin", "cypher")
+    finally:
+        delete_run(driver, other)
+
+
+def test_wrong_or_missing_plugin_falls_back(driver, run_name, monkeypatch, caplog):
+    monkeypatch.setattr(backend, "PLUGIN_VERSION", "999")
+    with caplog.at_level(logging.WARNING, logger="sparsetopo.graphstore.backend"):
+        w = RunWriter(driver, run_name, ARCH)
+    assert w.writer.backend == "cypher"
+    assert "plugin is version 1, this client needs 999" in caplog.text
+    assert "using the Cypher writer" in caplog.text
+    w.close()
+    with pytest.raises(StoreError, match=r"plugin writer was requested but .* version 1"):
+        RunWriter(driver, run_name, ARCH, writer="plugin")
+    monkeypatch.setattr(backend, "plugin_version", lambda *a, **k: None)
+    choice = backend.choose_writer(driver)
+    assert (choice.backend, choice.reason) == (
+        "cypher", "Cypher writer (the server has no sparsetopo plugin)")
+
+
+def test_writer_choice_from_environment(driver, run_name, monkeypatch):
+    monkeypatch.setenv("SPARSETOPO_WRITER", "cypher")
+    w = RunWriter(driver, run_name, ARCH)
+    assert w.writer.backend == "cypher"
+    w.close()
+    assert find_run(driver, run_name)["writer"] == "cypher"
+    monkeypatch.setenv("SPARSETOPO_WRITER", "plugin")
+    w = RunWriter(driver, run_name, ARCH)
+    assert w.writer.backend == "plugin"
+    w.close()
+    assert find_run(driver, run_name)["writer"] == "plugin"
+    monkeypatch.setenv("SPARSETOPO_WRITER", "fast")
+    with pytest.raises(InputError, match="SPARSETOPO_WRITER is 'fast'"):
+        RunWriter(driver, run_name, ARCH)
