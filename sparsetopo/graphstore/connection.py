@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from typing import Any
 
 from neo4j import Driver, GraphDatabase
 from neo4j.exceptions import AuthError, ServiceUnavailable
@@ -29,12 +30,43 @@ def resolve_connection(
     return server.connection()
 
 
-def open_driver(info: ConnectionInfo | None = None) -> tuple[Driver, ConnectionInfo]:
-    """A verified driver for `info` (resolved when None), with errors that say what to fix."""
+#: Driver settings of a fail-fast driver (see :func:`open_driver`): no transaction retries, and
+#: connecting or waiting for a pooled connection gives up after a few seconds.
+FAIL_FAST: dict[str, Any] = {
+    "max_transaction_retry_time": 0.0,
+    "connection_timeout": 3.0,
+    "connection_acquisition_timeout": 5.0,
+}
+
+
+def open_driver(
+    info: ConnectionInfo | None = None, fail_fast: bool = False
+) -> tuple[Driver, ConnectionInfo]:
+    """A verified driver for `info` (resolved when None), with errors that say what to fix.
+
+    Parameters
+    ----------
+    info : ConnectionInfo, optional
+        Where to connect; resolved with :func:`resolve_connection` when None.
+    fail_fast : bool
+        Configure the driver with :data:`FAIL_FAST`: a transaction that fails because the
+        server went away is not retried by the driver (the caller has its own retry, e.g. the
+        Recorder's spool), and connecting gives up after 3 s.
+
+    Returns
+    -------
+    tuple of (neo4j.Driver, ConnectionInfo)
+
+    Raises
+    ------
+    ServerError
+        Wrong credentials or the server cannot be reached.
+    """
     info = info or resolve_connection()
     # Deprecation notes and the like are for the tool's authors, not for its users.
+    extra = FAIL_FAST if fail_fast else {}
     driver = GraphDatabase.driver(
-        info.uri, auth=(info.user, info.password), notifications_min_severity="OFF"
+        info.uri, auth=(info.user, info.password), notifications_min_severity="OFF", **extra
     )
     try:
         driver.verify_connectivity()
