@@ -178,7 +178,7 @@ class Recorder:
         self._spool_full: BaseException | None = None
         self._driver: Driver | None = None
         self._writer: RunWriter | None = None
-        self._error: BaseException | None = None
+        self._errors: list[BaseException] = []
         self._spooled_note = False
         self._last_step: int | None = None
         self._closed = False
@@ -193,8 +193,8 @@ class Recorder:
         except BaseException:
             self.spool.release()
             raise
-        if self._writer is not None:
-            self._last_step = self._writer.last_step
+        if self._writer is not None and self._writer.last_step is not None:
+            self._last_step = max(self._writer.last_step, self._last_step or 0)
         self._stager = threading.Thread(target=self._stage_loop, name=f"sparsetopo-stage-{self.run}",
                                         daemon=True)
         self._db_thread = threading.Thread(target=self._db_loop, name=f"sparsetopo-write-{self.run}",
@@ -299,10 +299,8 @@ class Recorder:
         self._closed = True
         deadline = time.monotonic() + self.close_timeout
         lost: list[int] = []
-        try:
+        with contextlib.suppress(queue.Full):
             self._captured.put(_STOP, timeout=max(0.0, deadline - time.monotonic()))
-        except queue.Full:
-            pass
         self._stager.join(max(0.0, deadline - time.monotonic()))
         if self._stager.is_alive():  # the spool disk is full and the database is down
             with self._cond:
@@ -353,10 +351,27 @@ class Recorder:
     def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
         self.close("failed" if exc_type is not None else "complete")
 
+    @property
+    def _error(self) -> BaseException | None:
+        return self._errors[0] if self._errors else None
+
+    @_error.setter
+    def _error(self, exc: BaseException | None) -> None:
+        if exc is not None:
+            self._errors.append(exc)
+
     def _raise_pending(self) -> None:
-        if self._error is not None:
-            error, self._error = self._error, None
-            raise error
+        """Raise what the background threads found (all of it, in one error)."""
+        if not self._errors:
+            return
+        errors, self._errors = self._errors, []
+        if len(errors) == 1:
+            raise errors[0]
+        first = errors[0]
+        text = f"{len(errors)} problems: " + " | ".join(str(e) for e in errors)
+        if isinstance(first, SparsetopoError):
+            raise type(first)(text) from first
+        raise SparsetopoError(text) from first
 
     # -- spool bookkeeping ---------------------------------------------------------------------
     def _clear_ended_spools(self) -> None:
@@ -379,6 +394,9 @@ class Recorder:
                 _say(f"replaying {len(old.files())} snapshot(s) spooled by an earlier Recorder of "
                      f"run {self.run!r} ({old.path})")
                 self._adopted.append(old)
+                steps = [int(f.name.rsplit("-step", 1)[1][:-4]) for f in old.files()]
+                if self._last_step is None or max(steps) > self._last_step:
+                    self._last_step = max(steps)  # new snapshots must come after these
             else:
                 why = ("never reached the database, so it may belong to a run that was replaced"
                        if old.run_id is None else f"belongs to run id {old.run_id}, not {run_id}")
