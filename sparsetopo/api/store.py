@@ -22,6 +22,7 @@ from typing import Any
 
 import pandas as pd
 from neo4j import Driver
+from neo4j.exceptions import ClientError
 from neo4j.graph import Node, Relationship
 from neo4j.graph import Path as GraphPath
 
@@ -41,7 +42,7 @@ from sparsetopo.graphstore import results as res
 from sparsetopo.graphstore.connection import open_driver, resolve_connection
 from sparsetopo.graphstore.reader import list_snapshots, read_snapshot
 from sparsetopo.graphstore.runs import architecture_from_json, list_runs, require_run
-from sparsetopo.queries.library import get_query
+from sparsetopo.queries.library import check_param_values, get_query
 from sparsetopo.server.config import ConnectionInfo
 from sparsetopo.topology import Architecture, GraphSnapshot
 
@@ -144,28 +145,33 @@ class Store:
         return f"Store({where}, database={self.database!r})"
 
     # ------------------------------------------------------------------ plain queries
-    def cypher(self, text: str, **params: Any) -> pd.DataFrame:
+    def cypher(self, text: str, *, read_only_: bool = False, **params: Any) -> pd.DataFrame:
         """Run any Cypher statement with parameters; the records as a DataFrame (columns in the
-        order of the RETURN clause; nodes and relationships as property dicts)."""
+        order of the RETURN clause; nodes and relationships as property dicts).
+
+        With ``read_only_=True`` the statement runs in read access mode: the server refuses
+        any write (``InputError``)."""
         if not isinstance(text, str) or not text.strip():
             raise InputError("the Cypher text is empty")
-        records, _, keys = self.driver.execute_query(text, params, database_=self.database)
+        check_param_values(params)
+        try:
+            records, _, keys = self.driver.execute_query(
+                text, params, database_=self.database, routing_="r" if read_only_ else "w"
+            )
+        except ClientError as exc:
+            if exc.code == "Neo.ClientError.Statement.AccessMode":
+                raise InputError(
+                    "this statement writes to the database, but it ran read-only; "
+                    "`sparsetopo cypher` writes only with --write"
+                ) from exc
+            raise
         rows = [[_python(r[k]) for k in keys] for r in records]
         return pd.DataFrame(rows, columns=list(keys))
 
     def query(self, name: str, **params: Any) -> pd.DataFrame:
         """Run the library query ``name`` (``sparsetopo query --list``) with its parameters."""
         q = get_query(name)
-        missing = q.missing(params)
-        if missing:
-            doc = "; ".join(f"{p}: {q.params[p]}" for p in missing)
-            raise InputError(f"query {name!r} needs parameters {missing} ({doc})")
-        unknown = sorted(set(params) - set(q.params))
-        if unknown:
-            raise InputError(
-                f"query {name!r} has no parameters {unknown}; it takes {sorted(q.params) or 'none'}"
-            )
-        return self.cypher(q.text, **params)
+        return self.cypher(q.text, read_only_=True, **q.check(params))
 
     # ------------------------------------------------------------------ runs and histories
     def runs(self) -> pd.DataFrame:

@@ -15,6 +15,7 @@ from typing import Annotated, Any
 import pandas as pd
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from sparsetopo.errors import SparsetopoError
@@ -30,7 +31,7 @@ _TABLE_MAX = 12
 
 
 def _fail(exc: Exception) -> None:
-    err_console.print(f"[red]error:[/red] {exc}")
+    err_console.print(f"[red]error:[/red] {escape(str(exc))}", soft_wrap=True, highlight=False)
     raise typer.Exit(1)
 
 
@@ -188,8 +189,9 @@ def register(app: typer.Typer) -> None:
         param: Annotated[list[str] | None, typer.Option("--param", "-p", help="k=v; repeatable.")] = None,
         as_json: Annotated[bool, typer.Option("--json", help="JSON records.")] = False,
         as_csv: Annotated[bool, typer.Option("--csv", help="CSV.")] = False,
+        write: Annotated[bool, typer.Option("--write", help="Allow the statement to write or delete (default: read-only).")] = False,
     ) -> None:
-        """Run any Cypher statement against the store."""
+        """Run any Cypher statement against the store (read-only unless --write)."""
         from neo4j.exceptions import Neo4jError
 
         from sparsetopo.queries.library import parse_params
@@ -197,7 +199,7 @@ def register(app: typer.Typer) -> None:
         try:
             params = parse_params(param or [])
             with _open() as store:
-                df = store.cypher(text, **params)
+                df = store.cypher(text, read_only_=not write, **params)
         except (SparsetopoError, Neo4jError) as exc:
             _fail(exc)
         emit(df, as_json, as_csv)
