@@ -52,8 +52,8 @@ def ingest(
     Example: sparsetopo ingest tests/data/zhang2023-sparse-rnn/MNIST/pruning_n_150_p_0.05 --run zhang-prune
     """
     from sparsetopo.graphstore.runs import validate_name
-    from sparsetopo.graphstore.writer import RunWriter
     from sparsetopo.ingest.importers import read_inputs
+    from sparsetopo.ingest.run_import import import_plan
 
     validate_name(run)
     step_list = None
@@ -71,20 +71,19 @@ def ingest(
         err_console.print(f"[yellow]dropping {plan.dropped_nonfinite} NaN/Inf weight(s)[/]")
     driver = open_store_driver()
     try:
-        writer = RunWriter(driver, run, plan.architecture,
-                           meta={"config": {"ingested_from": [str(p) for p in paths],
-                                            "format": plan.format}},
-                           replace=replace)
-        written = []
         with progress_bar() as progress:
             task = progress.add_task(f"ingesting into {run}", total=len(plan))
-            for item in plan.items:
-                snap = plan.load(item)
-                written.append(writer.write(snap, source=item.source))
-                progress.advance(task)
-        writer.finish()
+            result = import_plan(
+                driver, plan, run,
+                meta={"config": {"ingested_from": [str(p) for p in paths], "format": plan.format}},
+                replace=replace, progress=lambda k: progress.advance(task, k),
+            )
     finally:
         driver.close()
+    written = result.written
+    if result.skipped:
+        err_console.print(f"resumed: {len(result.skipped)} step(s) were already stored "
+                          "identically and were skipped")
     summary: dict[str, Any] = {
         "run": run,
         "format": plan.format,
@@ -95,6 +94,7 @@ def ingest(
         "deaths_total": sum(w.deaths for w in written),
         "sign_flips_total": sum(w.flips for w in written),
         "nonfinite_dropped": plan.dropped_nonfinite,
+        "skipped_already_stored": result.skipped,
     }
     if as_json:
         print_json(summary)

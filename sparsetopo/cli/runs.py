@@ -21,13 +21,17 @@ run_app = typer.Typer(help="Inspect or delete one run.", no_args_is_help=True)
 @friendly_errors
 def runs(as_json: bool = typer.Option(False, "--json", help="Machine-readable output.")) -> None:
     """List the stored runs with their snapshot counts."""
+    from sparsetopo.graphstore.liveness import RESUME_HINT, run_states
     from sparsetopo.graphstore.runs import list_runs
 
     driver = open_store_driver()
     try:
         rows = list_runs(driver)
+        states = run_states(driver)
     finally:
         driver.close()
+    for row in rows:
+        row["status"] = states.get(row["name"], row["status"])
     if as_json:
         print_json(rows)
     elif not rows:
@@ -35,6 +39,8 @@ def runs(as_json: bool = typer.Option(False, "--json", help="Machine-readable ou
     else:
         print_table(rows, ["name", "snapshots", "last_step", "max_sparsity", "task", "strategy",
                            "model", "status", "created_at"], title="runs")
+        if any(row["status"] == "interrupted" for row in rows):
+            err_console.print(f"interrupted: {RESUME_HINT}")
 
 
 @run_app.command("show")
@@ -44,12 +50,14 @@ def show(
     as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
 ) -> None:
     """Show a run: its layers and its snapshots (step, edges, sparsity, turnover, metrics)."""
+    from sparsetopo.graphstore.liveness import RESUME_HINT, run_states
     from sparsetopo.graphstore.reader import list_snapshots
     from sparsetopo.graphstore.runs import require_run, run_architecture
 
     driver = open_store_driver()
     try:
         run = require_run(driver, name)
+        run["status"] = run_states(driver).get(name, run.get("status"))
         arch = run_architecture(driver, name)
         snaps = list_snapshots(driver, name)
     finally:
@@ -68,6 +76,8 @@ def show(
     skip = set(base) | {"run_id", "complete", "created_at", "source"}
     extra = sorted({k for s in snaps for k in s if k not in skip})
     print_table(snaps, base + extra, title="snapshots")
+    if run["status"] == "interrupted":
+        err_console.print(f"interrupted: {RESUME_HINT.replace('NAME', name)}")
 
 
 @run_app.command("delete")
@@ -113,10 +123,15 @@ def export(
         snap = read_snapshot(driver, run, step=step)
     finally:
         driver.close()
-    if fmt == "csv":
-        written = [write_csv_snapshot(snap, arch, out, layer=layer)]
-    else:
-        written = write_npz_snapshot(snap, arch, out)
+    try:
+        if fmt == "csv":
+            written = [write_csv_snapshot(snap, arch, out, layer=layer)]
+        else:
+            written = write_npz_snapshot(snap, arch, out)
+    except OSError as exc:
+        raise InputError(
+            f"cannot write {out}: {exc.strerror or exc}; choose a writable --out path"
+        ) from exc
     console.print(f"exported step {snap.step} of {run} ({snap.n_edges} edges):")
     for path in written:
         console.print(f"  {path}")
