@@ -53,7 +53,7 @@ def ingest(
     """
     from sparsetopo.graphstore.runs import validate_name
     from sparsetopo.ingest.importers import read_inputs
-    from sparsetopo.ingest.run_import import import_plan
+    from sparsetopo.ingest.run_import import import_plan, plan_resume
 
     validate_name(run)
     step_list = None
@@ -71,12 +71,14 @@ def ingest(
         err_console.print(f"[yellow]dropping {plan.dropped_nonfinite} NaN/Inf weight(s)[/]")
     driver = open_store_driver()
     try:
+        with err_console.status("checking the input against the stored run"):
+            skip = [] if replace else plan_resume(driver, plan, run)
         with progress_bar() as progress:
             task = progress.add_task(f"ingesting into {run}", total=len(plan))
             result = import_plan(
                 driver, plan, run,
                 meta={"config": {"ingested_from": [str(p) for p in paths], "format": plan.format}},
-                replace=replace, progress=lambda k: progress.advance(task, k),
+                replace=replace, progress=lambda k: progress.advance(task, k), skip=skip,
             )
     finally:
         driver.close()

@@ -200,7 +200,7 @@ def as_float32_weights(matrix: np.ndarray, where: str = "layer") -> np.ndarray:
         if overflow.any():
             i, j = (int(v[0]) for v in np.nonzero(overflow.reshape(arr.shape[0], -1)))
             raise InputError(
-                f"{where}: weight {arr.reshape(arr.shape[0], -1)[i, j]!r} at (src={i}, dst={j}) "
+                f"{where}: weight {float(arr.reshape(arr.shape[0], -1)[i, j])!r} at (src={i}, dst={j}) "
                 f"is outside the float32 range (|w| <= {float(_F32.max):.3g}) in which weights "
                 "are stored; rescale the weights."
             )
@@ -208,7 +208,7 @@ def as_float32_weights(matrix: np.ndarray, where: str = "layer") -> np.ndarray:
         if underflow.any():
             i, j = (int(v[0]) for v in np.nonzero(underflow.reshape(arr.shape[0], -1)))
             raise InputError(
-                f"{where}: weight {arr.reshape(arr.shape[0], -1)[i, j]!r} at (src={i}, dst={j}) "
+                f"{where}: weight {float(arr.reshape(arr.shape[0], -1)[i, j])!r} at (src={i}, dst={j}) "
                 f"is nonzero but below float32's smallest magnitude "
                 f"({float(_F32.smallest_subnormal):.2g}), so it would be stored as 0; set "
                 f"{int(underflow.sum())} such weight(s) to 0 (remove the edges) or rescale."

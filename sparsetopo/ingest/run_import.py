@@ -119,6 +119,7 @@ def import_plan(
     replace: bool = False,
     database: str | None = None,
     progress: Callable[[int], None] | None = None,
+    skip: list[int] | None = None,
 ) -> ImportResult:
     """Write `plan` into run `run`, or resume an interrupted import of it.
 
@@ -137,6 +138,8 @@ def import_plan(
     database : str, optional
     progress : callable, optional
         Called with 1 after each snapshot (written or skipped).
+    skip : list of int, optional
+        The result of :func:`plan_resume` when the caller already ran it.
 
     Returns
     -------
@@ -155,7 +158,10 @@ def import_plan(
     validate_name(run)
     result = ImportResult(run)
     try:
-        skip = set() if replace else set(plan_resume(driver, plan, run, database))
+        if replace:
+            skipped: set[int] = set()
+        else:
+            skipped = set(skip if skip is not None else plan_resume(driver, plan, run, database))
         new_run = replace or find_run(driver, run, database) is None
         writer = RunWriter(driver, run, plan.architecture, meta, database=database,
                            replace=replace)
@@ -164,7 +170,7 @@ def import_plan(
     item = None
     try:
         for item in plan.items:
-            if item.step in skip:
+            if item.step in skipped:
                 result.skipped.append(item.step)
             else:
                 result.written.append(writer.write(plan.load(item), source=item.source))
