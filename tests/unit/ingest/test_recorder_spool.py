@@ -32,6 +32,7 @@ def test_spools_in_order_when_database_is_down(tmp_path, caplog):
     for path, dense in zip(files, expected, strict=True):
         snap = SpoolDir.load(path)
         np.testing.assert_array_equal(snap.layers["0.weight"].to_dense(5, 4), dense)
+    assert all(f.stat().st_mode & 0o077 == 0 for f in [*files, files[0].parent])  # owner-only
     assert SpoolDir.load(files[1]).metrics == {"loss": 3.0}
     rec.close()
     # the Recorder reports outages as log warnings (Python prints those on stderr by default)
