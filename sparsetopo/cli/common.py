@@ -47,14 +47,15 @@ def friendly_errors(func: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-def open_store_driver() -> Any:
-    """Driver for the resolved database (NEO4J_* variables, else the managed server)."""
+def open_store_driver(fail_fast: bool = False) -> Any:
+    """Driver for the resolved database (NEO4J_* variables, else the managed server);
+    ``fail_fast``: no driver retries (see graphstore.connection.open_driver)."""
     from sparsetopo.graphstore.connection import open_driver, resolve_connection
 
     def log(message: str) -> None:
         err_console.print(f"[dim]{message}[/]")
 
-    driver, _ = open_driver(resolve_connection(log=log))
+    driver, _ = open_driver(resolve_connection(log=log), fail_fast=fail_fast)
     return driver
 
 

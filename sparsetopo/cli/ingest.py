@@ -48,6 +48,8 @@ def ingest(
     """Import checkpoint files (edge-list CSV, .pt state dicts, .npz layers) as snapshots of a run.
 
     Every file is read and validated before anything is written, so bad input writes nothing.
+    Running the same command again after an interruption resumes: steps already stored
+    identically are skipped.
 
     Example: sparsetopo ingest tests/data/zhang2023-sparse-rnn/MNIST/pruning_n_150_p_0.05 --run zhang-prune
     """
@@ -69,7 +71,9 @@ def ingest(
                            allow_nonfinite=allow_nonfinite, n=n)
     if plan.dropped_nonfinite:
         err_console.print(f"[yellow]dropping {plan.dropped_nonfinite} NaN/Inf weight(s)[/]")
-    driver = open_store_driver()
+    # No driver retries: a retried transaction whose commit was acknowledged too late could
+    # write twice; a failed ingest is resumed by running the same command again instead.
+    driver = open_store_driver(fail_fast=True)
     try:
         with err_console.status("checking the input against the stored run"):
             skip = [] if replace else plan_resume(driver, plan, run)
