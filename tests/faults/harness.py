@@ -661,3 +661,152 @@ def summary_table(records: list[FaultRecord]) -> str:
         f"{max((r.blocked_max_s for r in records), default=0):.2f} | "
         f"{sum(r.ok for r in records)}/{total} |")
     return "\n".join(lines)
+
+
+# -- concurrency ----------------------------------------------------------------------------
+
+def _write_csv_run(info: ConnectionInfo, folder: Path, run: str, replace: bool = True) -> None:
+    from sparsetopo.ingest.importers import read_inputs
+    from sparsetopo.ingest.run_import import import_plan
+
+    driver, _ = open_driver(info, fail_fast=True)
+    try:
+        import_plan(driver, read_inputs([folder]), run, replace=replace)
+    finally:
+        driver.close()
+
+
+def concurrent_writers(server: FaultServer, work: Path, n: int = 8, seed: int = 500) -> FaultRecord:
+    """`n` writers on different runs at once, plus analyze of another run; all exact."""
+    import threading
+
+    from sparsetopo.api.store import Store
+
+    record = FaultRecord("concurrency", f"{n} writers + analyze", seed)
+    info = server.connection()
+    sources = {}
+    for k in range(n):
+        sources[f"conc-{seed}-{k}"] = make_csv_run(work / f"conc-{k}", seed + k, 4, 120, 1500)
+    base = f"conc-{seed}-analyzed"
+    sources[base] = make_csv_run(work / "conc-base", seed + 99, 3, 60, 500)
+    _write_csv_run(info, work / "conc-base", base)
+    errors: list[str] = []
+
+    def write(k: int) -> None:
+        try:
+            _write_csv_run(info, work / f"conc-{k}", f"conc-{seed}-{k}")
+        except Exception as exc:  # noqa: BLE001
+            errors.append(f"writer {k}: {type(exc).__name__}: {exc}")
+
+    def analyze() -> None:
+        try:
+            with Store.connect(uri=info.uri, password=info.password, start=False) as store:
+                store.analyze(base, n_null=10, workers=1, force=True)
+        except Exception as exc:  # noqa: BLE001
+            errors.append(f"analyze: {type(exc).__name__}: {exc}")
+
+    threads = [threading.Thread(target=write, args=(k,)) for k in range(n)]
+    threads.append(threading.Thread(target=analyze))
+    start = time.monotonic()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(600)
+    record.blocked_max_s = time.monotonic() - start
+    record.problems += errors
+    driver, _ = open_driver(info)
+    try:
+        for run, expected in sources.items():
+            check_run(driver, run, expected, set(expected), record)
+            delete_run(driver, run)
+    finally:
+        driver.close()
+    record.ok = not record.problems
+    return record
+
+
+def two_writers_one_run(server: FaultServer, work: Path, seed: int = 600) -> FaultRecord:
+    """A second writer joining a run that is being written is refused; the first finishes
+    exact (needs the writer lease of decision 0003)."""
+    import threading
+
+    from sparsetopo.errors import StoreError
+
+    record = FaultRecord("concurrency", "two writers on one run", seed)
+    info = server.connection()
+    run = f"two-writers-{seed}"
+    first = make_csv_run(work / "w-first", seed, 6, 150, 3000)
+    make_csv_run(work / "w-second", seed + 1, 6, 150, 3000)
+    driver, _ = open_driver(info)
+    delete_run(driver, run)
+    errors: list[str] = []
+
+    def write_first() -> None:
+        try:
+            _write_csv_run(info, work / "w-first", run, replace=False)
+        except Exception as exc:  # noqa: BLE001
+            errors.append(f"first writer: {type(exc).__name__}: {exc}")
+
+    thread = threading.Thread(target=write_first)
+    thread.start()
+    deadline = time.monotonic() + 120
+    while find_run(driver, run) is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    start = time.monotonic()
+    try:
+        _write_csv_run(info, work / "w-second", run, replace=False)
+        record.problems.append("the second writer was not refused")
+    except StoreError as exc:
+        if "\n" in str(exc):
+            record.problems.append("multi-line refusal")
+    except Exception as exc:  # noqa: BLE001
+        record.problems.append(f"second writer: {type(exc).__name__}: {exc}")
+    record.blocked_max_s = time.monotonic() - start
+    thread.join(600)
+    record.problems += errors
+    check_run(driver, run, first, set(first), record)
+    delete_run(driver, run)
+    driver.close()
+    record.ok = not record.problems
+    return record
+
+
+def analyze_while_writing(server: FaultServer, work: Path, seed: int = 700) -> FaultRecord:
+    """Analyze a run again and again while its snapshots are being written: analysis sees only
+    complete snapshots, and a final analyze covers all of them."""
+    import threading
+
+    from sparsetopo.api.store import Store
+
+    record = FaultRecord("concurrency", "analyze while writing", seed)
+    info = server.connection()
+    run = f"analyze-writing-{seed}"
+    expected = make_csv_run(work / "aw", seed, 6, 80, 1200)
+    errors: list[str] = []
+    thread = threading.Thread(target=lambda: _write_csv_run(info, work / "aw", run))
+    thread.start()
+    start = time.monotonic()
+    with Store.connect(uri=info.uri, password=info.password, start=False) as store:
+        while thread.is_alive():
+            try:
+                if find_run(store.driver, run) is not None:
+                    store.analyze(run, n_null=5, workers=1)
+            except Exception as exc:  # noqa: BLE001
+                if "no complete snapshot" not in str(exc) and "no snapshots" not in str(exc):
+                    errors.append(f"analyze during writing: {type(exc).__name__}: {exc}")
+            time.sleep(0.2)
+        thread.join()
+        store.analyze(run, n_null=5, workers=1)
+        records, _, _ = store.driver.execute_query(
+            "MATCH (r:Run {name: $run}) MATCH (s:Snapshot {run_id: r.run_id}) WHERE s.complete "
+            "RETURN count(s) AS n, count(s.ffl_balance) AS analysed", run=run)
+    record.blocked_max_s = time.monotonic() - start
+    record.problems += errors
+    if records[0]["n"] != records[0]["analysed"]:
+        record.problems.append("snapshots left unanalysed")
+    driver, _ = open_driver(info)
+    check_run(driver, run, expected, set(expected), record)
+    delete_run(driver, run)
+    driver.close()
+    record.ok = not record.problems
+    return record
