@@ -14,6 +14,7 @@ from typing import Any
 from neo4j import Driver
 
 from sparsetopo.errors import InputError, StoreError
+from sparsetopo.graphstore.lease import DEFAULT_TTL, new_owner_id
 from sparsetopo.topology import Architecture, LayerSpec
 
 #: Snapshot properties owned by sparsetopo; metrics may not use these names.
@@ -89,14 +90,24 @@ def delete_run(
     database: str | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> bool:
-    """Delete a run and everything it owns, in batches. The run is first marked 'deleting' so
-    listings skip it; an interrupted delete is finished by calling this again."""
+    """Delete a run and everything it owns, in batches. The run is first marked 'deleting' (so
+    listings skip it) and its writer lease is taken over (so a writer still writing it fails at
+    its next transaction); an interrupted delete is finished by calling this again.
+
+    Callers that must not interrupt a live writer check :func:`~sparsetopo.graphstore.lease.
+    lease_state` first (``RunWriter(replace=True)`` does)."""
     run = find_run(driver, name, database)
     if run is None:
         return False
     run_id = run["run_id"]
+    # Marking the run and taking its lease over under the Run node's write lock waits for a
+    # writer's open transaction, and that writer's next fenced transaction then fails: nothing
+    # can be added to a run while it is deleted.
     driver.execute_query(
-        "MATCH (r:Run {run_id: $id}) SET r.status = 'deleting'", id=run_id, database_=database
+        "MATCH (r:Run {run_id: $id}) SET r.status = 'deleting', r.lease_owner = $me, "
+        "r.lease_expires_at = timestamp() + $ttl_ms",
+        id=run_id, me="deleting:" + new_owner_id(), ttl_ms=int(DEFAULT_TTL * 1000),
+        database_=database,
     )
     steps = (
         ("synapses", "MATCH ()-[s:SYNAPSE]->() WHERE s.run_id = $id AND s.born >= 0 "
@@ -121,7 +132,11 @@ def delete_run(
 
 
 def list_runs(driver: Driver, database: str | None = None) -> list[dict[str, Any]]:
-    """Every run (except ones being deleted), oldest first, with snapshot counts."""
+    """Every run (except ones being deleted), oldest first, with snapshot counts.
+
+    ``lease_owner`` and ``lease_live`` tell whether a writer holds the run now: a run with
+    status ``recording`` and no live lease was interrupted (its writer stopped without
+    finishing)."""
     records, _, _ = driver.execute_query(
         "MATCH (r:Run) WHERE coalesce(r.status, '') <> 'deleting' "
         "OPTIONAL MATCH (r)-[:HAS_SNAPSHOT]->(s:Snapshot {complete: true}) "
@@ -129,7 +144,9 @@ def list_runs(driver: Driver, database: str | None = None) -> list[dict[str, Any
         "max(s.sparsity) AS max_sparsity "
         "RETURN r.name AS name, r.run_id AS run_id, r.created_at AS created_at, r.model AS model, "
         "r.task AS task, r.strategy AS strategy, r.status AS status, n AS snapshots, "
-        "last_step, min_sparsity, max_sparsity ORDER BY r.created_at, r.name",
+        "last_step, min_sparsity, max_sparsity, r.lease_owner AS lease_owner, "
+        "coalesce(r.lease_owner IS NOT NULL AND r.lease_expires_at > timestamp(), false) "
+        "AS lease_live ORDER BY r.created_at, r.name",
         database_=database,
     )
     return [dict(r) for r in records]

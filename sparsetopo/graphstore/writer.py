@@ -11,15 +11,29 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import secrets
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 from neo4j import Driver
+from neo4j.exceptions import ConstraintError
 
 from sparsetopo.errors import InputError, StoreError
+from sparsetopo.graphstore.lease import (
+    DEFAULT_TTL,
+    Heartbeat,
+    LeaseHeldError,
+    LeaseLostError,
+    acquire,
+    fence,
+    held_message,
+    lease_state,
+    new_owner_id,
+    release,
+)
 from sparsetopo.graphstore.runs import (
     _now,
     architecture_from_json,
@@ -36,6 +50,13 @@ from sparsetopo.topology import Architecture, GraphSnapshot, LayerEdges, LayerSp
 CHUNK = 50_000
 #: Entries per WeightBlock node.
 WEIGHT_BLOCK = 250_000
+
+_log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+__all__ = ["CHUNK", "WEIGHT_BLOCK", "LeaseHeldError", "LeaseLostError", "RunWriter",
+           "WrittenSnapshot"]
+
 @dataclass
 class _LayerState:
     """Edges alive after the last complete snapshot, sorted by key, with their SYNAPSE ids."""
@@ -57,10 +78,53 @@ class WrittenSnapshot:
 
 
 class RunWriter:
-    """Writes the snapshots of one run, in step order, as diffs.
+    """Writes the snapshots of one run, in step order, as diffs, holding the run's lease.
 
-    >>> writer = RunWriter(driver, "mnist-prune", arch, meta={"task": "seq-digits"})  # doctest: +SKIP
-    >>> writer.write(snapshot)                                                      # doctest: +SKIP
+    Only one writer may write a run at a time (docs/decisions/0003-writer-lease.md): the
+    constructor acquires a lease on the Run node, every write transaction starts with a fence
+    that checks and renews it, a heartbeat thread renews it while the writer is idle, and
+    :meth:`finish` / :meth:`close` release it. A crashed writer's lease expires after
+    ``lease_ttl`` seconds; only then can another writer take the run over, roll back the
+    crashed writer's incomplete snapshot and continue.
+
+    Parameters
+    ----------
+    driver
+        An open Neo4j driver.
+    name
+        The run's name (created if it does not exist, resumed otherwise).
+    architecture
+        The run's layers and neuron groups (must equal the stored one when resuming).
+    meta
+        Run metadata for a new run: ``model``, ``task``, ``strategy``, ``config``.
+    database
+        The Neo4j database (None: the server's default).
+    replace
+        Delete an existing run of this name first (refused while another writer holds it).
+    lease_ttl
+        Seconds a lease lives without renewal; a crashed writer blocks its run this long.
+    owner
+        The writer id (default: a new random one). A client that reconnects after an outage
+        passes its previous id to take its own lease back.
+    retry
+        True: each transaction is a managed one that the driver retries on transient errors.
+        False: explicit transactions that fail fast (for callers with their own retry loop,
+        such as the Recorder).
+
+    Raises
+    ------
+    LeaseHeldError
+        Another writer holds a live lease on the run.
+    StoreError
+        The run exists with another architecture.
+    InputError
+        Bad names or an inconsistent architecture.
+
+    Examples
+    --------
+    >>> with RunWriter(driver, "mnist-prune", arch, meta={"task": "seq-digits"}) as writer:  # doctest: +SKIP
+    ...     writer.write(snapshot)
+    ...     writer.finish()
     """
 
     def __init__(
@@ -71,11 +135,21 @@ class RunWriter:
         meta: Mapping[str, Any] | None = None,
         database: str | None = None,
         replace: bool = False,
+        lease_ttl: float = DEFAULT_TTL,
+        owner: str | None = None,
+        retry: bool = True,
     ) -> None:
         self.driver = driver
         self.database = database
         self.name = validate_name(name)
         self.architecture = architecture
+        if not lease_ttl > 0:
+            raise InputError(f"lease_ttl must be a positive number of seconds, got {lease_ttl!r}")
+        self.lease_ttl = float(lease_ttl)
+        self.owner = owner or new_owner_id()
+        self.retry = retry
+        self._lost: BaseException | None = None
+        self._released = False
         for group in architecture.groups:
             validate_name(group, "neuron group name")
         for spec in architecture.layers:
@@ -87,6 +161,11 @@ class RunWriter:
                 )
         ensure_schema(driver, database)
         existing = find_run(driver, self.name, database)
+        if existing is not None and existing.get("status") != "deleting" and replace:
+            state = lease_state(driver, existing["run_id"], database)
+            if state is not None and state.live and state.holder != self.owner:
+                raise LeaseHeldError(held_message(self.name, state.holder or "?",
+                                                  state.remaining_s * 1000))
         if existing is not None and (replace or existing.get("status") == "deleting"):
             delete_run(driver, self.name, database)
             existing = None
@@ -98,8 +177,13 @@ class RunWriter:
             # An integer id keeps every SYNAPSE index entry small (a 32-character string key
             # tripled the index size); 53 bits stay exact in JavaScript, i.e. in Neo4j Browser.
             self.run_id: int = secrets.randbits(53)
-            self._create_run(meta or {})
-        else:
+            try:
+                self._create_run(meta or {})
+            except ConstraintError:  # another writer created the same run name just now
+                existing = find_run(driver, self.name, database)
+                if existing is None:
+                    raise
+        if existing is not None:
             self.run_id = existing["run_id"]
             stored = architecture_from_json(existing["architecture_json"])
             if stored != architecture:
@@ -109,8 +193,69 @@ class RunWriter:
                     f"{[(s.n_in, s.n_out) for s in stored.layers]}). Choose another run name, "
                     "or pass --replace to overwrite the run."
                 )
-            self._resume()
-        self._load_neuron_ids()
+            self._transaction(lambda tx: acquire(tx, self.run_id, self.owner, self.lease_ttl,
+                                                 self.name), fenced=False)
+        self._heartbeat = Heartbeat(self, _renewer(driver, database, self.run_id, self.owner,
+                                                   self.lease_ttl, self.name), self.lease_ttl)
+        try:
+            if existing is not None:
+                self._resume()
+            self._load_neuron_ids()
+        except BaseException:
+            self.close()
+            raise
+
+    # -- transactions -------------------------------------------------------------------------
+    def _transaction(self, work: Callable[[Any], T], fenced: bool = True) -> T:
+        """Run ``work(tx)`` in one write transaction that starts with the lease fence.
+
+        Managed (driver retries) when ``retry`` is True, else one explicit transaction."""
+        if fenced:
+            self._check_lease()
+
+        def body(tx: Any) -> T:
+            if fenced:
+                fence(tx, self.run_id, self.owner, self.lease_ttl, self.name)
+            return work(tx)
+
+        try:
+            with self.driver.session(database=self.database) as session:
+                if self.retry:
+                    result = session.execute_write(body)
+                else:
+                    with session.begin_transaction() as tx:
+                        result = body(tx)
+                        tx.commit()
+        except LeaseLostError as exc:
+            self._lost = exc
+            raise
+        heartbeat = getattr(self, "_heartbeat", None)
+        if heartbeat is not None:
+            heartbeat.touch()
+        return result
+
+    def _value(self, statement: str, params: dict[str, Any]) -> Any:
+        """Run one statement in a fenced transaction; its single record's ``n``."""
+
+        def work(tx: Any) -> Any:
+            return tx.run(statement, params).single()["n"]
+
+        return self._transaction(work)
+
+    def _check_lease(self) -> None:
+        heartbeat = getattr(self, "_heartbeat", None)
+        if self._lost is None and heartbeat is not None and heartbeat.lost is not None:
+            self._lost = heartbeat.lost
+        if self._lost is not None:
+            raise self._lost
+
+    @staticmethod
+    def _expect(what: str, got: int, expected: int) -> None:
+        if got != expected:
+            raise StoreError(
+                f"{what}: the database matched {got} where {expected} were expected; the run "
+                "was changed by someone else. Nothing of this transaction was written."
+            )
 
     # -- run creation / resume ----------------------------------------------------------------
     def _create_run(self, meta: Mapping[str, Any]) -> None:
@@ -126,6 +271,7 @@ class RunWriter:
             "architecture_json": architecture_to_json(arch),
             "status": "recording",
             "n_snapshots": 0,
+            "lease_owner": self.owner,
         }
         layers = [
             {**spec.__dict__, "run_id": self.run_id, "gate": spec.gate or ""}
@@ -134,7 +280,9 @@ class RunWriter:
         groups = [{"name": g, "size": n} for g, n in arch.groups.items()]
 
         def work(tx: Any) -> None:
-            tx.run("CREATE (r:Run) SET r = $props", props=props).consume()
+            # The run is born leased, in the transaction that creates it.
+            tx.run("CREATE (r:Run) SET r = $props, r.lease_expires_at = timestamp() + $ttl_ms",
+                   props=props, ttl_ms=int(self.lease_ttl * 1000)).consume()
             tx.run(
                 "MATCH (r:Run {run_id: $id}) UNWIND $layers AS l "
                 "CREATE (r)-[:HAS_LAYER]->(x:Layer) SET x = l",
@@ -146,8 +294,7 @@ class RunWriter:
                 id=self.run_id, groups=groups,
             ).consume()
 
-        with self.driver.session(database=self.database) as session:
-            session.execute_write(work)
+        self._transaction(work, fenced=False)
 
     def _load_neuron_ids(self) -> None:
         records, _, _ = self.driver.execute_query(
@@ -161,9 +308,17 @@ class RunWriter:
             for index, element_id in record["ids"]:
                 ids[index] = element_id
             self._neuron_ids[record["g"]] = ids
+        for group, size in self.architecture.groups.items():
+            found = self._neuron_ids.get(group)
+            if found is None or any(x is None for x in found):
+                raise StoreError(
+                    f"run {self.name!r} lacks neurons of group {group!r} (expected {size}); the "
+                    "run is damaged: delete it with `sparsetopo runs delete` and write it anew"
+                )
 
     def _resume(self) -> None:
-        """Roll back an incomplete snapshot, then load the alive edges of the last one."""
+        """Roll back an incomplete snapshot (we hold the lease, so its writer is gone), then
+        load the alive edges of the last complete one."""
         records, _, _ = self.driver.execute_query(
             "MATCH (s:Snapshot) WHERE s.run_id = $id RETURN s.seq AS seq, s.step AS step, "
             "s.complete AS complete ORDER BY seq",
@@ -171,6 +326,8 @@ class RunWriter:
         )
         for record in records:
             if not record["complete"]:
+                _log.info("run %r: rolling back the incomplete snapshot seq %d of a writer "
+                          "that stopped", self.name, record["seq"])
                 self._rollback(record["seq"])
         complete = [r for r in records if r["complete"]]
         self.last_seq = complete[-1]["seq"] if complete else -1
@@ -196,18 +353,26 @@ class RunWriter:
                 rel_ids=np.array([row[3] for row in rows], dtype=object)[order],
             )
 
+    _ROLLBACK = (
+        "MATCH ()-[s:SYNAPSE]->() WHERE s.run_id = $id AND s.born = $seq "
+        "WITH s LIMIT $batch DELETE s RETURN count(*) AS n",
+        "MATCH ()-[s:SYNAPSE]->() WHERE s.run_id = $id AND s.died = $seq "
+        "WITH s LIMIT $batch REMOVE s.died RETURN count(*) AS n",
+        "MATCH (b:WeightBlock) WHERE b.run_id = $id AND b.seq = $seq "
+        "WITH b LIMIT 4 DETACH DELETE b RETURN count(*) AS n",
+        "MATCH (m:Motif) WHERE m.run_id = $id AND m.seq = $seq "
+        "WITH m LIMIT $batch DETACH DELETE m RETURN count(*) AS n",
+        # never a complete snapshot: only the unfinished one is removed
+        "MATCH (s:Snapshot {run_id: $id, seq: $seq}) WHERE s.complete = false "
+        "DETACH DELETE s RETURN count(*) AS n",
+    )
+
     def _rollback(self, seq: int) -> None:
-        with self.driver.session(database=self.database) as session:
-            for statement in (
-                "MATCH ()-[s:SYNAPSE]->() WHERE s.run_id = $id AND s.born = $seq "
-                "CALL (s) { DELETE s } IN TRANSACTIONS OF 50000 ROWS",
-                "MATCH ()-[s:SYNAPSE]->() WHERE s.run_id = $id AND s.died = $seq "
-                "CALL (s) { REMOVE s.died } IN TRANSACTIONS OF 50000 ROWS",
-                "MATCH (b:WeightBlock) WHERE b.run_id = $id AND b.seq = $seq DETACH DELETE b",
-                "MATCH (m:Motif) WHERE m.run_id = $id AND m.seq = $seq DETACH DELETE m",
-                "MATCH (s:Snapshot {run_id: $id, seq: $seq}) DETACH DELETE s",
-            ):
-                session.run(statement, id=self.run_id, seq=seq).consume()
+        """Remove everything of incomplete snapshot ``seq`` in fenced batches (idempotent)."""
+        for statement in self._ROLLBACK:
+            while True:
+                if self._value(statement, {"id": self.run_id, "seq": seq, "batch": CHUNK}) == 0:
+                    break
 
     # -- writing ------------------------------------------------------------------------------
     def _check(self, snapshot: GraphSnapshot) -> None:
@@ -241,7 +406,29 @@ class RunWriter:
                 )
 
     def write(self, snapshot: GraphSnapshot, source: str | None = None) -> WrittenSnapshot:
-        """Write one snapshot (its step must exceed the last stored step)."""
+        """Write one snapshot atomically (its step must exceed the last stored step).
+
+        Parameters
+        ----------
+        snapshot
+            The layers' edges and weights, the step, epoch and metrics.
+        source
+            Where the snapshot came from (a file name, "recorder"), stored on the Snapshot.
+
+        Returns
+        -------
+        WrittenSnapshot
+            Its seq, step, edge count and turnover.
+
+        Raises
+        ------
+        LeaseLostError
+            Another writer took the run over; nothing of this snapshot stays visible.
+        StoreError
+            The step does not increase, or the database did not match what was expected.
+        InputError
+            Unknown layers, indices outside the shape, duplicate edges or non-finite weights.
+        """
         self._check(snapshot)
         seq = self.last_seq + 1
         plans = []
@@ -285,12 +472,14 @@ class RunWriter:
             "source": source or "",
             "complete": False,
         }
-        self.driver.execute_query(
+        self._check_lease()
+        created = self._transaction(lambda tx: tx.run(
             "MATCH (r:Run {run_id: $id}) CREATE (r)-[:HAS_SNAPSHOT]->(s:Snapshot) SET s = $props "
             "WITH r, s OPTIONAL MATCH (p:Snapshot {run_id: $id, seq: $prev}) "
-            "FOREACH (_ IN CASE WHEN p IS NULL THEN [] ELSE [1] END | CREATE (p)-[:NEXT]->(s))",
-            id=self.run_id, props=props, prev=seq - 1, database_=self.database,
-        )
+            "FOREACH (_ IN CASE WHEN p IS NULL THEN [] ELSE [1] END | CREATE (p)-[:NEXT]->(s)) "
+            "RETURN count(s) AS n",
+            id=self.run_id, props=props, prev=seq - 1).single()["n"])
+        self._expect(f"creating snapshot {seq} of run {self.name!r}", created, 1)
         try:
             new_states = {}
             for spec, keys, w, signs, born_mask, died_mask, old in plans:
@@ -303,11 +492,13 @@ class RunWriter:
                     rel_ids[~born_mask] = old.rel_ids[~died_mask][np.searchsorted(kept, keys[~born_mask])]
                 self._write_weights(spec, keys, w, seq)
                 new_states[spec.name] = _LayerState(keys=keys, signs=signs, rel_ids=rel_ids)
-            self.driver.execute_query(
+            done = self._transaction(lambda tx: tx.run(
                 "MATCH (r:Run {run_id: $id}) MATCH (s:Snapshot {run_id: $id, seq: $seq}) "
-                "SET s.complete = true, r.n_snapshots = $seq + 1, r.last_step = s.step",
-                id=self.run_id, seq=seq, database_=self.database,
-            )
+                "WHERE s.complete = false "
+                "SET s.complete = true, r.n_snapshots = $seq + 1, r.last_step = s.step "
+                "RETURN count(s) AS n",
+                id=self.run_id, seq=seq).single()["n"])
+            self._expect(f"marking snapshot {seq} of run {self.name!r} complete", done, 1)
         except BaseException:
             self._rollback_quietly(seq)
             raise
@@ -316,7 +507,7 @@ class RunWriter:
         return WrittenSnapshot(self.name, seq, int(snapshot.step), n_edges, births, deaths, flips)
 
     def _rollback_quietly(self, seq: int) -> None:
-        # The server may be gone; then the next writer of this run rolls back on resume.
+        # The server may be gone, or the lease lost; then the next lease holder rolls back.
         with contextlib.suppress(Exception):
             self._rollback(seq)
 
@@ -326,42 +517,87 @@ class RunWriter:
         dst_ids = self._neuron_ids[spec.dst_group]
         for start in range(0, len(keys), CHUNK):
             part = keys[start:start + CHUNK]
-            records, _, _ = self.driver.execute_query(
+            params = {
+                "a": src_ids[part // spec.n_out].tolist(),
+                "b": dst_ids[part % spec.n_out].tolist(),
+                "sign": signs[start:start + CHUNK].tolist(),
+                "id": self.run_id, "layer": spec.name, "seq": seq,
+            }
+            got = self._value(
                 "UNWIND range(0, size($a) - 1) AS i "
                 "MATCH (a) WHERE elementId(a) = $a[i] MATCH (b) WHERE elementId(b) = $b[i] "
                 "CREATE (a)-[r:SYNAPSE {run_id: $id, layer: $layer, born: $seq, sign: $sign[i]}]->(b) "
-                "RETURN collect(elementId(r)) AS ids",
-                a=src_ids[part // spec.n_out].tolist(),
-                b=dst_ids[part % spec.n_out].tolist(),
-                sign=signs[start:start + CHUNK].tolist(),
-                id=self.run_id, layer=spec.name, seq=seq, database_=self.database,
-            )
-            ids[start:start + len(part)] = records[0]["ids"]
+                "RETURN collect(elementId(r)) AS n", params)
+            self._expect(f"layer {spec.name!r}: synapses born at snapshot {seq}", len(got), len(part))
+            ids[start:start + len(part)] = got
         return ids
 
     def _write_deaths(self, spec: LayerSpec, rel_ids: np.ndarray, seq: int) -> None:
         for start in range(0, len(rel_ids), CHUNK):
-            self.driver.execute_query(
-                "UNWIND $ids AS rid MATCH ()-[r]->() WHERE elementId(r) = rid SET r.died = $seq",
-                ids=rel_ids[start:start + CHUNK].tolist(), seq=seq, database_=self.database,
-            )
+            part = rel_ids[start:start + CHUNK].tolist()
+            n = self._value(
+                "UNWIND $ids AS rid MATCH ()-[r:SYNAPSE]->() WHERE elementId(r) = rid "
+                "AND r.run_id = $id AND r.died IS NULL SET r.died = $seq RETURN count(r) AS n",
+                {"ids": part, "id": self.run_id, "seq": seq})
+            self._expect(f"layer {spec.name!r}: synapses ending at snapshot {seq}", n, len(part))
 
     def _write_weights(self, spec: LayerSpec, keys: np.ndarray, w: np.ndarray, seq: int) -> None:
         src = (keys // spec.n_out).astype(np.int64)
         dst = (keys % spec.n_out).astype(np.int64)
         for chunk, start in enumerate(range(0, max(len(keys), 1), WEIGHT_BLOCK)):
             end = start + WEIGHT_BLOCK
-            self.driver.execute_query(
-                "MATCH (s:Snapshot {run_id: $id, seq: $seq}) "
-                "CREATE (s)-[:HAS_WEIGHTS]->(:WeightBlock {run_id: $id, seq: $seq, layer: $layer, "
-                "chunk: $chunk, src: $src, dst: $dst, w: $w})",
-                id=self.run_id, seq=seq, layer=spec.name, chunk=chunk,
-                src=src[start:end].tolist(), dst=dst[start:end].tolist(),
-                w=w[start:end].astype(np.float64).tolist(), database_=self.database,
-            )
+            params = {
+                "id": self.run_id, "seq": seq, "layer": spec.name, "chunk": chunk,
+                "src": src[start:end].tolist(), "dst": dst[start:end].tolist(),
+                "w": w[start:end].astype(np.float64).tolist(),
+            }
+            n = self._value(
+                "MATCH (s:Snapshot {run_id: $id, seq: $seq}) WHERE s.complete = false "
+                "CREATE (s)-[:HAS_WEIGHTS]->(b:WeightBlock {run_id: $id, seq: $seq, layer: $layer, "
+                "chunk: $chunk, src: $src, dst: $dst, w: $w}) RETURN count(b) AS n", params)
+            self._expect(f"layer {spec.name!r}: weight block {chunk} of snapshot {seq}", n, 1)
 
     def finish(self, status: str = "complete") -> None:
-        self.driver.execute_query(
-            "MATCH (r:Run {run_id: $id}) SET r.status = $status, r.finished_at = $at",
-            id=self.run_id, status=status, at=_now(), database_=self.database,
-        )
+        """Mark the run finished (``status``) and release its lease.
+
+        Raises
+        ------
+        LeaseLostError
+            Another writer took the run over meanwhile.
+        """
+        n = self._transaction(lambda tx: tx.run(
+            "MATCH (r:Run {run_id: $id}) SET r.status = $status, r.finished_at = $at "
+            "REMOVE r.lease_owner, r.lease_expires_at RETURN count(r) AS n",
+            id=self.run_id, status=status, at=_now()).single()["n"])
+        self._expect(f"finishing run {self.name!r}", n, 1)
+        self._released = True
+        self._heartbeat.stop()
+
+    def close(self) -> None:
+        """Release the lease (if still held) and stop renewing it; idempotent."""
+        heartbeat = getattr(self, "_heartbeat", None)
+        if heartbeat is not None:
+            heartbeat.stop()
+        if not self._released:
+            self._released = True
+            with contextlib.suppress(Exception):
+                release(self.driver, self.run_id, self.owner, self.database)
+
+    def __enter__(self) -> RunWriter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _renewer(
+    driver: Driver, database: str | None, run_id: int, owner: str, ttl: float, name: str
+) -> Callable[[], None]:
+    """The heartbeat's renewal: a fence in a transaction of its own (no reference to the
+    writer, so a dropped writer stops renewing)."""
+
+    def renew() -> None:
+        with driver.session(database=database) as session:
+            session.execute_write(lambda tx: fence(tx, run_id, owner, ttl, name))
+
+    return renew

@@ -39,6 +39,7 @@ from neo4j.exceptions import DriverError, Neo4jError, ServiceUnavailable, Sessio
 
 from sparsetopo.errors import InputError, ServerError, SparsetopoError, StoreError
 from sparsetopo.graphstore.connection import open_driver, resolve_connection
+from sparsetopo.graphstore.lease import DEFAULT_TTL, LeaseHeldError, LeaseLostError, new_owner_id
 from sparsetopo.graphstore.reader import read_snapshot
 from sparsetopo.graphstore.runs import check_metrics, validate_name
 from sparsetopo.graphstore.writer import RunWriter
@@ -48,7 +49,6 @@ from sparsetopo.ingest.spool import (
     created_meta,
     ended_writers,
     is_disk_full,
-    new_writer_id,
     private_dir,
     writer_folder_name,
 )
@@ -111,6 +111,9 @@ class Recorder:
         :class:`SpoolFullError` after this bound instead of blocking.
     close_timeout : float
         Bound (seconds) on :meth:`close`; what is not written by then stays spooled.
+    lease_ttl : float
+        Time to live of the run's writer lease (docs/decisions/0003-writer-lease.md): one
+        writer per run; if this Recorder dies, the run is free again after this long.
 
     Examples
     --------
@@ -138,6 +141,7 @@ class Recorder:
         database: str | None = None,
         max_block: float = MAX_BLOCK,
         close_timeout: float = 30.0,
+        lease_ttl: float = DEFAULT_TTL,
     ) -> None:
         self.run = validate_name(run)
         self.graph = ModelGraph(model, mapping=mapping, example_input=example_input)
@@ -150,7 +154,8 @@ class Recorder:
         self.max_block = float(max_block)
         self.close_timeout = float(close_timeout)
         self.database = database
-        self.writer_id = new_writer_id()
+        self.lease_ttl = float(lease_ttl)
+        self.writer_id = new_owner_id()  # also the lease owner: reconnects keep the lease
         digest = hashlib.sha1(self.run.encode()).hexdigest()[:12]
         if spool_dir:
             self.spool_root = Path(spool_dir)
@@ -324,8 +329,11 @@ class Recorder:
         for adopted in self._adopted:
             leftover += adopted.files()
         if self._writer is not None and not leftover and not self._pending:
-            with contextlib.suppress(*_UNAVAILABLE):
+            with contextlib.suppress(*_UNAVAILABLE, StoreError):
                 self._writer.finish(status)
+        if self._writer is not None:
+            with contextlib.suppress(Exception):
+                self._writer.close()  # releases the lease if finish() did not
         elif leftover:
             _say(
                 f"{len(leftover)} snapshot(s) of run {self.run!r} are still spooled in "
@@ -416,7 +424,8 @@ class Recorder:
         driver, _ = open_driver(self._connection, fail_fast=True)
         try:
             writer = RunWriter(driver, self.run, self.graph.architecture, self.meta,
-                               database=self.database, replace=self.replace)
+                               database=self.database, replace=self.replace,
+                               lease_ttl=self.lease_ttl, owner=self.writer_id, retry=False)
         except BaseException:
             driver.close()
             raise
@@ -445,7 +454,11 @@ class Recorder:
                 f"spooling snapshots to {self.spool.path} and replaying them when it is back"
             )
             self._spooled_note = True
-        driver = self._driver
+        driver, writer = self._driver, self._writer
+        if writer is not None:
+            heartbeat = getattr(writer, "_heartbeat", None)
+            if heartbeat is not None:
+                heartbeat.stop()  # keep the lease (same owner on reconnect), stop renewing
         with self._cond:
             self._driver, self._writer = None, None
             self._db_ok = False
@@ -529,21 +542,26 @@ class Recorder:
                 try:
                     self._connect()
                 except Exception as exc:
-                    if not isinstance(exc, _UNAVAILABLE) and not (
+                    if isinstance(exc, LeaseHeldError):
+                        # another writer holds the run (e.g. a crashed one whose lease has not
+                        # expired yet): keep spooling and try again
+                        self._note_spooling(exc)
+                    elif not isinstance(exc, _UNAVAILABLE) and not (
                         isinstance(exc, Neo4jError) and exc.is_retryable()
                     ):
                         self._error = exc  # e.g. the run was replaced: reported, spool kept
                     else:
                         self._note_spooling(exc)
                     self._spill()
-                    if self._closing or isinstance(exc, StoreError):
+                    if self._closing or (isinstance(exc, StoreError)
+                                         and not isinstance(exc, LeaseHeldError)):
                         return
                     with self._cond:
                         self._cond.wait(self.retry_interval)
                     continue
             try:
                 self._write_next()
-            except _UNAVAILABLE as exc:
+            except (*_UNAVAILABLE, LeaseLostError) as exc:
                 self._note_spooling(exc)
                 self._spill()
             except Neo4jError as exc:

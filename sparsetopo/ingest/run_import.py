@@ -164,19 +164,20 @@ def import_plan(
             skipped = set(skip if skip is not None else plan_resume(driver, plan, run, database))
         new_run = replace or find_run(driver, run, database) is None
         writer = RunWriter(driver, run, plan.architecture, meta, database=database,
-                           replace=replace)
+                           replace=replace, retry=False)
     except (DriverError, Neo4jError) as exc:
         raise _lost(exc, run, "the run") from exc
     item = None
     try:
-        for item in plan.items:
-            if item.step in skipped:
-                result.skipped.append(item.step)
-            else:
-                result.written.append(writer.write(plan.load(item), source=item.source))
-            if progress:
-                progress(1)
-        writer.finish()
+        with writer:  # releases the lease on any exit
+            for item in plan.items:
+                if item.step in skipped:
+                    result.skipped.append(item.step)
+                else:
+                    result.written.append(writer.write(plan.load(item), source=item.source))
+                if progress:
+                    progress(1)
+            writer.finish()
     except InputError:
         if new_run and not result.written:
             try:

@@ -173,11 +173,6 @@ class SpoolDir:
             self._lock_fd = None
 
 
-def new_writer_id() -> str:
-    """A writer id: random hex, then host and pid (for messages)."""
-    return f"{os.urandom(6).hex()}@{socket.gethostname()}:{os.getpid()}"
-
-
 def writer_folder_name(writer: str) -> str:
     return "".join(c if c.isalnum() or c in "-_.@" else "_" for c in writer)[:100]
 

@@ -19,7 +19,7 @@ from sparsetopo.cli.main import app
 from sparsetopo.errors import InputError, StoreError
 from sparsetopo.graphstore.reader import list_snapshots, read_lifetimes, read_snapshot
 from sparsetopo.graphstore.runs import find_run
-from sparsetopo.graphstore.writer import RunWriter
+from sparsetopo.graphstore.writer import LeaseHeldError, RunWriter
 from sparsetopo.topology import Architecture, GraphSnapshot, LayerEdges, LayerSpec
 from tests.conftest import ZHANG
 
@@ -118,13 +118,16 @@ def test_step_must_increase_and_replace(driver, run_name):
     writer.write(as_snapshot(dense[0], step=5))
     with pytest.raises(StoreError, match="already has a snapshot at step 5"):
         writer.write(as_snapshot(dense[1], step=5))
-    # a second writer on the same run appends, and refuses the same step too
+    # a second writer on the same run (after the first released it) appends, and refuses the
+    # same step too
+    writer.close()
     again = RunWriter(driver, run_name, ARCH)
     with pytest.raises(StoreError, match="--replace"):
         again.write(as_snapshot(dense[1], step=3))
     again.write(as_snapshot(dense[1], step=6))
     assert [s["step"] for s in list_snapshots(driver, run_name)] == [5, 6]
     # replace deletes and rewrites; nothing is duplicated
+    again.close()
     fresh = RunWriter(driver, run_name, ARCH, replace=True)
     fresh.write(as_snapshot(dense[0], step=5))
     assert [s["step"] for s in list_snapshots(driver, run_name)] == [5]
@@ -240,7 +243,7 @@ _KILLED_WRITER = textwrap.dedent("""
     w.CHUNK = 2000  # many small transactions, so the kill lands in the middle
     arch = Architecture({"h": 400}, (LayerSpec("W", "h", "h", 400, 400, "recurrent"),))
     driver, _ = open_driver()
-    writer = w.RunWriter(driver, sys.argv[1], arch)
+    writer = w.RunWriter(driver, sys.argv[1], arch, lease_ttl=float(sys.argv[2]))
     rng = np.random.default_rng(0)
     for step in range(2):
         dense = (rng.random((400, 400)) < 0.5) * rng.normal(size=(400, 400))
@@ -250,7 +253,7 @@ _KILLED_WRITER = textwrap.dedent("""
 
 
 def test_killed_writer_leaves_no_half_snapshot(driver, run_name):
-    proc = subprocess.Popen([sys.executable, "-c", _KILLED_WRITER, run_name],
+    proc = subprocess.Popen([sys.executable, "-c", _KILLED_WRITER, run_name, "3"],
                             stdout=subprocess.PIPE, text=True, env=dict(os.environ))
     assert proc.stdout is not None
     assert proc.stdout.readline().strip() == "wrote 0"
@@ -271,8 +274,12 @@ def test_killed_writer_leaves_no_half_snapshot(driver, run_name):
     assert run_id is not None, "the writer finished before it could be killed"
     # invisible: readers only see complete snapshots
     assert [s["seq"] for s in list_snapshots(driver, run_name)] == [0]
-    # a new writer rolls the half snapshot back and continues from snapshot 0
+    # a new writer is refused while the dead writer's lease lives, then rolls the half snapshot
+    # back and continues from snapshot 0
     arch = Architecture({"h": 400}, (LayerSpec("W", "h", "h", 400, 400, "recurrent"),))
+    with pytest.raises(LeaseHeldError, match="is being written by"):
+        RunWriter(driver, run_name, arch)
+    time.sleep(3.5)
     writer = RunWriter(driver, run_name, arch)
     records, _, _ = driver.execute_query(
         "MATCH ()-[x:SYNAPSE]->() WHERE x.run_id = $id AND (x.born = 1 OR x.died = 1) "

@@ -26,6 +26,8 @@ pytestmark = pytest.mark.torch
 #: What the tests allow snapshot() to block: the documented bound plus copying a tiny model,
 #: with a wide margin for a loaded 2-core machine (the defect was 20-70 s).
 BLOCK_LIMIT = MAX_BLOCK + 0.4
+#: Lease time to live of Recorders that end during an outage (their lease cannot be released).
+LEASE_TTL = 2.0
 
 
 def _mlp(seed: int) -> torch.nn.Sequential:
@@ -125,7 +127,7 @@ def _spooled_run(managed_server, proxy, run: str, spool: Path, steps: range, see
     (as a crashed or closed-while-down Recorder leaves it)."""
     model = _mlp(seed)
     rec = Recorder(model, run=run, connection=_via(proxy, managed_server), spool_dir=spool,
-                   retry_interval=0.2, close_timeout=5)
+                   retry_interval=0.2, close_timeout=5, lease_ttl=LEASE_TTL)
     rec.snapshot(steps[0])
     rec.flush(timeout=30)
     proxy.set_mode("drop")
@@ -134,6 +136,7 @@ def _spooled_run(managed_server, proxy, run: str, spool: Path, steps: range, see
         rec.snapshot(step)
     rec.close()
     proxy.set_mode("pass")
+    time.sleep(LEASE_TTL + 0.5)  # it could not release its lease: wait until it expires
     return rec
 
 
