@@ -41,6 +41,8 @@ from tests.faults.proxy import FaultProxy
 
 ROOT = Path(__file__).resolve().parents[2]
 HEADER = "Id,Source,Target,Weight\n"
+#: How long a repeat may wait for a killed writer's lease to expire (the default TTL is 60 s).
+LEASE_WAIT = 90.0
 
 
 @dataclass
@@ -278,7 +280,8 @@ def ingest_scenario(server: FaultServer, proxy: FaultProxy, work: Path, fault: s
     else:
         time.sleep(3.0)  # let a proxy fault heal
     code = proc.returncode
-    while code != 0 and record.repeats < 4:
+    give_up = time.monotonic() + LEASE_WAIT
+    while code != 0 and (record.repeats < 2 or time.monotonic() < give_up):
         record.repeats += 1
         code, stderr, took = _run_cli(argv, env, timeout=600)
         _one_line_or_ok(code, stderr, record, "repeated ingest")
@@ -391,7 +394,8 @@ _CHILD = textwrap.dedent("""
     from sparsetopo.server.config import ConnectionInfo
     info = ConnectionInfo({uri!r}, "neo4j", {password!r}, None, managed=False)
     model = _mlp({seed})
-    rec = Recorder(model, run={run!r}, connection=info, spool_dir={spool!r}, retry_interval=0.3)
+    rec = Recorder(model, run={run!r}, connection=info, spool_dir={spool!r}, retry_interval=0.3,
+                   lease_ttl=5)
     for step in range({steps}):
         _evolve(model, step)
         rec.snapshot(step)
@@ -439,10 +443,21 @@ def recorder_client_kill_scenario(server: FaultServer, proxy: FaultProxy, work: 
     proxy.set_mode("pass")
     model = _mlp(seed)
     expected = {step: _evolve(model, step) for step in range(steps)}
-    with Recorder(_mlp(seed), run=run, connection=server.connection(), spool_dir=spool,
-                  retry_interval=0.3) as rec:
-        rec.flush(timeout=120)
-    record.repeats = 1
+    from sparsetopo.graphstore.lease import LeaseHeldError
+
+    give_up = time.monotonic() + LEASE_WAIT
+    while True:
+        record.repeats += 1
+        try:
+            with Recorder(_mlp(seed), run=run, connection=server.connection(), spool_dir=spool,
+                          retry_interval=0.3) as rec:
+                rec.flush(timeout=120)
+            break
+        except LeaseHeldError:  # the killed Recorder's lease (5 s) has not expired yet
+            if time.monotonic() > give_up:
+                record.problems.append("the killed Recorder's lease never expired")
+                break
+            time.sleep(1.0)
     try:
         check_run(driver, run, expected, set(range(durable + 1)), record)
         delete_run(driver, run)
