@@ -94,7 +94,8 @@ def main() -> int:
     disk_full = harness.mount_small_fs(small)
     records = []
     try:
-        for scenario, fault, seed in harness.plan(long=not args.short, disk_full=disk_full):
+        todo = harness.plan(long=not args.short, disk_full=disk_full)
+        for scenario, fault, seed in todo:
             proxy = FaultProxy(args.bolt_port)
             t0 = time.monotonic()
             try:
@@ -109,6 +110,9 @@ def main() -> int:
             records.append(record)
             print(json.dumps({**record.as_dict(), "seconds": round(time.monotonic() - t0, 1)}),
                   flush=True)
+            if not args.no_doc:  # so an interrupted campaign still leaves its table
+                write_doc(harness.summary_table(records),
+                          ["", f"(partial: {len(records)} of {len(todo)} faults so far)"])
         concurrency = [harness.concurrent_writers(server, work / "c1"),
                        harness.analyze_while_writing(server, work / "c3")]
         try:
