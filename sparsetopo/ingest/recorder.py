@@ -69,6 +69,11 @@ _log = logging.getLogger(__name__)
 _say = _log.warning
 
 
+def _spool_index(path: Path) -> int:
+    """Capture index of a spool file (its name starts with it)."""
+    return int(path.name.split("-", 1)[0])
+
+
 class SpoolFullError(SparsetopoError):
     """A snapshot could neither be written to the database nor spooled to disk."""
 
@@ -601,6 +606,9 @@ class Recorder:
                 return
         with self._cond:
             item = self._pending[0] if self._pending else None
+        files = self.spool.files()
+        if item is not None and files and _spool_index(files[0]) < item[0]:
+            item = None  # an older snapshot waits on disk (e.g. a spill cut short by a full disk)
         if item is not None:
             self._write_one(item[1], None, None, item[0])
             with self._cond:
@@ -608,7 +616,6 @@ class Recorder:
                     self._pending.popleft()
                 self._cond.notify_all()
             return
-        files = self.spool.files()
         if files:
             self._write_one(SpoolDir.load(files[0]), files[0], self.spool)
             with self._cond:
