@@ -87,6 +87,9 @@ def delete(
     yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation."),
 ) -> None:
     """Delete a run and everything it owns (batched; safe to re-run if interrupted)."""
+    from neo4j.exceptions import DriverError, Neo4jError
+
+    from sparsetopo.errors import ServerError
     from sparsetopo.graphstore.runs import delete_run, require_run
 
     driver = open_store_driver()
@@ -96,6 +99,12 @@ def delete(
             typer.confirm(f"Delete run {name!r} and all its snapshots?", abort=True)
         with err_console.status(f"deleting {name}") as status:
             delete_run(driver, name, progress=lambda what: status.update(f"deleting {what}"))
+    except (DriverError, Neo4jError) as exc:
+        text = " ".join(str(getattr(exc, "message", None) or exc).split())[:200]
+        raise ServerError(
+            f"the database failed while deleting run {name!r} ({type(exc).__name__}: {text}); "
+            "the run is hidden from listings meanwhile: run the same command again to finish"
+        ) from exc
     finally:
         driver.close()
     console.print(f"deleted run {name}")
