@@ -220,6 +220,8 @@ def inject(fault: str, server: FaultServer, proxy: FaultProxy) -> None:
 
 def recover(fault: str, server: FaultServer, proxy: FaultProxy) -> None:
     if fault in ("server-kill9", "server-stop"):
+        while _FIRED:  # a stop in the background must have finished before the restart
+            _FIRED.pop().join(180)
         server.restart()
     elif fault == "proxy-hang-then-cut":
         time.sleep(2.0)
@@ -243,7 +245,12 @@ def fire(fault: str, server: FaultServer, proxy: FaultProxy, delay: float,
         if fault.startswith("proxy-"):
             recover(fault, server, proxy)
 
-    threading.Thread(target=run, daemon=True).start()
+    thread = threading.Thread(target=run, daemon=True)
+    _FIRED.append(thread)
+    thread.start()
+
+
+_FIRED: list[Any] = []
 
 
 def ingest_scenario(server: FaultServer, proxy: FaultProxy, work: Path, fault: str, seed: int,
