@@ -22,7 +22,7 @@ from typing import Any
 
 import pandas as pd
 from neo4j import Driver
-from neo4j.exceptions import ClientError
+from neo4j.exceptions import ClientError, DriverError, Neo4jError
 from neo4j.graph import Node, Relationship
 from neo4j.graph import Path as GraphPath
 
@@ -37,7 +37,7 @@ from sparsetopo.api.pipeline import (
     plan_graph,
     run_parallel,
 )
-from sparsetopo.errors import InputError
+from sparsetopo.errors import InputError, ServerError
 from sparsetopo.graphstore import results as res
 from sparsetopo.graphstore.connection import open_driver, resolve_connection
 from sparsetopo.graphstore.reader import list_snapshots, read_snapshot
@@ -266,7 +266,21 @@ class Store:
         return build_graph(plan, edges_of(self.edges(run, step).layers))
 
     # ------------------------------------------------------------------ analysis
-    def analyze(
+    def analyze(self, run: str, *args: Any, **kwargs: Any) -> AnalysisReport:
+        """Compute and store every analysis of ``run``; see :meth:`_analyze` for the
+        parameters. A database failure midway raises a one-line
+        :class:`~sparsetopo.errors.ServerError`: what was stored is complete, and running
+        analyze again computes only what is missing."""
+        try:
+            return self._analyze(run, *args, **kwargs)
+        except (DriverError, Neo4jError) as exc:
+            text = " ".join(str(getattr(exc, "message", None) or exc).split())[:200]
+            raise ServerError(
+                f"the database failed while analysing run {run!r} ({type(exc).__name__}: "
+                f"{text}); results stored so far are complete: run analyze again to finish"
+            ) from exc
+
+    def _analyze(
         self,
         run: str,
         motifs: bool = True,
