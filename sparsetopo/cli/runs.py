@@ -90,11 +90,12 @@ def delete(
     from neo4j.exceptions import DriverError, Neo4jError
 
     from sparsetopo.errors import ServerError
-    from sparsetopo.graphstore.runs import delete_run, require_run
+    from sparsetopo.graphstore.runs import delete_run, find_run, require_run
 
     driver = open_store_driver()
     try:
-        require_run(driver, name)
+        if find_run(driver, name) is None:  # an interrupted delete ('deleting') is finished
+            require_run(driver, name)
         if not yes:
             typer.confirm(f"Delete run {name!r} and all its snapshots?", abort=True)
         with err_console.status(f"deleting {name}") as status:
