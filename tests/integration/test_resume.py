@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 
 from sparsetopo.cli.main import app
 from sparsetopo.graphstore.reader import list_snapshots, read_snapshot
+from sparsetopo.graphstore.runs import find_run
 from sparsetopo.graphstore.writer import RunWriter
 from sparsetopo.ingest.importers import read_inputs
 
@@ -67,3 +68,23 @@ def test_resume_refuses_changed_or_earlier_steps(driver, run_name, tmp_path: Pat
     assert result.exit_code == 1
     assert "comes before step 2" in " ".join(result.stderr.split())
     assert [s["step"] for s in list_snapshots(driver, run_name)] == [2]
+
+
+def test_interrupted_delete_is_finished_by_the_same_command(driver, run_name, tmp_path: Path):
+    _files(tmp_path)
+    assert runner.invoke(app, ["ingest", str(tmp_path), "--run", run_name]).exit_code == 0
+    run_id = find_run(driver, run_name)["run_id"]
+    # a delete that died after marking the run and removing its synapses
+    driver.execute_query(
+        "MATCH (r:Run {name: $name}) SET r.status = 'deleting' WITH r "
+        "MATCH ()-[s:SYNAPSE]->() WHERE s.run_id = r.run_id DELETE s", name=run_name)
+    listed = runner.invoke(app, ["runs", "--json"])
+    assert run_name not in listed.stdout  # hidden while being deleted
+    result = runner.invoke(app, ["run", "delete", run_name, "-y"])
+    assert result.exit_code == 0, result.output
+    records, _, _ = driver.execute_query(
+        "MATCH (n) WHERE n.name = $name OR n.run_id = $id RETURN count(n) AS n",
+        name=run_name, id=run_id)
+    assert records[0]["n"] == 0
+    assert "no run named" in " ".join(
+        runner.invoke(app, ["run", "delete", run_name, "-y"]).stderr.split())
