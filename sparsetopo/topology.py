@@ -14,6 +14,72 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from sparsetopo.errors import InputError
+
+#: Largest number of units (Neurons) in one neuron group, and in one run. Every unit is a node
+#: in the store; beyond this an input is far more likely a broken index than a network, and
+#: creating the nodes would exhaust the server's memory.
+MAX_GROUP_UNITS = 10_000_000
+MAX_RUN_UNITS = 50_000_000
+#: Steps, epochs and seq numbers are Neo4j integers (signed 64 bit).
+MAX_STEP = 2**63 - 1
+_INT32_MAX = 2**31 - 1
+
+
+def check_step(value: object, what: str = "step") -> int:
+    """`value` as a step: an integer in 0..2**63-1 (Neo4j's integer range).
+
+    Parameters
+    ----------
+    value : object
+        An int (or numpy integer, or an integral float such as 3.0).
+    what : str
+        Name used in the error message, e.g. "--steps" or "snapshot step".
+
+    Returns
+    -------
+    int
+
+    Raises
+    ------
+    InputError
+        Not an integer, negative, or too large.
+
+    Examples
+    --------
+    >>> check_step(12)
+    12
+    """
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer, float, np.floating)):
+        raise InputError(f"{what} must be an integer, got {value!r}")
+    if isinstance(value, (float, np.floating)):
+        if not float(value).is_integer():
+            raise InputError(f"{what} must be an integer, got {value!r}")
+        value = int(value)
+    number = int(value)
+    if number < 0 or number > MAX_STEP:
+        raise InputError(f"{what} {number} is out of range; steps are integers in 0..{MAX_STEP}")
+    return number
+
+
+def check_unit_limits(arch: Architecture, where: str) -> None:
+    """InputError when a group or the whole network exceeds the documented unit limits
+    (:data:`MAX_GROUP_UNITS` per group, :data:`MAX_RUN_UNITS` per run)."""
+    for group, size in arch.groups.items():
+        if size > MAX_GROUP_UNITS:
+            raise InputError(
+                f"{where}: neuron group {group!r} would have {size} units, more than the limit "
+                f"of {MAX_GROUP_UNITS:,} per group (docs/ingest-formats.md); check the unit "
+                "indices (or --n) of the input"
+            )
+    total = sum(arch.groups.values())
+    if total > MAX_RUN_UNITS:
+        raise InputError(
+            f"{where}: {total} units in all, more than the limit of {MAX_RUN_UNITS:,} per run "
+            "(docs/ingest-formats.md)"
+        )
+
+
 #: Layer kinds recorded on (:Layer {kind}).
 LAYER_KINDS = ("linear", "input", "recurrent", "readout", "conv", "custom")
 
@@ -69,6 +135,16 @@ class LayerEdges:
     w: np.ndarray  # float32
 
     def __post_init__(self) -> None:
+        for name in ("src", "dst"):
+            values = np.asarray(getattr(self, name))
+            if values.dtype != np.int32 and values.size and (
+                values.min() < 0 or values.max() > _INT32_MAX
+            ):
+                # a silent int32 wrap-around would store edges between the wrong units
+                raise ValueError(
+                    f"{name} holds unit indices outside 0..{_INT32_MAX} "
+                    f"({values.min()}..{values.max()})"
+                )
         self.src = np.ascontiguousarray(self.src, dtype=np.int32)
         self.dst = np.ascontiguousarray(self.dst, dtype=np.int32)
         self.w = np.ascontiguousarray(self.w, dtype=np.float32)

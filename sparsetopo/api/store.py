@@ -20,17 +20,18 @@ These need a running database, so they are not run as tests:
 
 from __future__ import annotations
 
+import functools
 import itertools
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import pandas as pd
 from neo4j import Driver
-from neo4j.exceptions import ClientError
+from neo4j.exceptions import ClientError, DriverError, Neo4jError
 from neo4j.graph import Node, Relationship
 from neo4j.graph import Path as GraphPath
 
@@ -43,18 +44,20 @@ from sparsetopo.api.pipeline import (
     edges_of,
     plan_graph,
 )
-from sparsetopo.errors import InputError, StoreError
+from sparsetopo.errors import InputError, ServerError, StoreError
 from sparsetopo.graphstore import results as res
 from sparsetopo.graphstore.connection import READ, open_driver, resolve_connection
+from sparsetopo.graphstore.liveness import run_states
 from sparsetopo.graphstore.reader import list_snapshots, read_snapshot
 from sparsetopo.graphstore.runs import (
     RESERVED,
     architecture_from_json,
     delete_run,
+    find_run,
     list_runs,
     require_run,
 )
-from sparsetopo.queries.library import get_query
+from sparsetopo.queries.library import check_param_values, get_query
 from sparsetopo.server.config import ConnectionInfo
 from sparsetopo.topology import Architecture, GraphSnapshot
 
@@ -121,6 +124,9 @@ def history_order(columns: Sequence[str]) -> dict[str, list[str]]:
     ordered.extend(c for c in stats if c not in ordered)
     return {"core": core, "metrics": metrics, "statistics": ordered, "markers": markers,
             "other": other}
+
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 def _python(value: Any) -> Any:
@@ -211,6 +217,29 @@ class AnalysisReport:
             f"<tr><td>NNSTD / overlap pairs</td><td>{self.pairs}</td></tr>{compared}"
             f"<tr><td>seconds</td><td>{self.seconds:.1f}</td></tr></table>"
         )
+
+
+def _database_failure(doing: str, then: str) -> Callable[[F], F]:
+    """Turn a driver error inside a Store method into a one-line ServerError.
+
+    The wrapped method's first argument after ``self`` is the run name, used in the message.
+    """
+
+    def decorate(method: F) -> F:
+        @functools.wraps(method)
+        def wrapper(self: Store, run: str, *args: Any, **kwargs: Any) -> Any:
+            try:
+                return method(self, run, *args, **kwargs)
+            except (DriverError, Neo4jError) as exc:
+                text = " ".join(str(getattr(exc, "message", None) or exc).split())[:200]
+                raise ServerError(
+                    f"the database failed while {doing} run {run!r} ({type(exc).__name__}: "
+                    f"{text}); {then}"
+                ) from exc
+
+        return wrapper  # type: ignore[return-value]
+
+    return decorate
 
 
 def _html(text: str) -> str:
@@ -367,13 +396,17 @@ class Store:
         return f"Store({where}, database={self.database!r})"
 
     # ------------------------------------------------------------------ plain queries
-    def cypher(self, text: str, **params: Any) -> pd.DataFrame:
+    def cypher(self, text: str, *, read_only_: bool = False, **params: Any) -> pd.DataFrame:
         """Run any Cypher statement with parameters.
 
         Parameters
         ----------
         text : str
             The statement; refer to parameters as ``$name``.
+        read_only_ : bool, default False
+            Run in read access mode: the server refuses any write (``InputError``). Otherwise
+            the statement goes out as a read (so a cluster's readers serve it) and is re-sent
+            as a write if the server says it writes.
         **params
             Parameter values.
 
@@ -386,7 +419,8 @@ class Store:
         Raises
         ------
         InputError
-            If ``text`` is empty.
+            If ``text`` is empty, a parameter cannot be stored (an integer beyond 64 bits), or
+            a read-only statement writes.
 
         Examples
         --------
@@ -394,12 +428,18 @@ class Store:
         """
         if not isinstance(text, str) or not text.strip():
             raise InputError("the Cypher text is empty")
-        try:  # reads go to a reader of a cluster; a statement that writes is re-sent as a write
+        check_param_values(params)
+        try:
             records, _, keys = self.driver.execute_query(text, params, database_=self.database,
                                                          routing_=READ)
         except ClientError as exc:
             if exc.code not in _WRITE_REFUSED:
                 raise
+            if read_only_:
+                raise InputError(
+                    "this statement writes to the database, but it ran read-only; "
+                    "`sparsetopo cypher` writes only with --write"
+                ) from exc
             records, _, keys = self.driver.execute_query(text, params, database_=self.database)
         rows = [[_python(r[k]) for k in keys] for r in records]
         return pd.DataFrame(rows, columns=list(keys))
@@ -429,17 +469,9 @@ class Store:
         >>> store.query("overlap", run="zhang-prune", step_a=100, step_b=200)  # doctest: +SKIP
         """
         q = get_query(name)
-        missing = q.missing(params)
-        if missing:
-            doc = "; ".join(f"{p}: {q.params[p]}" for p in missing)
-            raise InputError(f"query {name!r} needs parameters {missing} ({doc})")
-        unknown = sorted(set(params) - set(q.params))
-        if unknown:
-            raise InputError(
-                f"query {name!r} has no parameters {unknown}; it takes {sorted(q.params) or 'none'}"
-            )
+        params = q.check(params)
         self._check_query_params(params)
-        return self.cypher(q.unguarded, **params)
+        return self.cypher(q.unguarded, read_only_=True, **params)
 
     def _check_query_params(self, params: Mapping[str, Any]) -> None:
         """Raise a StoreError naming the valid ones for a missing run, step or layer.
@@ -500,6 +532,9 @@ class Store:
         >>> store.runs()[["name", "snapshots"]]                     # doctest: +SKIP
         """
         rows = list_runs(self.driver, self.database)
+        states = run_states(self.driver, self.database)
+        for row in rows:  # a recording run whose writer is gone shows as interrupted
+            row["status"] = states.get(row["name"], row["status"])
         cols = ["name", "run_id", "created_at", "model", "task", "strategy", "status",
                 "snapshots", "last_step", "min_sparsity", "max_sparsity", "writer"]
         return pd.DataFrame(rows, columns=cols)
@@ -527,10 +562,16 @@ class Store:
         arch = architecture_from_json(info["architecture_json"])
         snaps = list_snapshots(self.driver, run, self.database)
         props = {k: v for k, v in info.items() if k != "architecture_json"}
+        props["status"] = run_states(self.driver, self.database).get(run, props.get("status"))
         layers = [dict(spec.__dict__) for spec in arch.layers]
         return {"run": props, "groups": arch.groups, "layers": layers, "snapshots": snaps}
 
-    def delete(self, run: str, progress: Callable[[str], None] | None = None) -> None:
+    def delete(
+        self,
+        run: str,
+        progress: Callable[[str], None] | None = None,
+        confirm: Callable[[], None] | None = None,
+    ) -> None:
         """Delete a run and everything it owns.
 
         Deletion runs in batches; an interrupted delete is finished by calling this again.
@@ -541,14 +582,30 @@ class Store:
             Run name.
         progress : callable, optional
             Receives the name of each part being deleted (synapses, weights, ...).
+        confirm : callable, optional
+            Called once the run is known to exist, before anything is deleted (it may raise
+            to cancel).
 
         Raises
         ------
         StoreError
             If the run does not exist.
+        ServerError
+            If the database fails midway (the run stays hidden from listings; call again).
         """
-        require_run(self.driver, run, self.database)
-        delete_run(self.driver, run, self.database, progress=progress)
+        if find_run(self.driver, run, self.database) is None:  # 'deleting' runs are finished
+            require_run(self.driver, run, self.database)
+        if confirm is not None:
+            confirm()
+        try:
+            delete_run(self.driver, run, self.database, progress=progress)
+        except (DriverError, Neo4jError) as exc:
+            text = " ".join(str(getattr(exc, "message", None) or exc).split())[:200]
+            raise ServerError(
+                f"the database failed while deleting run {run!r} ({type(exc).__name__}: "
+                f"{text}); the run is hidden from listings meanwhile: run the same command "
+                "again to finish"
+            ) from exc
 
     def architecture(self, run: str) -> Architecture:
         """Return the architecture (groups and layers) of a run.
@@ -840,6 +897,8 @@ class Store:
         return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=cols)
 
     # ------------------------------------------------------------------ analysis
+    @_database_failure("analysing", "results stored so far are complete: run analyze again "
+                       "to finish")
     def analyze(
         self,
         run: str,

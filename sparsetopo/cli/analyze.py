@@ -148,14 +148,15 @@ def cypher(
     param: Annotated[list[str] | None, typer.Option("--param", "-p", metavar="NAME=VALUE", help="Statement parameter, repeatable.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="JSON records.")] = False,
     as_csv: Annotated[bool, typer.Option("--csv", help="CSV.")] = False,
+    write: Annotated[bool, typer.Option("--write", help="Allow the statement to write or delete (default: read-only).")] = False,
 ) -> None:
-    """Run any Cypher statement against the store.
+    """Run any Cypher statement against the store (read-only unless --write).
 
     **Example**: `sparsetopo cypher "MATCH (r:Run {name: $run}) RETURN r.n_snapshots" -p run=zhang-prune`
     """
     params = parse_pairs(param or [], "--param")
     with open_store() as store:
-        df = store.cypher(text, **params)
+        df = store.cypher(text, read_only_=not write, **params)
     emit(df, as_json, as_csv)
 
 

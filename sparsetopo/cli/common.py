@@ -301,11 +301,14 @@ def open_store() -> Any:
     return Store.connect(log=_log)
 
 
-def open_store_driver() -> Any:
-    """Driver for the resolved database (NEO4J_* variables, else the managed server)."""
+def open_store_driver(fail_fast: bool = False) -> Any:
+    """Driver for the resolved database (NEO4J_* variables, else the managed server).
+
+    ``fail_fast``: no driver retries (see graphstore.connection.open_driver).
+    """
     from sparsetopo.graphstore.connection import open_driver, resolve_connection
 
-    driver, _ = open_driver(resolve_connection(log=_log))
+    driver, _ = open_driver(resolve_connection(log=_log), fail_fast=fail_fast)
     return driver
 
 

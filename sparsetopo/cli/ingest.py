@@ -58,12 +58,14 @@ def ingest(
     """Import checkpoint files (edge-list CSV, .pt state dicts, .npz layers) as snapshots of a run.
 
     Every file is read and validated before anything is written, so bad input writes nothing.
+    Running the same command again after an interruption resumes: steps already stored
+    identically are skipped.
 
     Example: sparsetopo ingest tests/data/zhang2023-sparse-rnn/MNIST/pruning_n_150_p_0.05 --run zhang-prune
     """
     from sparsetopo.graphstore.runs import validate_name
-    from sparsetopo.graphstore.writer import RunWriter
     from sparsetopo.ingest.importers import read_inputs
+    from sparsetopo.ingest.run_import import import_plan, plan_resume
 
     validate_name(run)
     step_list = None
@@ -87,25 +89,28 @@ def ingest(
         found.add_metrics(read_metrics_file(metrics, step_values))
     for note in found.notes:
         err_console.print(f"[dim]{note}[/]")
-    driver = open_store_driver()
+    # No driver retries: a retried transaction whose commit was acknowledged too late could
+    # write twice; a failed ingest is resumed by running the same command again instead.
+    driver = open_store_driver(fail_fast=True)
     try:
-        writer = RunWriter(driver, run, plan.architecture,
-                           meta={"task": task_name, "model": model,
-                                 "strategy": strategy or found.strategy,
-                                 "config": {"ingested_from": [str(p) for p in paths],
-                                            "format": plan.format, **found.config}},
-                           replace=replace)
-        written = []
-        with writer, progress_bar() as progress:  # the writer's lease is released on any exit
+        with err_console.status("checking the input against the stored run"):
+            skip = [] if replace else plan_resume(driver, plan, run)
+        with progress_bar() as progress:
             task = progress.add_task(f"ingesting into {run}", total=len(plan))
-            for item in plan.items:
-                snap = plan.load(item)
-                snap.metrics.update(found.metrics.get(item.step, {}))
-                written.append(writer.write(snap, source=item.source))
-                progress.advance(task)
-            writer.finish()
+            result = import_plan(
+                driver, plan, run,
+                meta={"task": task_name, "model": model, "strategy": strategy or found.strategy,
+                      "config": {"ingested_from": [str(p) for p in paths],
+                                 "format": plan.format, **found.config}},
+                replace=replace, progress=lambda k: progress.advance(task, k), skip=skip,
+                metrics=found.metrics,
+            )
     finally:
         driver.close()
+    written = result.written
+    if result.skipped:
+        err_console.print(f"resumed: {len(result.skipped)} step(s) were already stored "
+                          "identically and were skipped")
     summary: dict[str, Any] = {
         "run": run,
         "format": plan.format,
@@ -116,6 +121,7 @@ def ingest(
         "deaths_total": sum(w.deaths for w in written),
         "sign_flips_total": sum(w.flips for w in written),
         "nonfinite_dropped": plan.dropped_nonfinite,
+        "skipped_already_stored": result.skipped,
     }
     if as_json:
         print_json(summary)

@@ -16,6 +16,8 @@ from sparsetopo.cli.common import (
     print_json,
     print_table,
 )
+from sparsetopo.errors import InputError
+from sparsetopo.graphstore.liveness import RESUME_HINT
 
 run_app = typer.Typer(
     help="Inspect or delete one run.\n\n**Example**: `sparsetopo run show zhang-prune`",
@@ -46,6 +48,8 @@ def runs(
         console.print("no runs yet: `sparsetopo ingest PATH --run NAME` or `sparsetopo train ...`")
     else:
         print_table(rows, _RUN_COLUMNS, title="runs")
+        if any(row["status"] == "interrupted" for row in rows):
+            err_console.print(f"interrupted: {RESUME_HINT}", highlight=False)
 
 
 @run_app.command("show")
@@ -74,6 +78,8 @@ def show(
     skip = set(base) | {"run_id", "complete", "created_at", "source"}
     extra = sorted({k for s in snaps for k in s if k not in skip and not k.startswith("analysis_")})
     print_table(snaps, base + extra, title="snapshots")
+    if run.get("status") == "interrupted":
+        err_console.print(f"interrupted: {RESUME_HINT.replace('NAME', name)}", highlight=False)
 
 
 @run_app.command("delete")
@@ -86,12 +92,19 @@ def delete(
 
     **Example**: `sparsetopo run delete old-run --yes`
     """
-    with open_store() as store:
-        store.run_info(name)  # fails with the list of runs before asking
+    status = err_console.status(f"deleting {name}")
+
+    def ask() -> None:  # called once the run is known to exist: an unknown name fails first
         if not yes:
             typer.confirm(f"Delete run {name!r} and all its snapshots?", abort=True)
-        with err_console.status(f"deleting {name}") as status:
-            store.delete(name, progress=lambda what: status.update(f"deleting {what}"))
+        status.start()
+
+    try:
+        with open_store() as store:
+            store.delete(name, progress=lambda what: status.update(f"deleting {what}"),
+                         confirm=ask)
+    finally:
+        status.stop()
     console.print(f"deleted run {name}")
 
 
@@ -112,10 +125,15 @@ def export(
     with open_store() as store:
         arch = store.architecture(run)
         snap = store.edges(run, step=step)
-    if fmt.value == "csv":  # type: ignore[attr-defined]
-        written = [write_csv_snapshot(snap, arch, out, layer=layer)]
-    else:
-        written = write_npz_snapshot(snap, arch, out)
+    try:
+        if fmt.value == "csv":  # type: ignore[attr-defined]
+            written = [write_csv_snapshot(snap, arch, out, layer=layer)]
+        else:
+            written = write_npz_snapshot(snap, arch, out)
+    except OSError as exc:
+        raise InputError(
+            f"cannot write {out}: {exc.strerror or exc}; choose a writable --out path"
+        ) from exc
     console.print(f"exported step {snap.step} of {run} ({snap.n_edges} edges):")
     for path in written:
         console.print(f"  {path}", highlight=False)

@@ -21,6 +21,7 @@ import dataclasses
 import logging
 import os
 from collections.abc import Callable
+from typing import Any
 
 from neo4j import READ_ACCESS, WRITE_ACCESS, Driver, GraphDatabase, RoutingControl, Session
 from neo4j.exceptions import AuthError, ClientError, ServiceUnavailable
@@ -77,22 +78,35 @@ def resolve_connection(
     return dataclasses.replace(info, database=database) if database else info
 
 
+#: Driver settings of a fail-fast driver (see :func:`open_driver`): no transaction retries, and
+#: connecting or waiting for a pooled connection gives up after a few seconds.
+FAIL_FAST: dict[str, Any] = {
+    "max_transaction_retry_time": 0.0,
+    "connection_timeout": 3.0,
+    "connection_acquisition_timeout": 5.0,
+}
+
+
 def open_driver(
-    info: ConnectionInfo | None = None, max_retry: float | None = None
+    info: ConnectionInfo | None = None, max_retry: float | None = None, fail_fast: bool = False
 ) -> tuple[Driver, ConnectionInfo]:
     """A verified driver for `info` (resolved when None), with errors that say what to fix.
 
     Parameters
     ----------
-    info
-        Where to connect; :func:`resolve_connection` when None.
-    max_retry
+    info : ConnectionInfo, optional
+        Where to connect; resolved with :func:`resolve_connection` when None.
+    max_retry : float, optional
         Seconds the driver keeps retrying a managed transaction on transient errors
         (default :func:`max_retry_seconds`).
+    fail_fast : bool
+        Configure the driver with :data:`FAIL_FAST`: a transaction that fails because the
+        server went away is not retried by the driver (the caller has its own retry, e.g. the
+        Recorder's spool), and connecting gives up after 3 s.
 
     Returns
     -------
-    tuple
+    tuple of (neo4j.Driver, ConnectionInfo)
         The driver (its default database is ``info.database``) and the connection info.
 
     Raises
@@ -106,9 +120,12 @@ def open_driver(
     retry = max_retry_seconds() if max_retry is None else max_retry
     # Deprecation notes and the like are for the tool's authors, not for its users.
     # `database` is the default of every session and execute_query of this driver.
+    settings: dict[str, Any] = {"max_transaction_retry_time": retry}
+    if fail_fast:
+        settings.update(FAIL_FAST)
     driver = GraphDatabase.driver(
         info.uri, auth=(info.user, info.password), notifications_min_severity="OFF",
-        max_transaction_retry_time=retry, database=info.database,
+        database=info.database, **settings,
     )
     try:
         driver.verify_connectivity()

@@ -128,6 +128,15 @@ def tensor_to_matrix(tensor: torch.Tensor, recipe: MatrixRecipe) -> np.ndarray:
     It may be a transposed view of a fresh C-contiguous copy; that keeps capture at one memcpy.
     """
     t = tensor.detach()
+    if t.is_complex():
+        raise InputError(
+            f"{recipe.param}: complex weights ({t.dtype}); sparsetopo stores real signed "
+            "weights. Take the real part explicitly before saving."
+        )
+    if t.dtype in (torch.bfloat16, torch.float16) or not t.is_floating_point():
+        t = t.to(torch.float32)  # exact for (b)float16 and small integers; numpy lacks bf16
+    elif t.dtype == torch.float64:
+        as_float32_weights(t.cpu().numpy().reshape(t.shape[0], -1), recipe.param)
     if recipe.how == "conv":
         t = reduce_conv_kernel(t, recipe.groups)
         return t.to(device="cpu", dtype=torch.float32, copy=True).numpy()
@@ -141,6 +150,72 @@ def tensor_to_matrix(tensor: torch.Tensor, recipe: MatrixRecipe) -> np.ndarray:
     return arr if recipe.how == "in_out" else arr.T
 
 
+_F32 = np.finfo(np.float32)
+
+
+def as_float32_weights(matrix: np.ndarray, where: str = "layer") -> np.ndarray:
+    """`matrix` as the float32 weights that will be stored, checked after the cast.
+
+    A finite value that overflows float32 (``|w| > 3.4e38``) or a nonzero value that
+    underflows to 0 (``|w| < 1.4e-45``) would be stored as Inf, or as an edge without a sign;
+    both raise. Complex and non-numeric matrices raise too.
+
+    Parameters
+    ----------
+    matrix : array_like
+        Any real numeric matrix (float16/32/64, integers, booleans).
+    where : str
+        Names the file or layer in error messages.
+
+    Returns
+    -------
+    numpy.ndarray
+        float32 (the input itself when it already is float32).
+
+    Raises
+    ------
+    InputError
+        Complex or non-numeric dtype, or values outside float32's range.
+
+    Examples
+    --------
+    >>> as_float32_weights(np.array([[0.5, 0.0]])).dtype
+    dtype('float32')
+    """
+    arr = np.asarray(matrix)
+    if arr.dtype.kind == "c":
+        raise InputError(
+            f"{where}: complex weights ({arr.dtype}); sparsetopo stores real signed weights. "
+            "Save the real part (np.real) or whatever real quantity you mean, explicitly."
+        )
+    if arr.dtype.kind not in "fiub":
+        raise InputError(f"{where}: weights of dtype {arr.dtype} are not numbers.")
+    if arr.dtype == np.float32:
+        return arr
+    with np.errstate(over="ignore", under="ignore", invalid="ignore"):
+        m = arr.astype(np.float32)
+    if arr.dtype.kind == "f" and arr.dtype.itemsize > 4:
+        finite = np.isfinite(arr)
+        overflow = finite & ~np.isfinite(m)
+        if overflow.any():
+            i, j = (int(v[0]) for v in np.nonzero(overflow.reshape(arr.shape[0], -1)))
+            raise InputError(
+                f"{where}: weight {float(arr.reshape(arr.shape[0], -1)[i, j])!r} at (src={i}, dst={j}) "
+                f"is outside the float32 range (|w| <= {float(_F32.max):.3g}) in which weights "
+                "are stored; rescale the weights."
+            )
+        underflow = (arr != 0) & finite & (m == 0)
+        if underflow.any():
+            i, j = (int(v[0]) for v in np.nonzero(underflow.reshape(arr.shape[0], -1)))
+            raise InputError(
+                f"{where}: weight {float(arr.reshape(arr.shape[0], -1)[i, j])!r} at (src={i}, dst={j}) "
+                f"is nonzero but below float32's smallest magnitude "
+                f"({float(_F32.smallest_subnormal):.2g}), so it would be stored as 0; set "
+                f"{int(underflow.sum())} such weight(s) to 0 (remove the edges) or rescale."
+            )
+    return m
+
+
 def matrix_edges(
     matrix: np.ndarray, allow_nonfinite: bool = False, where: str = "layer"
 ) -> tuple[LayerEdges, int]:
@@ -151,7 +226,7 @@ def matrix_edges(
     >>> e.src.tolist(), e.dst.tolist(), e.w.tolist(), dropped
     ([0], [1], [2.0], 1)
     """
-    m = np.asarray(matrix, dtype=np.float32)
+    m = as_float32_weights(matrix, where)
     dropped = 0
     if not np.isfinite(m).all():
         bad = ~np.isfinite(m)

@@ -18,6 +18,7 @@ snapshot is handed out for writing; each loader then re-reads its file (memory s
 
 from __future__ import annotations
 
+import itertools
 import re
 import warnings
 from collections.abc import Callable, Iterator
@@ -34,7 +35,15 @@ from sparsetopo.ingest.formats.npz_layers import (
     read_npz_unit,
     write_npz_snapshot,
 )
-from sparsetopo.topology import Architecture, GraphSnapshot, LayerEdges
+from sparsetopo.topology import (
+    MAX_GROUP_UNITS,
+    MAX_STEP,
+    Architecture,
+    GraphSnapshot,
+    LayerEdges,
+    check_step,
+    check_unit_limits,
+)
 
 FORMATS = ("csv", "pt", "npz", "safetensors")
 _EXTENSIONS = {".csv": "csv", ".pt": "pt", ".pth": "pt", ".ckpt": "pt", ".npz": "npz",
@@ -190,9 +199,23 @@ def _assign_steps(
                 f"got {len(steps)} steps for {len(units)} snapshots "
                 f"({', '.join(str(u) for u, _ in units[:5])}...); give one step per snapshot."
             )
-        pairs = [(int(s), u) for s, (u, _) in zip(steps, units, strict=True)]
+        checked = [check_step(s, "--steps value") for s in steps]
+        if any(b <= a for a, b in itertools.pairwise(checked)):
+            order = ", ".join(str(u) for u, _ in units[:3])
+            raise InputError(
+                f"--steps {','.join(map(str, checked))} must increase: the i-th step belongs to "
+                f"the i-th input in the order {order}{'...' if len(units) > 3 else ''}. Give "
+                "increasing steps."
+            )
+        pairs = list(zip(checked, (u for u, _ in units), strict=True))
     else:
         numbers = [step_from_name(u) for u, _ in units]
+        for number, (unit, _) in zip(numbers, units, strict=True):
+            if number is not None and number > MAX_STEP:
+                raise InputError(
+                    f"{unit}: the number {number} at the end of the name is taken as the step, "
+                    f"but steps must be at most {MAX_STEP}; rename the file or pass --steps."
+                )
         if all(n is not None for n in numbers):
             pairs = sorted(
                 ((int(n or 0), u) for n, (u, _) in zip(numbers, units, strict=True)),
@@ -293,6 +316,11 @@ def read_inputs(
             max_index = max(max_index, data.max_index)
             dropped_by[str(unit)] = data.dropped
         size = max_index + 1 if n is None else int(n)
+        if size > MAX_GROUP_UNITS:
+            raise InputError(
+                f"n={size} hidden units is beyond the limit of {MAX_GROUP_UNITS:,} units per "
+                "group (docs/ingest-formats.md); pass a smaller --n."
+            )
         if size <= max_index or size <= 0:
             raise InputError(
                 f"n={size} hidden units is too small: the files use unit index {max_index}; "
@@ -337,6 +365,7 @@ def read_inputs(
             )
         assert first is not None
         arch = first[1]
+    check_unit_limits(arch, "input")
     total = sum(dropped_by.values())
     if total:
         warnings.warn(

@@ -71,6 +71,48 @@ class LibraryQuery:
         return "apoc." in self.unguarded
 
 
+    def check(self, given: Mapping[str, Any]) -> dict[str, Any]:
+        """``given`` checked against the documented parameters and the types of their
+        ``:param`` examples (a step is an integer, a layer name is text, ...).
+
+        Parameters
+        ----------
+        given : Mapping
+            Parameter values (the CLI parses them with ``cli.common.parse_pairs``).
+
+        Returns
+        -------
+        dict
+            The same values (integral floats such as 200.0 become ints).
+
+        Raises
+        ------
+        InputError
+            A parameter is missing, unknown, null, of the wrong type or out of range; the
+            message names it and shows a valid example.
+
+        Examples
+        --------
+        >>> get_query("snapshots").check({"run": "zhang-prune"})
+        {'run': 'zhang-prune'}
+        """
+        missing = self.missing(given)
+        if missing:
+            doc = "; ".join(f"{p}: {self.params[p]}" for p in missing)
+            raise InputError(f"query {self.name!r} needs parameters {missing} ({doc})")
+        unknown = sorted(set(given) - set(self.params))
+        if unknown:
+            raise InputError(
+                f"query {self.name!r} has no parameters {unknown}; it takes "
+                f"{sorted(self.params) or 'none'}"
+            )
+        out = {}
+        for key, value in given.items():
+            example = self.examples.get(key)
+            out[key] = _check_value(self.name, key, value, example)
+        return out
+
+
 def strip_guards(text: str) -> str:
     """``text`` without the lines that start with ``CALL apoc.util.validate(``."""
     return "\n".join(ln for ln in text.splitlines() if not ln.lstrip().startswith(_GUARD))
@@ -199,3 +241,77 @@ def coerce_value(text: str) -> Any:
     if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
         return value[1:-1]
     return value
+
+
+_INT64 = (-(2**63), 2**63 - 1)
+
+
+def _type_word(value: Any) -> str:
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int):
+        return "an integer"
+    if isinstance(value, float):
+        return "a decimal number"
+    if isinstance(value, str):
+        return "text"
+    if isinstance(value, list):
+        return "a list"
+    return type(value).__name__
+
+
+def _check_value(query: str, key: str, value: Any, example: Any) -> Any:
+    """One library-query parameter against the type of its documented example."""
+    hint = f"e.g. {key}={example!r}" if example is not None else ""
+    if value is None:
+        raise InputError(f"query {query!r}: parameter {key} is null; give {_type_word(example)}, "
+                         f"{hint}")
+    check_param_values({key: value})
+    if example is None:
+        return value
+    if isinstance(example, bool):
+        ok = isinstance(value, bool)
+    elif isinstance(example, int):
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        ok = isinstance(value, int) and not isinstance(value, bool)
+    elif isinstance(example, float):
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+    elif isinstance(example, str):
+        ok = isinstance(value, str)
+    else:
+        ok = isinstance(value, type(example))
+    if not ok:
+        quote = (f" If the name really is {value!r}, quote it: {key}='{value}'."
+                 if isinstance(example, str) and isinstance(value, (int, float)) else "")
+        raise InputError(
+            f"query {query!r}: parameter {key} must be {_type_word(example)}, got "
+            f"{_type_word(value)} ({value!r}); {hint}.{quote}"
+        )
+    return value
+
+
+def check_param_values(params: Mapping[str, Any]) -> None:
+    """InputError for values the database cannot take: integers outside 64 bits (also inside
+    lists and maps).
+
+    Examples
+    --------
+    >>> check_param_values({"step": 10, "ids": [1, 2]})
+    """
+    def walk(key: str, value: Any) -> None:
+        if isinstance(value, int) and not isinstance(value, bool):
+            if not _INT64[0] <= value <= _INT64[1]:
+                raise InputError(
+                    f"parameter {key} = {value} is out of range: Neo4j integers are 64-bit "
+                    f"({_INT64[0]}..{_INT64[1]})"
+                )
+        elif isinstance(value, (list, tuple)):
+            for item in value:
+                walk(key, item)
+        elif isinstance(value, Mapping):
+            for item in value.values():
+                walk(key, item)
+
+    for key, value in params.items():
+        walk(key, value)

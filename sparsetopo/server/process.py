@@ -43,6 +43,10 @@ _ADD_OPENS = (
     "java.base/java.net",
 )
 _ENTRY_POINT = "org.neo4j.server.CommunityEntryPoint"
+_PRIVATE_DIR = 0o700
+_PRIVATE_FILE = 0o600
+#: umask of the server process and the admin tool: whatever they create is owner-only.
+_PRIVATE_UMASK = 0o077
 _ADMIN_TOOL = "org.neo4j.cli.AdminTool"
 
 
@@ -249,6 +253,11 @@ class ManagedServer:
             f"server.bolt.listen_address=127.0.0.1:{s.bolt_port}",
             f"server.http.listen_address=127.0.0.1:{s.http_port}",
             "server.https.enabled=false",
+            # Advertise the real ports: the HTTP discovery document tells the Browser where Bolt
+            # is, and the default (7687) could point it, with the password, at another server.
+            "server.default_advertised_address=127.0.0.1",
+            f"server.bolt.advertised_address=127.0.0.1:{s.bolt_port}",
+            f"server.http.advertised_address=127.0.0.1:{s.http_port}",
             "dbms.security.auth_enabled=true",
             f"server.directories.data={self.data_dir}",
             f"server.directories.logs={self.logs_dir}",
@@ -266,7 +275,30 @@ class ManagedServer:
             "db.tx_log.rotation.retention_policy=1 files",
         ]
         lines += self._browser_config_lines()
-        (self.conf_dir / "neo4j.conf").write_text("\n".join(lines) + "\n")
+        conf = self.conf_dir / "neo4j.conf"
+        conf.write_text("\n".join(lines) + "\n")
+        conf.chmod(_PRIVATE_FILE)
+
+    def make_private(self) -> None:
+        """Owner-only permissions on the home folder and everything the server writes (store,
+        password hash in data/dbms/auth.ini, logs, config, spool): folders 0700, files 0600.
+        The jar folders (lib/, plugins/) are left alone: they hold nothing secret and may be
+        links to a shared installation."""
+        if not self.home.exists():
+            return
+        self.home.chmod(_PRIVATE_DIR)
+        for name in ("conf", "data", "logs", "run", "import", "spool", "password",
+                     "settings.json"):
+            top = self.home / name
+            if top.is_symlink() or not top.exists():
+                continue
+            paths = [top] if top.is_file() else [top, *top.rglob("*")]
+            for path in paths:
+                if path.is_symlink():
+                    continue
+                with contextlib.suppress(OSError):
+                    path.chmod(_PRIVATE_DIR if path.is_dir() else _PRIVATE_FILE)
+
 
     # -- Neo4j Browser: style and guide ----------------------------------------------------
     @property
@@ -368,6 +400,7 @@ class ManagedServer:
                 [_java(), "-cp", f"{self.lib_dir}/*", _ADMIN_TOOL, "dbms",
                  "set-initial-password", f"@{argfile}"],
                 capture_output=True, text=True, env=self._admin_env(), check=False,
+                umask=_PRIVATE_UMASK,
             )
         finally:
             argfile.unlink(missing_ok=True)
@@ -428,6 +461,7 @@ class ManagedServer:
         self._ensure_password()
         self.logs_dir.mkdir(parents=True, exist_ok=True)
         self.pid_file.parent.mkdir(parents=True, exist_ok=True)
+        self.make_private()
         console = self.logs_dir / "console.log"
         overlay_jar = self.browser_overlay()
         overlay = f"{overlay_jar}:" if overlay_jar is not None else ""
@@ -442,11 +476,14 @@ class ManagedServer:
         if log:
             log(f"starting Neo4j on {self.bolt_uri} (home {self.home})")
         with console.open("ab") as out:
+            console.chmod(_PRIVATE_FILE)
             proc = subprocess.Popen(
                 command, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                 cwd=self.home, env=self._admin_env(), start_new_session=True,
+                umask=_PRIVATE_UMASK,
             )
         self.pid_file.write_text(f"{proc.pid}\n")
+        self.pid_file.chmod(_PRIVATE_FILE)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if proc.poll() is not None:

@@ -222,6 +222,10 @@ def test_nan_csv_rejected_or_dropped(driver, run_name, tmp_path: Path):
 def test_ingest_same_step_twice(driver, run_name, tmp_path: Path):
     (tmp_path / "w_1.csv").write_text("Id,Source,Target,Weight\n0,0,1,0.5\n")
     assert runner.invoke(app, ["ingest", str(tmp_path), "--run", run_name]).exit_code == 0
+    # the same input again is a finished resume: nothing to write
+    same = runner.invoke(app, ["ingest", str(tmp_path), "--run", run_name, "--json"])
+    assert same.exit_code == 0 and '"skipped_already_stored": [\n    1\n  ]' in same.output
+    (tmp_path / "w_1.csv").write_text("Id,Source,Target,Weight\n0,0,1,0.25\n")
     again = runner.invoke(app, ["ingest", str(tmp_path), "--run", run_name])
     assert again.exit_code == 1 and "--replace" in again.output
     replaced = runner.invoke(app, ["ingest", str(tmp_path), "--run", run_name, "--replace"])

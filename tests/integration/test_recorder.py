@@ -74,7 +74,7 @@ def second_server(managed_server, tmp_path: Path):
 
 
 @pytest.mark.slow
-def test_spool_and_replay_across_restart(second_server, tmp_path: Path, capfd):
+def test_spool_and_replay_across_restart(second_server, tmp_path: Path, caplog):
     model = _mlp(1)
     spool = tmp_path / "spool"
     rec = Recorder(model, run="spooled", connection=second_server.connection(),
@@ -90,13 +90,13 @@ def test_spool_and_replay_across_restart(second_server, tmp_path: Path, capfd):
         rec.snapshot(step, metrics={"step_metric": float(step)})
         if step == 4:
             rec.flush(timeout=60)  # database down: flushing spools instead of failing
-            assert len(list(spool.glob("*.npz"))) >= 2
+            assert len(rec.spool.files()) >= 2
     second_server.start()
     rec.flush(timeout=120)
     rec.close()
-    err = capfd.readouterr().err
+    err = "\n".join(r.getMessage() for r in caplog.records)
     assert "spooling snapshots" in err and "replayed" in err
-    assert not list(spool.glob("*.npz"))
+    assert not list(spool.rglob("*.npz"))
     driver, _ = open_driver(second_server.connection())
     try:
         snaps = list_snapshots(driver, "spooled")

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from sparsetopo.errors import InputError
-from sparsetopo.topology import Architecture, GraphSnapshot, LayerEdges, LayerSpec
+from sparsetopo.topology import MAX_GROUP_UNITS, Architecture, GraphSnapshot, LayerEdges, LayerSpec
 
 LAYER = "W_rec"
 GROUP = "hidden"
@@ -60,6 +60,13 @@ def _index_column(df: pd.DataFrame, col: str, path: Path) -> np.ndarray:
         raise InputError(
             f"{path}: column {col} has a negative unit index {int(values[row])} on line "
             f"{row + 2}; indices start at 0."
+        )
+    if (values >= MAX_GROUP_UNITS).any():
+        row = int(np.argmax(values >= MAX_GROUP_UNITS))
+        raise InputError(
+            f"{path}: column {col} on line {row + 2} is unit index {_shown(df[col].iloc[row])}, "
+            f"beyond the limit of {MAX_GROUP_UNITS:,} units per group "
+            "(docs/ingest-formats.md); fix the index."
         )
     return values.astype(np.int64)
 
@@ -106,6 +113,24 @@ def read_csv_edges(path: Path, allow_nonfinite: bool = False) -> CsvEdges:
             f"{path}: {dropped} NaN/Inf/empty weight(s), first on line {row + 2}. Pass "
             "allow_nonfinite=True (--allow-nonfinite) to drop them and report the count."
         )
+    # Weights are stored as float32: check them after the cast, so that 1e39 does not become
+    # Inf and 1e-50 does not become a zero weight that still gets a sign.
+    with np.errstate(over="ignore", under="ignore", invalid="ignore"):
+        w32 = w.astype(np.float32)
+    for bad, problem in (
+        (np.isfinite(w) & ~np.isfinite(w32),
+         "is outside the float32 range (|w| <= 3.4e38) in which weights are stored; rescale "
+         "the weights"),
+        (np.isfinite(w) & (w != 0) & (w32 == 0),
+         "is nonzero but below float32's smallest magnitude (1.4e-45), so it would be stored "
+         "as 0; write 0 (or remove the row) or rescale the weights"),
+    ):
+        if bad.any():
+            row = int(np.argmax(bad))
+            raise InputError(
+                f"{path}: Weight {df['Weight'].iloc[row]!s} on line {row + 2} {problem}."
+            )
+    w = w32
     keys = src * (int(max(src.max(initial=0), dst.max(initial=0))) + 1) + dst
     uniq, _first, counts = np.unique(keys, return_index=True, return_counts=True)
     if (counts > 1).any():

@@ -33,7 +33,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from sparsetopo.errors import InputError
-from sparsetopo.ingest.extract import check_name, matrix_edges
+from sparsetopo.ingest.extract import as_float32_weights, check_name, matrix_edges
 from sparsetopo.topology import Architecture, GraphSnapshot, LayerEdges, LayerSpec
 
 LAYER_FILE = re.compile(r"^weight_l(\d+)\.npz$")
@@ -65,7 +65,12 @@ def _load_sparse(path: Path) -> np.ndarray:
             f"{path}: not a readable scipy.sparse .npz ({type(exc).__name__}: {exc}); the file "
             "may be truncated. Re-save it with scipy.sparse.save_npz."
         ) from exc
-    return np.asarray(matrix.toarray(), dtype=np.float32)
+    if matrix.dtype.kind == "c":
+        raise InputError(
+            f"{path}: complex weights ({matrix.dtype}); sparsetopo stores real signed weights. "
+            "Save the real part (np.real) explicitly."
+        )
+    return as_float32_weights(matrix.toarray(), str(path))
 
 
 def _load_dense(path: Path) -> list[tuple[str, np.ndarray]]:
@@ -77,7 +82,7 @@ def _load_dense(path: Path) -> list[tuple[str, np.ndarray]]:
                     f"{path}: holds {', '.join(z.files) or 'no arrays'}, but no weight_l0, "
                     "weight_l1, ... arrays; save them with np.savez(path, weight_l0=...)."
                 )
-            arrays = [(k, np.asarray(z[k], dtype=np.float32)) for _, k in sorted(keys)]
+            arrays = [(k, as_float32_weights(z[k], f"{path} ({k})")) for _, k in sorted(keys)]
     except InputError:
         raise
     except (OSError, ValueError, KeyError, zipfile.BadZipFile, EOFError) as exc:

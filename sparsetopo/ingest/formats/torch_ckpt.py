@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import pickle
 import re
+import struct
 import zipfile
 from collections.abc import Mapping
 from pathlib import Path
@@ -40,6 +41,7 @@ from sparsetopo.ingest.extract import (
     ArchBuilder,
     MatrixRecipe,
     add_rnn_layers,
+    as_float32_weights,
     matrix_edges,
     parse_mapping_entry,
     tensor_to_matrix,
@@ -61,7 +63,9 @@ def load_state_dict(path: Path) -> dict[str, torch.Tensor]:
             f"{path}: refused by torch.load(weights_only=True): {_short_reason(exc)}. Save only "
             "tensors, e.g. torch.save({'state_dict': model.state_dict()}, path)."
         ) from exc
-    except (RuntimeError, OSError, EOFError, ValueError, zipfile.BadZipFile) as exc:
+    except (RuntimeError, OSError, EOFError, ValueError, zipfile.BadZipFile, KeyError,
+            IndexError, struct.error, UnicodeDecodeError, MemoryError) as exc:
+        # a file that is not a checkpoint makes the unpickler fail in many ways
         raise InputError(
             f"{path}: not a readable PyTorch checkpoint ({type(exc).__name__}: {exc}); the "
             "file may be truncated or corrupt. Re-save it with torch.save."
@@ -242,6 +246,16 @@ def read_checkpoint(
     layers: dict[str, LayerEdges] = {}
     dropped = 0
     for spec in arch.layers:
+        param = recipes[spec.name].param
+        tensor = tensors[param]
+        if tensor.is_complex():
+            raise InputError(
+                f"{path}: {param} holds complex weights ({tensor.dtype}); sparsetopo stores real "
+                "signed weights. Save the real part explicitly (tensor.real)."
+            )
+        if tensor.dtype == torch.float64:
+            as_float32_weights(tensor.detach().numpy().reshape(tensor.shape[0], -1),
+                               f"{path} ({param})")
         matrix = tensor_to_matrix(tensors[recipes[spec.name].param], recipes[spec.name])
         layers[spec.name], bad = matrix_edges(matrix, allow_nonfinite, f"{path} ({spec.name})")
         dropped += bad

@@ -8,6 +8,7 @@ import torch
 
 from sparsetopo.errors import InputError
 from sparsetopo.ingest.recorder import Recorder
+from sparsetopo.ingest.spool import SpoolDir
 from sparsetopo.server.config import ConnectionInfo
 
 NOWHERE = ConnectionInfo("bolt://127.0.0.1:9", "neo4j", "x", None, managed=False)
@@ -25,12 +26,14 @@ def test_spools_in_order_when_database_is_down(tmp_path, caplog):
         expected.append(model[0].weight.detach().numpy().T.copy())
         rec.snapshot(step, metrics={"loss": float(step)})
     rec.flush(timeout=30)
-    files = sorted(tmp_path.glob("*.npz"))
+    files = rec.spool.files()
+    assert files and all(f.parent.parent == tmp_path for f in files)  # <spool_dir>/<writer>/
     assert [f.name.split("-step")[1] for f in files] == ["0.npz", "3.npz", "7.npz"]
     for path, dense in zip(files, expected, strict=True):
-        snap = Recorder._load_spooled(path)
+        snap = SpoolDir.load(path)
         np.testing.assert_array_equal(snap.layers["0.weight"].to_dense(5, 4), dense)
-    assert Recorder._load_spooled(files[1]).metrics == {"loss": 3.0}
+    assert all(f.stat().st_mode & 0o077 == 0 for f in [*files, files[0].parent])  # owner-only
+    assert SpoolDir.load(files[1]).metrics == {"loss": 3.0}
     rec.close()
     # the Recorder reports outages as log warnings (Python prints those on stderr by default)
     err = "\n".join(r.getMessage() for r in caplog.records if r.levelname == "WARNING")
@@ -45,4 +48,4 @@ def test_bad_metric_name_fails_in_the_training_thread(tmp_path):
     with pytest.raises(InputError, match="numbers"):
         rec.snapshot(1, metrics={"loss": [1, 2]})
     rec.close()
-    assert not list(tmp_path.glob("*.npz"))
+    assert not list(tmp_path.rglob("*.npz"))
