@@ -242,11 +242,16 @@ class DirectedChain:
             raise RuntimeError(f"switching sample {bad} broke the degree or mutual-dyad invariant")
         return out
 
-    def check(self) -> None:
-        """Raise RuntimeError unless degrees and (keep_mutual) the mutual count are intact."""
+    def check(self, sample: bool = True) -> None:
+        """Raise RuntimeError unless the in-degrees are intact and the tracked mutual-dyad offset
+        is the true one (and, for a ``sample`` with keep_mutual, zero)."""
         indeg = np.bincount(self.dst, minlength=self.n)
-        mutual = int(np.count_nonzero(self.S[self.dst, self.src]))
-        if not np.array_equal(indeg, self.indeg0) or (self.keep_mutual and mutual != self.mutual0):
+        mutual = int(np.count_nonzero(self.S[self.dst, self.src])) // 2
+        offset = mutual - self.mutual0 // 2
+        bad = not np.array_equal(indeg, self.indeg0)
+        if self.keep_mutual:
+            bad |= offset != int(self.dstate[0]) or (sample and offset != 0)
+        if bad:
             raise RuntimeError("switching chain broke the degree or mutual-dyad invariant")
 
     def graph(self, signs: str, rng: np.random.Generator) -> SignedGraph:

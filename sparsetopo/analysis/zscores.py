@@ -13,12 +13,20 @@ import pandas as pd
 from sparsetopo.analysis.balance import balance_from_counts, triangle_balance
 from sparsetopo.analysis.graphs import LayeredGraph, SignedGraph
 from sparsetopo.analysis.layered import cycle4_balance, layered_motifs, prune_ghost_dead
+from sparsetopo.analysis.fastnull import (
+    CENSUS_FAMILIES,
+    census_families,
+    ffl_columns,
+    ffl_triples,
+    sign_shuffle_ffl_moments,
+)
 from sparsetopo.analysis.nulls import (
     _rng,
     layer_switching_samples,
     sign_shuffle,
+    switching_census_samples,
     switching_samples,
-    zahn_null,
+    zahn_samples,
 )
 from sparsetopo.analysis.triads import dyad_census, ffl_counts, signed_triad_census, triad_census
 from sparsetopo.errors import InputError
@@ -128,8 +136,65 @@ def _samples(g: Any, null: str, n: int, rng: np.random.Generator, opts: dict[str
     elif null == "layer_switching":
         yield from layer_switching_samples(g, n, rng, **opts)
     elif null == "zahn":
-        for _ in range(n):
-            yield zahn_null(g, rng)
+        yield from zahn_samples(g, n, rng, **opts)
+
+
+def _analytic_sd(g: Any, null: str, families: Sequence[str]) -> dict[str, tuple[float, float]]:
+    """Exact null (mean, sd) where known: the FFL balance under sign_shuffle."""
+    if null != "sign_shuffle" or not isinstance(g, SignedGraph) or "ffl_balance" not in families:
+        return {}
+    mom = sign_shuffle_ffl_moments(g)
+    if mom.ffl == 0:
+        return {}
+    return {"ffl_balance_pooled": (mom.ratio_mean, mom.ratio_sd),
+            "ffl_unbalanced": (mom.ffl - mom.mean, mom.sd)}  # fmt: skip
+
+
+def _fast_values(
+    g: Any, null: str, n: int, rng: np.random.Generator, opts: dict[str, Any],
+    families: list[str], names: list[str], real: dict[str, float],
+) -> np.ndarray | None:  # fmt: skip
+    """All samples' values without building sample graphs, or None when no fast path applies.
+
+    switching (signs "travel") with census families: the signed triad census is kept up to date
+    move by move along the chain (same chain, same samples as the graph path). sign_shuffle of a
+    SignedGraph with "triads" / "ffl_balance": the FFLs are enumerated once and every sample is a
+    permutation of the sign vector (the same random stream as :func:`sign_shuffle`) and a
+    vectorised product."""
+    if not families or not isinstance(g, SignedGraph):
+        return None
+    if null == "switching" and set(families) <= set(CENSUS_FAMILIES):
+        if opts.get("signs", "travel") != "travel":
+            return None
+        kw = {k: v for k, v in opts.items() if k != "signs"}
+        counts = switching_census_samples(g, n, rng, **kw)
+        cols = census_families(families, counts)
+        return np.stack([cols[k] for k in names], axis=1)
+    if null == "sign_shuffle" and set(families) <= {"triads", "ffl_balance"}:
+        out = np.empty((n, len(names)))
+        for i, k in enumerate(names):
+            out[:, i] = real[k]
+        if "ffl_balance" not in families:
+            return out
+        trip = ffl_triples(g)
+        n_cls = 6
+        tot = np.bincount(trip.cls, minlength=n_cls)
+        signs = np.sign(g.adj.data)
+        bal = np.zeros((n, n_cls), dtype=np.int64)
+        chunk = max(1, min(n, 20_000_000 // max(len(trip.cls), 1)))
+        for start in range(0, n, chunk):
+            stop = min(n, start + chunk)
+            perms = np.stack([rng.permutation(signs) for _ in range(stop - start)])
+            prod = perms[:, trip.edges[:, 0]] * perms[:, trip.edges[:, 1]] * perms[:, trip.edges[:, 2]]
+            pos = prod > 0
+            for c in range(n_cls):
+                bal[start:stop, c] = pos[:, trip.cls == c].sum(axis=1)
+        cols = ffl_columns(np.broadcast_to(tot, bal.shape), bal)
+        for i, k in enumerate(names):
+            if k in cols:
+                out[:, i] = cols[k]
+        return out
+    return None
 
 
 def motif_zscores(
@@ -138,6 +203,7 @@ def motif_zscores(
     null: str | None = None,
     n: int = 1000,
     seed: int | np.random.Generator | None = None,
+    fast: bool = True,
     **null_options: Any,
 ) -> pd.DataFrame:
     """Z-scores of motif statistics against a null model.
@@ -149,14 +215,20 @@ def motif_zscores(
     Defaults: ("triads", "ffl_balance") and ("layered", "cycle4_balance").
     null: "sign_shuffle" or "switching" for a SignedGraph (default "switching"); "sign_shuffle",
     "layer_switching" or "zahn" for a LayeredGraph (default "layer_switching"). Extra keyword
-    options go to the sampler (switching: keep_mutual, signs, burn_in, thin).
+    options go to the sampler (switching: keep_mutual, signs, burn_in, thin; layer_switching:
+    signs, burn_in, thin; zahn: burn_in, thin). ``fast`` (default) computes the census families
+    under switching from an incrementally updated census and the FFL balance under sign_shuffle
+    from enumerated FFLs; fast=False evaluates every sample graph (same samples, same numbers).
 
     Returns a DataFrame indexed by statistic with columns count, null_mean, null_sd, z (NaN when
     the null sd is 0), p_greater = (1 + #{null >= count}) / (n + 1), p_less likewise, p =
-    min(1, 2 min(p_greater, p_less)), and analytic_mean: the exact null expectation where it is
+    min(1, 2 min(p_greater, p_less)), analytic_mean: the exact null expectation where it is
     known (unsigned counts under sign_shuffle, the pooled FFL and cycle-4 balance ratios under
-    sign_shuffle, degree-formula counts under layer_switching), else NaN. Seeded runs are
-    reproducible.
+    sign_shuffle, degree-formula counts under layer_switching), else NaN, and analytic_sd /
+    analytic_z: the exact null standard deviation and the Z-score from the exact moments where
+    they are known (ffl_balance_pooled and ffl_unbalanced under sign_shuffle, see
+    :func:`~sparsetopo.analysis.fastnull.sign_shuffle_ffl_moments`), else NaN. Seeded runs
+    are reproducible.
 
     >>> g = SignedGraph.from_edges([0, 1, 2, 0], [1, 2, 0, 2], [1.0, 1.0, -1.0, 1.0])
     >>> df = motif_zscores(g, "triads", null="sign_shuffle", n=5, seed=0)
@@ -194,10 +266,16 @@ def motif_zscores(
     real = evaluate(g_or_lg)
     names = list(real)
     rng = _rng(seed)
-    vals = np.empty((n, len(names)))
-    for i, sample in enumerate(_samples(g_or_lg, null, n, rng, null_options)):
-        r = evaluate(sample)
-        vals[i] = [r.get(k, np.nan) for k in names]
+    fast_vals = (
+        _fast_values(g_or_lg, null, n, rng, null_options, families, names, real) if fast else None
+    )
+    if fast_vals is not None:
+        vals = fast_vals
+    else:
+        vals = np.empty((n, len(names)))
+        for i, sample in enumerate(_samples(g_or_lg, null, n, rng, null_options)):
+            r = evaluate(sample)
+            vals[i] = [r.get(k, np.nan) for k in names]
     count = np.array([real[k] for k in names], dtype=float)
     with np.errstate(invalid="ignore", divide="ignore"):
         mean = np.nanmean(vals, axis=0)
@@ -208,6 +286,11 @@ def motif_zscores(
     p_g = (1 + ge) / (n + 1)
     p_l = (1 + le) / (n + 1)
     analytic = _analytic(g_or_lg, null, real, families)
+    exact = _analytic_sd(g_or_lg, null, families)
+    a_sd = np.array([exact[k][1] if k in exact else np.nan for k in names])
+    a_mean = np.array([exact[k][0] if k in exact else analytic.get(k, np.nan) for k in names])
+    with np.errstate(invalid="ignore", divide="ignore"):
+        a_z = np.where(a_sd > 0, (count - a_mean) / np.where(a_sd > 0, a_sd, 1), np.nan)
     df = pd.DataFrame(
         {
             "count": count,
@@ -218,6 +301,8 @@ def motif_zscores(
             "p_less": p_l,
             "p": np.minimum(1.0, 2 * np.minimum(p_g, p_l)),
             "analytic_mean": [analytic.get(k, np.nan) for k in names],
+            "analytic_sd": a_sd,
+            "analytic_z": a_z,
         },
         index=pd.Index(names, name="motif"),
     )
