@@ -137,7 +137,7 @@ def directed_moves(S, nbptr, nblen, nb, cnt, tab, track, src, dst, outptr, outid
             c = np.random.randint(0, n)
             a = src[i]
             b = dst[i]
-            if c == a or c == b:
+            if c == a or c == b:  # noqa: SIM109
                 continue
             if S[b, c] == 0 or S[c, a] == 0 or S[b, a] != 0 or S[c, b] != 0 or S[a, c] != 0:
                 continue
@@ -165,7 +165,7 @@ def directed_moves(S, nbptr, nblen, nb, cnt, tab, track, src, dst, outptr, outid
         b = dst[i]
         c = src[j]
         d = dst[j]
-        if a == c or b == d or a == d or c == b:
+        if a == c or b == d or a == d or c == b:  # noqa: SIM109
             continue
         if S[a, d] != 0 or S[c, b] != 0:
             continue

@@ -39,7 +39,7 @@ from sparsetopo.errors import InputError
 #: Proposals per movable edge before the first sample of a chain.
 DEFAULT_BURN_IN = 10.0
 #: Proposals per movable edge between two samples of one chain (docs/analysis.md, "Mixing").
-DEFAULT_THIN = 2.0
+DEFAULT_THIN = 1.0
 #: Probability that a directed-chain proposal is a triangle reversal rather than a swap.
 TRIANGLE_MOVE_P = 0.1
 #: The directed and layer chains keep a dense adjacency matrix: at most this many cells.
@@ -206,7 +206,7 @@ class DirectedChain:
             self.advance(per_edge)
             return
         rounds = 10
-        for r in range(rounds):
+        for _ in range(rounds):
             self.hist[:] = 0
             self.advance(per_edge / rounds)
             h0 = self.hist[3]
@@ -241,6 +241,15 @@ class DirectedChain:
         if bad >= 0:  # pragma: no cover - an invariant broken is a bug in the kernel
             raise RuntimeError(f"switching sample {bad} broke the degree or mutual-dyad invariant")
         return out
+
+    def set_tracking(self, on: bool) -> None:
+        """Switch incremental census tracking on (recounting the current state) or off."""
+        if on and not self.track:
+            from sparsetopo.analysis.triads import signed_triad_census, signed_triad_keys
+
+            c = signed_triad_census(self.graph("travel", np.random.default_rng(0))).triads
+            self.cnt[:] = [c[k] for k in signed_triad_keys()]
+        self.track = bool(on)
 
     def check(self, sample: bool = True) -> None:
         """Raise RuntimeError unless the in-degrees are intact and the tracked mutual-dyad offset

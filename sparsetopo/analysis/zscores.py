@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from math import comb
 from typing import Any
@@ -11,8 +12,6 @@ import numpy as np
 import pandas as pd
 
 from sparsetopo.analysis.balance import balance_from_counts, triangle_balance
-from sparsetopo.analysis.graphs import LayeredGraph, SignedGraph
-from sparsetopo.analysis.layered import cycle4_balance, layered_motifs, prune_ghost_dead
 from sparsetopo.analysis.fastnull import (
     CENSUS_FAMILIES,
     census_families,
@@ -20,11 +19,15 @@ from sparsetopo.analysis.fastnull import (
     ffl_triples,
     sign_shuffle_ffl_moments,
 )
+from sparsetopo.analysis.graphs import LayeredGraph, SignedGraph
+from sparsetopo.analysis.layered import cycle4_balance, layered_motifs, prune_ghost_dead
 from sparsetopo.analysis.nulls import (
+    DEFAULT_BURN_IN,
+    DEFAULT_THIN,
+    DirectedChain,
     _rng,
     layer_switching_samples,
     sign_shuffle,
-    switching_census_samples,
     switching_samples,
     zahn_samples,
 )
@@ -150,6 +153,62 @@ def _analytic_sd(g: Any, null: str, families: Sequence[str]) -> dict[str, tuple[
             "ffl_unbalanced": (mom.ffl - mom.mean, mom.sd)}  # fmt: skip
 
 
+def _switching_values(
+    g: SignedGraph, n: int, rng: np.random.Generator, opts: dict[str, Any],
+    families: list[str], names: list[str],
+) -> np.ndarray:  # fmt: skip
+    """Census families of ``n`` switching samples (signs "travel"), either kept up to date move
+    by move or recounted per sample, whichever the first samples show to be cheaper (dense
+    graphs: recount with BLAS; sparse: incremental). Both give the same numbers: the chain and its
+    random stream do not depend on the choice."""
+    stats = [_family(f, False) for f in families]
+
+    def recount() -> list[float]:
+        out: dict[str, float] = {}
+        for st in stats:
+            out.update(st(chain.graph("travel", rng)))
+        return [out[k] for k in names]
+
+    chain = DirectedChain(g, opts.get("keep_mutual", False), False, rng)
+    burn_in = opts.get("burn_in", DEFAULT_BURN_IN)
+    thin = opts.get("thin", DEFAULT_THIN)
+    unknown = set(opts) - {"keep_mutual", "burn_in", "thin", "signs"}
+    if unknown:
+        raise InputError(f"unknown switching option(s) {sorted(unknown)}; use keep_mutual, signs, "
+                         "burn_in, thin")  # fmt: skip
+    chain.burn(burn_in)
+    vals = np.empty((n, len(names)))
+    probe = min(3, n)
+    t0 = time.perf_counter()
+    for i in range(probe):
+        if i or chain.dstate[0] != 0:
+            chain.next_sample(thin)
+        chain.check()
+        vals[i] = recount()
+    t_recount = (time.perf_counter() - t0) / max(probe, 1)
+    done = probe
+    if done < n:
+        chain.set_tracking(True)
+        t0 = time.perf_counter()
+        k = min(3, n - done)
+        rows = chain.census_samples(k, thin)
+        t_incr = (time.perf_counter() - t0) / k
+        cols = census_families(families, rows)
+        vals[done : done + k] = np.stack([cols[c] for c in names], axis=1)
+        done += k
+        if done < n and t_incr <= t_recount:
+            rows = chain.census_samples(n - done, thin)
+            cols = census_families(families, rows)
+            vals[done:] = np.stack([cols[c] for c in names], axis=1)
+        elif done < n:
+            chain.set_tracking(False)
+            for i in range(done, n):
+                chain.next_sample(thin)
+                chain.check()
+                vals[i] = recount()
+    return vals
+
+
 def _fast_values(
     g: Any, null: str, n: int, rng: np.random.Generator, opts: dict[str, Any],
     families: list[str], names: list[str], real: dict[str, float],
@@ -166,10 +225,7 @@ def _fast_values(
     if null == "switching" and set(families) <= set(CENSUS_FAMILIES):
         if opts.get("signs", "travel") != "travel":
             return None
-        kw = {k: v for k, v in opts.items() if k != "signs"}
-        counts = switching_census_samples(g, n, rng, **kw)
-        cols = census_families(families, counts)
-        return np.stack([cols[k] for k in names], axis=1)
+        return _switching_values(g, n, rng, opts, families, names)
     if null == "sign_shuffle" and set(families) <= {"triads", "ffl_balance"}:
         out = np.empty((n, len(names)))
         for i, k in enumerate(names):

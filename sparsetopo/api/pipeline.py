@@ -34,12 +34,16 @@ from sparsetopo.analysis import (
     nnstd_recurrent,
     triangle_balance,
 )
+from sparsetopo.analysis.fastnull import sign_shuffle_ffl_moments
 from sparsetopo.errors import InputError
 from sparsetopo.topology import Architecture, LayerEdges
 
 #: Below this many tasks the work runs in-process (spawning workers costs about a second).
 INPROCESS_MAX_TASKS = 6
 DEFAULT_WORKERS = 2
+
+#: Recorded with ``ffl_balance_z``: the null it is computed against (exact moments, no sampling).
+FFL_BALANCE_Z_NULL = "sign_shuffle:exact"
 
 #: Plain edges of one snapshot: layer name -> (src, dst, w) arrays.
 Edges = dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]
@@ -166,12 +170,11 @@ def snapshot_task(
                 ffl_total=pooled.total,
                 triangle_unbalanced_fraction=triangle_balance(g).fraction_unbalanced,
             )
-            null = motif_zscores(g, "ffl_balance", null="sign_shuffle",
-                                 n=max(options.n_null, 2), seed=seed)
-            row = null.loc["ffl_balance_pooled"]
-            exact = row["analytic_mean"]
-            props["ffl_balance_null"] = _f(exact if not math.isnan(exact) else row["null_mean"])
-            props["ffl_balance_z"] = _f(row["z"])
+            # exact sign-shuffle moments (no sampling: identical snapshots get identical Z)
+            mom = sign_shuffle_ffl_moments(g)
+            props["ffl_balance_null"] = _f(mom.ratio_mean)
+            props["ffl_balance_z"] = _f(mom.z)
+            props["ffl_balance_z_null"] = FFL_BALANCE_Z_NULL
         else:
             c4 = cycle4_balance(g)
             props.update(cycle4_balance=c4.ratio, cycle4_unbalanced=c4.unbalanced,
