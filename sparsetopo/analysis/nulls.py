@@ -263,6 +263,12 @@ class DirectedChain:
         if bad:
             raise RuntimeError("switching chain broke the degree or mutual-dyad invariant")
 
+    def sign_matrix(self) -> np.ndarray:
+        """Dense float32 sign matrix of the current state without self-loops (+1, -1, 0)."""
+        s = self.S.astype(np.float32)
+        s[self.S == 2] = -1.0
+        return s
+
     def graph(self, signs: str, rng: np.random.Generator) -> SignedGraph:
         """The current state as a SignedGraph (signs "travel" or "shuffle")."""
         w = self.w

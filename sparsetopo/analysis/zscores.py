@@ -10,8 +10,9 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from threadpoolctl import threadpool_limits
 
-from sparsetopo.analysis.balance import balance_from_counts, triangle_balance
+from sparsetopo.analysis.balance import ALL_FFL_CLASSES, balance_from_counts, triangle_balance
 from sparsetopo.analysis.fastnull import (
     CENSUS_FAMILIES,
     census_families,
@@ -31,7 +32,14 @@ from sparsetopo.analysis.nulls import (
     switching_samples,
     zahn_samples,
 )
-from sparsetopo.analysis.triads import dyad_census, ffl_counts, signed_triad_census, triad_census
+from sparsetopo.analysis.triads import (
+    _dense_all,
+    _ffl_result,
+    dyad_census,
+    ffl_counts,
+    signed_triad_census,
+    triad_census,
+)
 from sparsetopo.errors import InputError
 
 Stats = Callable[[Any], dict[str, float]]
@@ -162,11 +170,23 @@ def _switching_values(
     graphs: recount with BLAS; sparse: incremental). Both give the same numbers: the chain and its
     random stream do not depend on the choice."""
     stats = [_family(f, False) for f in families]
+    direct = "signed_triads" not in families
 
     def recount() -> list[float]:
         out: dict[str, float] = {}
-        for st in stats:
-            out.update(st(chain.graph("travel", rng)))
+        if direct:
+            # straight from the chain's dense sign matrix: no sample graph is built
+            census, sums = _dense_all(chain.sign_matrix(), "ffl_balance" in families, blas=True)
+            if "triads" in families:
+                out.update({k: float(v) for k, v in census.items()})
+            if "ffl_balance" in families:
+                f = _ffl_result(census, sums)
+                tot = np.array([[f.total[c] for c in ALL_FFL_CLASSES]])
+                bal = np.array([[f.balanced[c] for c in ALL_FFL_CLASSES]])
+                out.update({k: float(v[0]) for k, v in ffl_columns(tot, bal).items()})
+        else:
+            for st in stats:
+                out.update(st(chain.graph("travel", rng)))
         return [out[k] for k in names]
 
     chain = DirectedChain(g, opts.get("keep_mutual", False), False, rng)
@@ -177,6 +197,15 @@ def _switching_values(
         raise InputError(f"unknown switching option(s) {sorted(unknown)}; use keep_mutual, signs, "
                          "burn_in, thin")  # fmt: skip
     chain.burn(burn_in)
+    # one BLAS thread: the products are small, and threads on a loaded machine cost 10-30x
+    with threadpool_limits(1, user_api="blas"):
+        return _switching_loop(chain, n, thin, families, names, recount)
+
+
+def _switching_loop(
+    chain: DirectedChain, n: int, thin: float, families: list[str], names: list[str],
+    recount: Callable[[], list[float]],
+) -> np.ndarray:  # fmt: skip
     vals = np.empty((n, len(names)))
     probe = min(3, n)
     t0 = time.perf_counter()

@@ -13,6 +13,7 @@ architecture). The graph analysed is
 
 from __future__ import annotations
 
+import atexit
 import math
 import multiprocessing
 import os
@@ -245,6 +246,35 @@ def _context() -> Any:
     return multiprocessing.get_context("fork" if "fork" in methods else "spawn")
 
 
+def _init_worker() -> None:
+    # workers share the machine's cores: one BLAS thread each (threads on small matrices cost
+    # more than they save, 10-30x on a loaded machine)
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(1)
+
+
+_POOLS: dict[int, ProcessPoolExecutor] = {}
+
+
+def _pool(workers: int) -> ProcessPoolExecutor:
+    """A worker pool kept for the life of the process (reused by every analyze/compare call)."""
+    pool = _POOLS.get(workers)
+    if pool is None:
+        pool = ProcessPoolExecutor(max_workers=workers, mp_context=_context(),
+                                   initializer=_init_worker)  # fmt: skip
+        _POOLS[workers] = pool
+    return pool
+
+
+@atexit.register
+def shutdown_pools() -> None:
+    """Stop the kept worker pools (also run at interpreter exit)."""
+    while _POOLS:
+        _, pool = _POOLS.popitem()
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
 def run_parallel(
     fn: Callable[..., dict[str, Any]],
     tasks: Sequence[tuple[Any, ...]],
@@ -252,7 +282,8 @@ def run_parallel(
     on_done: Callable[[dict[str, Any]], None] | None = None,
 ) -> list[dict[str, Any]]:
     """Run ``fn(*task)`` for every task, in worker processes (``workers``, default 2) unless
-    there are only a handful of tasks or workers <= 1; ``on_done`` is called as results arrive."""
+    there are only a handful of tasks or workers <= 1; ``on_done`` is called as results arrive.
+    The worker processes are kept and reused by later calls (one BLAS thread each)."""
     workers = DEFAULT_WORKERS if workers is None else workers
     workers = max(1, min(workers, os.cpu_count() or 1, len(tasks) or 1))
     results: list[dict[str, Any]] = []
@@ -263,13 +294,19 @@ def run_parallel(
             if on_done:
                 on_done(res)
         return results
-    with ProcessPoolExecutor(max_workers=workers, mp_context=_context()) as pool:
+    pool = _pool(workers)
+    try:
         futures = [pool.submit(fn, *task) for task in tasks]
         for fut in as_completed(futures):
             res = fut.result()
             results.append(res)
             if on_done:
                 on_done(res)
+    except BaseException:
+        # a failed or interrupted call must not leave queued work or a broken pool behind
+        _POOLS.pop(workers, None)
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
     return results
 
 

@@ -38,6 +38,7 @@ from sparsetopo.api.pipeline import (
 )
 from sparsetopo.errors import InputError
 from sparsetopo.graphstore import results as res
+from sparsetopo.graphstore.bulkread import read_snapshots_edges
 from sparsetopo.graphstore.connection import open_driver, resolve_connection
 from sparsetopo.graphstore.reader import list_snapshots, read_snapshot
 from sparsetopo.graphstore.runs import architecture_from_json, list_runs, require_run
@@ -315,8 +316,8 @@ class Store:
 
         pair_keys = self._pairs_needed(run_id, seqs, props_by_seq, mode, overlap, force)
         needed = sorted({t[0] for t in snap_tasks} | {x for k in pair_keys for x in k[:2]})
-        edges = {seq: edges_of(read_snapshot(self.driver, run, seq=seq,
-                                             database=self.database).layers) for seq in needed}
+        edges = {seq: edges_of(layers) for seq, layers in
+                 read_snapshots_edges(self.driver, run, needed, self.database).items()}
         tasks: list[tuple[Any, ...]] = [
             ("snapshot", plan, opts, seq, edges[seq]) for seq, opts in snap_tasks
         ]
