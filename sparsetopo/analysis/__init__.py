@@ -12,6 +12,7 @@ from sparsetopo.analysis.balance import (
     paper_preprocess,
     triangle_balance,
 )
+from sparsetopo.analysis.fastnull import SignShuffleMoments, sign_shuffle_ffl_moments
 from sparsetopo.analysis.graphs import LayeredGraph, SignedGraph
 from sparsetopo.analysis.layered import (
     Cycle4Balance,
@@ -33,8 +34,10 @@ from sparsetopo.analysis.nulls import (
     layer_switching_samples,
     sign_shuffle,
     switching,
+    switching_census_samples,
     switching_samples,
     zahn_null,
+    zahn_samples,
 )
 from sparsetopo.analysis.overlap import OverlapResult, edge_overlap
 from sparsetopo.analysis.triads import (
@@ -66,6 +69,7 @@ __all__ = [
     "OverlapResult",
     "RecurrentNNSTDResult",
     "SignedGraph",
+    "SignShuffleMoments",
     "SignedTriadCensus",
     "TriangleBalance",
     "cycle4_balance",
@@ -84,11 +88,14 @@ __all__ = [
     "paper_preprocess",
     "prune_ghost_dead",
     "sign_shuffle",
+    "sign_shuffle_ffl_moments",
     "signed_triad_census",
     "signed_triad_keys",
     "switching",
+    "switching_census_samples",
     "switching_samples",
     "triad_census",
     "triangle_balance",
     "zahn_null",
+    "zahn_samples",
 ]
