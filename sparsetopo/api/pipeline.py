@@ -29,13 +29,14 @@ from sparsetopo.analysis import (
     SignedGraph,
     cycle4_balance,
     edge_overlap,
-    ffl_balance,
     motif_zscores,
     nnstd,
     nnstd_recurrent,
     triangle_balance,
 )
+from sparsetopo.analysis.balance import balance_from_counts
 from sparsetopo.analysis.fastnull import sign_shuffle_ffl_moments
+from sparsetopo.analysis.triads import _dense_all, _dense_sign, _ffl_result
 from sparsetopo.errors import InputError
 from sparsetopo.topology import Architecture, LayerEdges
 
@@ -162,8 +163,10 @@ def snapshot_task(
     seed = options.seed + seq
     if options.balance:
         if isinstance(g, SignedGraph):
-            pooled = ffl_balance(g, "pooled")
-            paper = ffl_balance(g, "paper")
+            # one census for both modes, dense products (workers run one BLAS thread)
+            counts = _ffl_result(*_dense_all(_dense_sign(g), True, blas=True))
+            pooled = balance_from_counts(counts, "pooled")
+            paper = balance_from_counts(counts, "paper")
             props.update(
                 ffl_balance=pooled.ratio,
                 ffl_balance_paper=paper.ratio,
