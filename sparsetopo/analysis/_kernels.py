@@ -44,7 +44,7 @@ def _nb_remove(nbptr, nblen, nb, u, v):  # type: ignore[no-untyped-def]
 
 @njit(cache=True)
 def _toggle(S, nbptr, nblen, nb, cnt, tab, track, u, v, val):  # type: ignore[no-untyped-def]
-    """Set S[u, v] = val, updating neighbour lists and (if track) the signed triad census."""
+    """Set S[u, v] = val; if track, also update the neighbour lists and the signed census."""
     old = np.int64(S[u, v])
     if old == val:
         return
@@ -75,6 +75,8 @@ def _toggle(S, nbptr, nblen, nb, cnt, tab, track, u, v, val):  # type: ignore[no
         cnt[tab[b_old]] -= free
         cnt[tab[b_new]] += free
     S[u, v] = val
+    if not track:
+        return  # neighbour lists are only needed (and rebuilt) for tracking
     was = old != 0 or rev != 0
     now = val != 0 or rev != 0
     if was and not now:
@@ -85,6 +87,19 @@ def _toggle(S, nbptr, nblen, nb, cnt, tab, track, u, v, val):  # type: ignore[no
         nblen[u] += 1
         nb[nbptr[v] + nblen[v]] = u
         nblen[v] += 1
+
+
+@njit(cache=True)
+def rebuild_neighbours(S, nbptr, nblen, nb):  # type: ignore[no-untyped-def]
+    """Undirected neighbour lists from S (for switching census tracking on)."""
+    n = S.shape[0]
+    for u in range(n):
+        k = 0
+        for w in range(n):
+            if w != u and (S[u, w] != 0 or S[w, u] != 0):
+                nb[nbptr[u] + k] = w
+                k += 1
+        nblen[u] = k
 
 
 @njit(cache=True)

@@ -186,6 +186,8 @@ class DirectedChain:
         """Back to the start graph (the random stream continues)."""
         for cur, start in zip(self._mutable(), self._start, strict=True):
             cur[...] = start
+        if self.track:
+            K.rebuild_neighbours(self.S, self.nbptr, self.nblen, self.nb)
 
     def advance(self, per_edge: float) -> int:
         """Propose ``per_edge * m`` moves; return how many were accepted."""
@@ -249,6 +251,7 @@ class DirectedChain:
 
             c = signed_triad_census(self.graph("travel", np.random.default_rng(0))).triads
             self.cnt[:] = [c[k] for k in signed_triad_keys()]
+            K.rebuild_neighbours(self.S, self.nbptr, self.nblen, self.nb)
         self.track = bool(on)
 
     def check(self, sample: bool = True) -> None:

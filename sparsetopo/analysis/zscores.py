@@ -197,6 +197,8 @@ def _switching_values(
         raise InputError(f"unknown switching option(s) {sorted(unknown)}; use keep_mutual, signs, "
                          "burn_in, thin")  # fmt: skip
     chain.burn(burn_in)
+    if g.n_nodes > 512:
+        return _switching_loop(chain, n, thin, families, names, recount)
     # one BLAS thread: the products are small, and threads on a loaded machine cost 10-30x
     with threadpool_limits(1, user_api="blas"):
         return _switching_loop(chain, n, thin, families, names, recount)
