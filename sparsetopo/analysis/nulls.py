@@ -215,7 +215,7 @@ class DirectedChain:
             for side, h1 in ((0, self.hist[4]), (1, self.hist[2])):
                 if h0 > 0 and h1 > 0:
                     # target: half as much time one step off as on the start's count
-                    self.beta[side] = min(30.0, max(0.0, self.beta[side] + np.log(2.0 * h1 / h0)))
+                    self.beta[side] = min(30.0, max(0.5, self.beta[side] + np.log(2.0 * h1 / h0)))
                 elif h0 == 0 and h1 > 0:
                     self.beta[side] = min(30.0, self.beta[side] + 1.0)
 
@@ -223,10 +223,14 @@ class DirectedChain:
         """Advance by ``per_edge`` proposals per edge, repeated (keep_mutual) until the chain is
         at the start's mutual-dyad count on one of these grid times."""
         moves = max(1, _moves(per_edge, self.m)) if self.keep_mutual else _moves(per_edge, self.m)
-        while True:
+        for _ in range(100_000):
             self.advance_moves(moves)
             if not self.keep_mutual or self.dstate[0] == 0:
                 return
+        raise RuntimeError(  # pragma: no cover - the tilt keeps the chain near the slice
+            "the mutual-preserving switching chain did not return to the start's mutual-dyad "
+            "count; use keep_mutual=False"
+        )
 
     def census_samples(self, n: int, thin: float) -> np.ndarray:
         """``n`` rows of the signed triad census, ``thin`` proposals per edge before each (more
