@@ -2,6 +2,9 @@
 
     python benchmarks/analysis.py            # full sizes of issue 4
     python benchmarks/analysis.py --quick    # smaller sizes, same code paths
+    python benchmarks/analysis.py --issue15 [--db] [--old-1000]
+                                             # null models and analyze against the baseline code
+                                             # (git archive of --baseline-ref), same run
 
 networkx.triadic_census needs ~60 s at n=1000, m=1e5, so it is timed on a smaller graph
 (n=1000, m=1e4; --full-networkx runs it on the full graph) and ours is timed on that same graph for
