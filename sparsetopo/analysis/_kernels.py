@@ -223,8 +223,8 @@ def directed_samples(S, nbptr, nblen, nb, cnt, tab, src, dst, outptr, outidx, ke
     failing sample."""
     n = S.shape[0]
     indeg = np.zeros(n, dtype=np.int64)
-    if keep_mutual and n_thin < 1:
-        n_thin = 1
+    if keep_mutual and n_thin < 1 and dstate[0] != 0:
+        n_thin = 1  # no moves could never reach D = 0
     s = 0
     while s < n_samples:
         directed_moves(S, nbptr, nblen, nb, cnt, tab, True, src, dst, outptr, outidx,

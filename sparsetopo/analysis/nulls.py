@@ -222,7 +222,9 @@ class DirectedChain:
     def next_sample(self, per_edge: float) -> None:
         """Advance by ``per_edge`` proposals per edge, repeated (keep_mutual) until the chain is
         at the start's mutual-dyad count on one of these grid times."""
-        moves = max(1, _moves(per_edge, self.m)) if self.keep_mutual else _moves(per_edge, self.m)
+        moves = _moves(per_edge, self.m)
+        if self.keep_mutual and moves == 0 and self.dstate[0] != 0:
+            moves = 1  # no moves could never reach the slice (as in the compiled sampler)
         for _ in range(100_000):
             self.advance_moves(moves)
             if not self.keep_mutual or self.dstate[0] == 0:
