@@ -78,7 +78,7 @@ def writer_process(name: str, seed: int, n: int, m: int, k: int, barrier: Any, o
                 ops += done.births + done.deaths + done.flips
             writer.finish()
             error = None
-        except Exception as exc:  # noqa: BLE001 - reported, not hidden
+        except Exception as exc:
             error = f"{type(exc).__name__}: {str(exc)[:200]}"
         out.put({"name": name, "seed": seed, "ops": ops, "start": start, "end": time.time(),
                  "error": error, "retries": counter.count})

@@ -52,6 +52,7 @@ from sparsetopo.analysis.balance import (
     paper_preprocess,
     triangle_balance,
 )
+from sparsetopo.analysis.fastnull import SignShuffleMoments, sign_shuffle_ffl_moments
 from sparsetopo.analysis.graphs import LayeredGraph, SignedGraph
 from sparsetopo.analysis.layered import (
     Cycle4Balance,
@@ -73,8 +74,10 @@ from sparsetopo.analysis.nulls import (
     layer_switching_samples,
     sign_shuffle,
     switching,
+    switching_census_samples,
     switching_samples,
     zahn_null,
+    zahn_samples,
 )
 from sparsetopo.analysis.overlap import OverlapResult, edge_overlap
 from sparsetopo.analysis.triads import (
@@ -105,6 +108,7 @@ __all__ = [
     "NNSTDResult",
     "OverlapResult",
     "RecurrentNNSTDResult",
+    "SignShuffleMoments",
     "SignedGraph",
     "SignedTriadCensus",
     "TriangleBalance",
@@ -124,11 +128,14 @@ __all__ = [
     "paper_preprocess",
     "prune_ghost_dead",
     "sign_shuffle",
+    "sign_shuffle_ffl_moments",
     "signed_triad_census",
     "signed_triad_keys",
     "switching",
+    "switching_census_samples",
     "switching_samples",
     "triad_census",
     "triangle_balance",
     "zahn_null",
+    "zahn_samples",
 ]

@@ -452,8 +452,20 @@ def nnstd_recurrent(
     s1_all = e1 + din1 + dout1
     s2_all = e2 + din2 + dout2
 
+    dense = n <= 4096
+    if dense:
+        # dense 0/1 parts: the products below are exact integer counts either way, and dense
+        # products avoid scipy's per-call overhead (the refinement calls this ~2-100 times)
+        p1 = [x.toarray() for x in _parts(r1, signed)]
+        p2 = [x.toarray() for x in _parts(r2, signed)]
+
     def full_cost(sig: np.ndarray) -> np.ndarray:
         inter = e_inter.copy()
+        if dense:
+            for x, y in zip(p1, p2, strict=True):
+                inter += x.T @ y[sig]  # sources of network 2 relabelled into network 1 ids
+                inter += x @ y[:, sig].T  # targets relabelled
+            return jac(inter, s1_all, s2_all)
         x2 = r2[sig]  # sources relabelled into network 1 ids; columns = network 2 units
         y2 = r2[:, sig]  # targets relabelled; rows = network 2 units
         for x, y in zip(_parts(r1, signed), _parts(x2.tocsr(), signed), strict=True):
@@ -464,14 +476,18 @@ def nnstd_recurrent(
 
     def refine(start: np.ndarray) -> tuple[np.ndarray, float, int]:
         sig, best, best_v, steps = start, start, np.inf, 0
+        seen = {sig.tobytes()}
         for steps in range(1, max_iter + 1):  # noqa: B007 (steps is returned)
             cost = full_cost(sig)
             val = float(cost[np.arange(n), sig].sum())
             if val < best_v - 1e-12:
                 best, best_v = sig, val
             new = linear_sum_assignment(cost)[1]
-            if np.array_equal(new, sig):
+            if new.tobytes() in seen:
+                # a fixed point or a cycle: the deterministic iteration would only revisit
+                # matchings already seen, so the best one cannot change any more
                 break
+            seen.add(new.tobytes())
             sig = new
         return best, best_v, steps
 

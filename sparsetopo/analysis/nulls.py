@@ -1,39 +1,68 @@
-"""Null models: random graphs that keep exactly what each model promises, on every sample.
+"""Null models: random graphs that keep exactly what each model promises, sampled from a stated
+distribution.
 
-* :func:`sign_shuffle`: topology fixed, edge signs permuted (magnitudes stay in place); for a
-  layered graph the signs are permuted within each layer.
-* :func:`switching`: directed degree-preserving edge swaps (a->b, c->d) -> (a->d, c->b) on a
-  SignedGraph, optionally also keeping the number of mutual dyads; no self-loop or multi-edge is
-  ever created (existing self-loops stay fixed). Signs travel with the source (each source keeps
-  its out-weights, as in the balance-guided swaps of Zhang et al. 2023) or are re-shuffled.
-* :func:`layer_switching`: the same swaps inside each layer of a LayeredGraph (in- and out-degree
-  of every neuron kept per layer pair).
-* :func:`zahn_null`: Zahn, Daniel, Kutz 2024: the same live neurons and number of edges per layer,
-  every live neuron keeping at least one input (unless in the input layer) and one output (unless
-  in the output layer).
+* :func:`sign_shuffle`: topology and magnitudes fixed, the signs uniformly permuted over the edges
+  (per layer for a LayeredGraph).
+* :func:`switching` / :func:`switching_samples`: uniform over the directed graphs with the same
+  in- and out-degree of every node (self-loops fixed, none created), optionally with the same
+  number of mutual dyads; signs travel with their edge's source or are re-shuffled.
+* :func:`layer_switching` / :func:`layer_switching_samples`: uniform over the layered graphs with
+  the same in- and out-degree of every neuron in every layer.
+* :func:`zahn_null` / :func:`zahn_samples`: Zahn, Daniel, Kutz 2024: uniform over the layered
+  graphs with the same live neurons and the same number of edges per layer, every live neuron
+  keeping an input (unless in the input layer) and an output (unless in the output layer).
 
-Swaps are applied in vectorised rounds: each round pairs the edges at random, keeps the proposals
-whose new edges are absent (and, if asked, that leave the number of mutual dyads unchanged) and
-whose four node pairs {a,b}, {c,d}, {a,d}, {c,b} are touched by no other kept proposal of the
-round, so every kept swap is valid on its own and the invariants hold exactly after each round.
+The three graph nulls are Metropolis chains with symmetric proposals (double-edge swaps, plus
+directed-triangle reversals for directed graphs, plus single-edge relocations for the Zahn null),
+compiled with numba (:mod:`sparsetopo.analysis._kernels`). A proposal that would leave the state
+space is rejected, so the stationary distribution is uniform over the state space; the unit tests
+enumerate every graph of small cases and check with chi-square tests that each is reached equally
+often. Chain lengths are counted in *proposals per movable edge*: ``burn_in`` before the first
+sample and ``thin`` between consecutive samples of one chain (:data:`DEFAULT_BURN_IN`,
+:data:`DEFAULT_THIN`; docs/analysis.md reports the autocorrelation of motif counts along the chain
+that these defaults are derived from).
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 
 import numpy as np
 import scipy.sparse as sp
 
+from sparsetopo.analysis import _kernels as K
 from sparsetopo.analysis.graphs import LayeredGraph, SignedGraph, _csr_from_coo
 from sparsetopo.analysis.layered import live_neurons, prune_ghost_dead
 from sparsetopo.errors import InputError
 
-_DENSE_ADJ_MAX = 100_000_000  # use a dense boolean adjacency up to this many cells
+#: Proposals per movable edge before the first sample of a chain.
+DEFAULT_BURN_IN = 10.0
+#: Proposals per movable edge between two samples of one chain (docs/analysis.md, "Mixing").
+DEFAULT_THIN = 1.0
+#: Probability that a directed-chain proposal is a triangle reversal rather than a swap.
+TRIANGLE_MOVE_P = 0.1
+#: The directed and layer chains keep a dense adjacency matrix: at most this many cells.
+DENSE_MAX_CELLS = 100_000_000
 
 
 def _rng(seed: int | np.random.Generator | None) -> np.random.Generator:
     return seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+
+
+def _seed_kernel(rng: np.random.Generator) -> None:
+    K.seed_kernel(int(rng.integers(0, 2**62)))
+
+
+def _moves(per_edge: float, m: int) -> int:
+    if per_edge < 0:
+        raise InputError(f"chain lengths are proposals per edge and must be >= 0 (got {per_edge})")
+    return int(np.ceil(per_edge * m))
+
+
+def _check_signs(signs: str) -> None:
+    if signs not in ("travel", "shuffle"):
+        raise InputError(f"unknown signs {signs!r}; use 'travel' or 'shuffle'")
 
 
 def _shuffle_signs(m: sp.csr_matrix, rng: np.random.Generator) -> sp.csr_matrix:
@@ -45,9 +74,28 @@ def _shuffle_signs(m: sp.csr_matrix, rng: np.random.Generator) -> sp.csr_matrix:
 def sign_shuffle(
     g: SignedGraph | LayeredGraph, seed: int | np.random.Generator | None = None
 ) -> SignedGraph | LayeredGraph:
-    """Same edges and magnitudes, signs randomly permuted among the edges (per layer for a
-    LayeredGraph), so the number of positive and negative edges is kept.
+    """Same edges and magnitudes, signs randomly permuted among the edges.
 
+    Parameters
+    ----------
+    g : SignedGraph or LayeredGraph
+        The graph; for a LayeredGraph the signs are permuted within each layer.
+    seed : int, Generator or None
+        Random source.
+
+    Returns
+    -------
+    SignedGraph or LayeredGraph
+        A sample of the sign-shuffle null.
+
+    Notes
+    -----
+    Distribution sampled: with ``P`` positive and ``Q`` negative edges (per layer), every
+    assignment of ``P`` plus signs and ``Q`` minus signs to the edges has probability
+    ``1 / C(P + Q, P)`` (a uniform permutation of the sign vector).
+
+    Examples
+    --------
     >>> g = SignedGraph.from_edges([0, 1, 2], [1, 2, 0], [1.0, -1.0, 1.0])
     >>> int((sign_shuffle(g, seed=0).adj.data < 0).sum())
     1
@@ -60,83 +108,187 @@ def sign_shuffle(
     raise InputError(f"sign_shuffle takes a SignedGraph or LayeredGraph (got {type(g).__name__})")
 
 
-class _Swapper:
-    """Edge arrays plus a membership structure, mutated in place by swap rounds."""
+# ============================================================================ directed chain
+@functools.lru_cache(maxsize=1)
+def _census_table() -> np.ndarray:
+    from sparsetopo.analysis.triads import _lookup
+
+    return np.ascontiguousarray(_lookup()[1], dtype=np.int64)
+
+
+class DirectedChain:
+    """State of the directed switching chain of one graph (see :func:`switching_samples`).
+
+    Parameters
+    ----------
+    g : SignedGraph
+        Start graph.
+    keep_mutual : bool
+        Also keep the number of mutual dyads.
+    track : bool
+        Maintain the signed triad census (over :func:`~sparsetopo.analysis.signed_triad_keys`)
+        incrementally, move by move.
+    rng : Generator
+        Seeds the compiled chain.
+    """
 
     def __init__(
-        self, src: np.ndarray, dst: np.ndarray, shape: tuple[int, int], square: bool,
-        keep_mutual: bool,
-    ) -> None:  # fmt: skip
-        self.src = src.astype(np.int64)
-        self.dst = dst.astype(np.int64)
-        self.shape = shape
-        self.square = square
-        self.keep_mutual = keep_mutual and square
-        self.dense = shape[0] * shape[1] <= _DENSE_ADJ_MAX
-        # swappable edges: not self-loops
-        self.movable = np.flatnonzero(self.src != self.dst) if square else np.arange(len(self.src))
-        if self.dense:
-            self.adj = np.zeros(shape, dtype=bool)
-            self.adj[self.src, self.dst] = True
-        else:
-            self.keys = np.sort(self.src * shape[1] + self.dst)
-
-    def has(self, r: np.ndarray, c: np.ndarray) -> np.ndarray:
-        if self.dense:
-            return self.adj[r, c]
-        q = r * self.shape[1] + c
-        pos = np.minimum(np.searchsorted(self.keys, q), len(self.keys) - 1)
-        return self.keys[pos] == q
-
-    def round(self, rng: np.random.Generator) -> int:
-        mv = self.movable
-        h = len(mv) // 2
-        if h == 0:
-            return 0
-        perm = rng.permutation(mv)
-        e1, e2 = perm[:h], perm[h : 2 * h]
-        a, b = self.src[e1], self.dst[e1]
-        c, d = self.src[e2], self.dst[e2]
-        ok = (a != c) & (b != d)
-        if self.square:
-            ok &= (a != d) & (c != b)
-        ok &= ~self.has(a, d) & ~self.has(c, b)
-        if self.keep_mutual:
-            delta = (
-                self.has(d, a).astype(np.int8) + self.has(b, c) - self.has(b, a) - self.has(d, c)
+        self, g: SignedGraph, keep_mutual: bool, track: bool, rng: np.random.Generator
+    ) -> None:
+        if not isinstance(g, SignedGraph):
+            raise InputError(f"switching needs a SignedGraph (got {type(g).__name__})")
+        n = g.n_nodes
+        if n * n > DENSE_MAX_CELLS:
+            raise InputError(
+                f"the switching null keeps a dense {n} x {n} adjacency; graphs of more than "
+                f"{int(np.sqrt(DENSE_MAX_CELLS))} nodes are not supported (sample a subgraph)"
             )
-            ok &= delta == 0
-        idx = np.flatnonzero(ok)
-        if len(idx) == 0:
-            return 0
-        a, b, c, d = a[idx], b[idx], c[idx], d[idx]
-        n1 = self.shape[1]
-        if self.square:
-            pairs = [np.minimum(x, y) * n1 + np.maximum(x, y) for x, y in ((a, b), (c, d), (a, d), (c, b))]
-        else:
-            pairs = [x * n1 + y for x, y in ((a, b), (c, d), (a, d), (c, b))]
-        allp = np.concatenate(pairs)
-        uniq, inv, cnt = np.unique(allp, return_inverse=True, return_counts=True)
-        clash = (cnt[inv] > 1).reshape(4, -1).any(axis=0)
-        keep = ~clash
-        if not keep.any():
-            return 0
-        idx, a, b, c, d = idx[keep], a[keep], b[keep], c[keep], d[keep]
-        if self.dense:
-            self.adj[a, b] = False
-            self.adj[c, d] = False
-            self.adj[a, d] = True
-            self.adj[c, b] = True
-        self.dst[e1[idx]] = d
-        self.dst[e2[idx]] = b
-        if not self.dense:
-            self.keys = np.sort(self.src * n1 + self.dst)
-        return int(len(idx))
+        src, dst, w = g.edges()
+        loop = src == dst
+        self.n = n
+        self.loops = (src[loop], dst[loop], w[loop])
+        order = np.argsort(src[~loop], kind="stable")
+        self.src = np.ascontiguousarray(src[~loop][order], dtype=np.int64)
+        self.dst = np.ascontiguousarray(dst[~loop][order], dtype=np.int64)
+        self.w = w[~loop][order]
+        self.m = len(self.src)
+        self.keep_mutual = bool(keep_mutual)
+        self.track = bool(track)
+        outdeg = np.bincount(self.src, minlength=n).astype(np.int64)
+        self.outptr = np.zeros(n + 1, dtype=np.int64)
+        np.cumsum(outdeg, out=self.outptr[1:])
+        self.outidx = np.arange(self.m, dtype=np.int64)
+        self.indeg0 = np.bincount(self.dst, minlength=n).astype(np.int64)
+        cap = outdeg + self.indeg0
+        self.nbptr = np.zeros(n + 1, dtype=np.int64)
+        np.cumsum(cap, out=self.nbptr[1:])
+        self.nblen = np.zeros(n, dtype=np.int64)
+        self.nb = np.zeros(max(int(self.nbptr[-1]), 1), dtype=np.int64)
+        self.S = np.zeros((n, n), dtype=np.int8)
+        self.tab = _census_table()
+        n_keys = int(self.tab.max()) + 1
+        self.cnt = np.zeros(n_keys, dtype=np.int64)
+        self.cnt[self.tab[0]] = n * (n - 1) * (n - 2) // 6
+        sgn = np.where(self.w > 0, 1, 2).astype(np.int64)
+        K.directed_init(self.S, self.nbptr, self.nblen, self.nb, self.cnt, self.tab, self.track,
+                        self.src, self.dst, sgn)  # fmt: skip
+        self.mutual0 = int(np.count_nonzero(self.S[self.dst, self.src]))
+        self.beta = np.ones(2, dtype=np.float64)
+        self.dstate = np.zeros(1, dtype=np.int64)
+        self.hist = np.zeros(7, dtype=np.int64)
+        self._start = [x.copy() for x in self._mutable()]
+        _seed_kernel(rng)
 
+    def _mutable(self) -> list[np.ndarray]:
+        return [self.S, self.dst, self.nblen, self.nb, self.cnt, self.beta, self.dstate]
 
-def _rounds(swaps_per_edge: float) -> int:
-    # one round proposes m / 2 swaps
-    return max(1, int(np.ceil(2 * swaps_per_edge)))
+    def reset(self) -> None:
+        """Back to the start graph (the random stream continues)."""
+        for cur, start in zip(self._mutable(), self._start, strict=True):
+            cur[...] = start
+        if self.track:
+            K.rebuild_neighbours(self.S, self.nbptr, self.nblen, self.nb)
+
+    def advance(self, per_edge: float) -> int:
+        """Propose ``per_edge * m`` moves; return how many were accepted."""
+        return self.advance_moves(_moves(per_edge, self.m))
+
+    def advance_moves(self, n_moves: int) -> int:
+        return int(K.directed_moves(
+            self.S, self.nbptr, self.nblen, self.nb, self.cnt, self.tab, self.track, self.src,
+            self.dst, self.outptr, self.outidx, self.keep_mutual, self.beta, self.dstate,
+            self.hist, TRIANGLE_MOVE_P, n_moves,
+        ))  # fmt: skip
+
+    def burn(self, per_edge: float) -> None:
+        """Burn-in; with keep_mutual, also tune the tilt so that the chain spends a good share
+        of its time at the start's mutual-dyad count (ten rounds, each resetting the tilt of a
+        side from the ratio of the time spent one step off to the time spent on it)."""
+        if not self.keep_mutual:
+            self.advance(per_edge)
+            return
+        rounds = 10
+        for _ in range(rounds):
+            self.hist[:] = 0
+            self.advance(per_edge / rounds)
+            h0 = self.hist[3]
+            for side, h1 in ((0, self.hist[4]), (1, self.hist[2])):
+                if h0 > 0 and h1 > 0:
+                    # target: half as much time one step off as on the start's count
+                    self.beta[side] = min(30.0, max(0.5, self.beta[side] + np.log(2.0 * h1 / h0)))
+                elif h0 == 0 and h1 > 0:
+                    self.beta[side] = min(30.0, self.beta[side] + 1.0)
+
+    def next_sample(self, per_edge: float) -> None:
+        """Advance by ``per_edge`` proposals per edge, repeated (keep_mutual) until the chain is
+        at the start's mutual-dyad count on one of these grid times."""
+        moves = _moves(per_edge, self.m)
+        if self.keep_mutual and moves == 0 and self.dstate[0] != 0:
+            moves = 1  # no moves could never reach the slice (as in the compiled sampler)
+        for _ in range(100_000):
+            self.advance_moves(moves)
+            if not self.keep_mutual or self.dstate[0] == 0:
+                return
+        raise RuntimeError(  # pragma: no cover - the tilt keeps the chain near the slice
+            "the mutual-preserving switching chain did not return to the start's mutual-dyad "
+            "count; use keep_mutual=False"
+        )
+
+    def census_samples(self, n: int, thin: float) -> np.ndarray:
+        """``n`` rows of the signed triad census, ``thin`` proposals per edge before each (more
+        grid steps with keep_mutual, see :meth:`next_sample`); the in-degrees and (keep_mutual)
+        the mutual-dyad count are checked on every sample."""
+        if not self.track:
+            raise InputError("census_samples needs a chain built with track=True")
+        out = np.zeros((n, len(self.cnt)), dtype=np.int64)
+        bad = K.directed_samples(
+            self.S, self.nbptr, self.nblen, self.nb, self.cnt, self.tab, self.src, self.dst,
+            self.outptr, self.outidx, self.keep_mutual, self.beta, self.dstate, self.hist,
+            TRIANGLE_MOVE_P, _moves(thin, self.m), n, self.indeg0, self.mutual0, out,
+        )  # fmt: skip
+        if bad >= 0:  # pragma: no cover - an invariant broken is a bug in the kernel
+            raise RuntimeError(f"switching sample {bad} broke the degree or mutual-dyad invariant")
+        return out
+
+    def set_tracking(self, on: bool) -> None:
+        """Switch incremental census tracking on (recounting the current state) or off."""
+        if on and not self.track:
+            from sparsetopo.analysis.triads import signed_triad_census, signed_triad_keys
+
+            c = signed_triad_census(self.graph("travel", np.random.default_rng(0))).triads
+            self.cnt[:] = [c[k] for k in signed_triad_keys()]
+            K.rebuild_neighbours(self.S, self.nbptr, self.nblen, self.nb)
+        self.track = bool(on)
+
+    def check(self, sample: bool = True) -> None:
+        """Raise RuntimeError unless the in-degrees are intact and the tracked mutual-dyad offset
+        is the true one (and, for a ``sample`` with keep_mutual, zero)."""
+        indeg = np.bincount(self.dst, minlength=self.n)
+        mutual = int(np.count_nonzero(self.S[self.dst, self.src])) // 2
+        offset = mutual - self.mutual0 // 2
+        bad = not np.array_equal(indeg, self.indeg0)
+        if self.keep_mutual:
+            bad |= offset != int(self.dstate[0]) or (sample and offset != 0)
+        if bad:
+            raise RuntimeError("switching chain broke the degree or mutual-dyad invariant")
+
+    def sign_matrix(self) -> np.ndarray:
+        """Dense float32 sign matrix of the current state without self-loops (+1, -1, 0)."""
+        s = self.S.astype(np.float32)
+        s[self.S == 2] = -1.0
+        return s
+
+    def graph(self, signs: str, rng: np.random.Generator) -> SignedGraph:
+        """The current state as a SignedGraph (signs "travel" or "shuffle")."""
+        w = self.w
+        ls, ld, lw = self.loops
+        if signs == "shuffle":
+            allw = np.concatenate([w, lw])
+            allw = np.abs(allw) * rng.permutation(np.sign(allw))
+            w, lw = allw[: self.m], allw[self.m :]
+        s = np.concatenate([self.src, ls])
+        d = np.concatenate([self.dst, ld])
+        return SignedGraph(_csr_from_coo(s, d, np.concatenate([w, lw]), (self.n, self.n), "sample"))
 
 
 def switching_samples(
@@ -145,28 +297,77 @@ def switching_samples(
     seed: int | np.random.Generator | None = None,
     keep_mutual: bool = False,
     signs: str = "travel",
-    burn_in: float = 10.0,
-    thin: float = 2.0,
+    burn_in: float = DEFAULT_BURN_IN,
+    thin: float = DEFAULT_THIN,
+    independent: bool = False,
 ) -> Iterator[SignedGraph]:
-    """Yield ``n`` degree-preserving randomisations of ``g`` from one Markov chain: ``burn_in``
-    attempted swaps per edge before the first sample, ``thin`` per edge between samples.
-    signs="travel" keeps each weight on its source's swapped edge; "shuffle" permutes the signs
-    over the edges of every sample."""
-    if signs not in ("travel", "shuffle"):
-        raise InputError(f"unknown signs {signs!r}; use 'travel' or 'shuffle'")
-    if not isinstance(g, SignedGraph):
-        raise InputError(f"switching needs a SignedGraph (got {type(g).__name__})")
+    """Yield ``n`` degree-preserving randomisations of ``g`` from one Markov chain (or from
+    ``n`` independent chains).
+
+    Parameters
+    ----------
+    g : SignedGraph
+        The graph to randomise.
+    n : int
+        Number of samples.
+    seed : int, Generator or None
+        Random source (seeded calls are reproducible).
+    keep_mutual : bool
+        Also keep the number of mutual dyads (FANMOD's "bidirectional edges constant", the
+        setting of Zhang et al. 2023).
+    signs : {"travel", "shuffle"}
+        "travel": every edge keeps its source and its weight, so each source keeps the multiset
+        of its out-weights (the balance-guided swaps of Zhang et al. 2023); "shuffle": the
+        weights' signs are permuted over all edges of every sample.
+    burn_in, thin : float
+        Proposals per movable edge before the first sample and between samples.
+    independent : bool
+        Every sample from its own chain started at ``g`` (``burn_in`` proposals per edge each;
+        with keep_mutual the first grid time, ``thin`` apart, at the start's mutual count).
+
+    Yields
+    ------
+    SignedGraph
+        Samples; their in- and out-degrees (and mutual count) are checked.
+
+    Notes
+    -----
+    Distribution sampled (stationary distribution of the chain): uniform over the directed
+    graphs on the same nodes with the same in- and out-degree of every node, the same
+    self-loops and no new self-loop (and, with ``keep_mutual``, the same number of mutual
+    dyads). With ``signs="travel"`` the out-weights of each source are, in addition, assigned to
+    its out-edges by a uniform random bijection, so every signed graph with the same per-source
+    counts of positive and negative out-edges is equally likely; with ``"shuffle"`` the sign
+    vector is a uniform permutation, independent of the topology.
+
+    Moves: double-edge swaps (a->b, c->d) -> (a->d, c->b) and reversals of directed 3-cycles
+    (swaps alone cannot turn a 3-cycle into its reverse; Rao, Jana, Bandyopadhyay 1996), both
+    proposed symmetrically and rejected when they would leave the space (Metropolis), so the chain
+    is reversible with respect to the uniform distribution. The tests enumerate every graph of
+    small cases and check uniformity with chi-square tests over independent chains. Samples
+    from one chain are ``thin`` proposals per edge apart; see docs/analysis.md for their
+    autocorrelation.
+
+    Examples
+    --------
+    >>> g = SignedGraph.from_edges([0, 1, 2, 3], [1, 2, 3, 0], [1.0, 1.0, 1.0, -1.0])
+    >>> [h.n_edges for h in switching_samples(g, 2, seed=0)]
+    [4, 4]
+    """
+    _check_signs(signs)
+    if n < 0:
+        raise InputError(f"n must be >= 0 (got {n})")
     rng = _rng(seed)
-    src, dst, w = g.edges()
-    sw = _Swapper(src, dst, (g.n_nodes, g.n_nodes), True, keep_mutual)
-    for _ in range(_rounds(burn_in)):
-        sw.round(rng)
+    chain = DirectedChain(g, keep_mutual, False, rng)
+    chain.burn(burn_in)
     for i in range(n):
-        if i:
-            for _ in range(_rounds(thin)):
-                sw.round(rng)
-        ww = w if signs == "travel" else np.abs(w) * rng.permutation(np.sign(w))
-        yield SignedGraph(_csr_from_coo(sw.src, sw.dst, ww, (g.n_nodes, g.n_nodes), "sample"))
+        if independent and i:
+            chain.reset()
+            chain.burn(burn_in)
+        if (i and not independent) or chain.dstate[0] != 0:
+            chain.next_sample(thin)
+        chain.check()
+        yield chain.graph(signs, rng)
 
 
 def switching(
@@ -174,16 +375,74 @@ def switching(
     seed: int | np.random.Generator | None = None,
     keep_mutual: bool = False,
     signs: str = "travel",
-    swaps_per_edge: float = 10.0,
+    swaps_per_edge: float = DEFAULT_BURN_IN,
 ) -> SignedGraph:
-    """One degree-preserving randomisation of ``g`` (see :func:`switching_samples`).
+    """One degree-preserving randomisation of ``g`` (a chain of ``swaps_per_edge`` proposals per
+    edge; distribution in :func:`switching_samples`).
 
+    Examples
+    --------
     >>> g = SignedGraph.from_edges([0, 1, 2, 3], [1, 2, 3, 0], [1.0, 1.0, 1.0, -1.0])
     >>> h = switching(g, seed=1)
     >>> h.n_edges, sorted(h.adj.getnnz(axis=1).tolist())
     (4, [1, 1, 1, 1])
     """
-    return next(switching_samples(g, 1, seed, keep_mutual, signs, burn_in=swaps_per_edge))
+    return next(switching_samples(g, 1, seed, keep_mutual, signs, burn_in=swaps_per_edge,
+                                  thin=swaps_per_edge))
+
+
+def switching_census_samples(
+    g: SignedGraph,
+    n: int,
+    seed: int | np.random.Generator | None = None,
+    keep_mutual: bool = False,
+    burn_in: float = DEFAULT_BURN_IN,
+    thin: float = DEFAULT_THIN,
+) -> np.ndarray:
+    """The signed triad census of ``n`` samples of :func:`switching_samples` (signs "travel"),
+    maintained incrementally move by move instead of recounted.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(n, len(signed_triad_keys()))`` integer counts, columns in the order of
+        :func:`~sparsetopo.analysis.signed_triad_keys`. For the same seed the samples are the
+        graphs :func:`switching_samples` yields.
+    """
+    if n < 0:
+        raise InputError(f"n must be >= 0 (got {n})")
+    rng = _rng(seed)
+    chain = DirectedChain(g, keep_mutual, True, rng)
+    chain.burn(burn_in)
+    if n == 0:
+        return np.zeros((0, len(chain.cnt)), dtype=np.int64)
+    first = chain.census_samples(1, 0.0 if chain.dstate[0] == 0 else thin)
+    rest = chain.census_samples(n - 1, thin)
+    return np.concatenate([first, rest])
+
+
+# ============================================================================ layered chains
+class _LayerState:
+    def __init__(self, m: sp.csr_matrix) -> None:
+        if m.shape[0] * m.shape[1] > DENSE_MAX_CELLS:
+            raise InputError(
+                f"a layer of shape {m.shape} is too large for the layer chains "
+                f"(at most {DENSE_MAX_CELLS} cells)"
+            )
+        coo = m.tocoo()
+        self.shape = m.shape
+        self.src = np.ascontiguousarray(coo.row, dtype=np.int64)
+        self.dst = np.ascontiguousarray(coo.col, dtype=np.int64)
+        self.w = coo.data.copy()
+        self.M = np.zeros(m.shape, dtype=np.int8)
+        self.M[self.src, self.dst] = 1
+        self._start = (self.src.copy(), self.dst.copy(), self.M.copy())
+
+    def reset(self) -> None:
+        self.src[:], self.dst[:], self.M[...] = self._start
+
+    def matrix(self, w: np.ndarray) -> sp.csr_matrix:
+        return _csr_from_coo(self.src, self.dst, w, self.shape, "sample")
 
 
 def layer_switching_samples(
@@ -191,32 +450,59 @@ def layer_switching_samples(
     n: int,
     seed: int | np.random.Generator | None = None,
     signs: str = "travel",
-    burn_in: float = 10.0,
-    thin: float = 2.0,
+    burn_in: float = DEFAULT_BURN_IN,
+    thin: float = DEFAULT_THIN,
+    independent: bool = False,
 ) -> Iterator[LayeredGraph]:
-    """Yield ``n`` randomisations of a layered graph by swaps inside each layer pair."""
-    if signs not in ("travel", "shuffle"):
-        raise InputError(f"unknown signs {signs!r}; use 'travel' or 'shuffle'")
+    """Yield ``n`` randomisations of a layered graph by double-edge swaps inside each layer.
+
+    Parameters
+    ----------
+    lg : LayeredGraph
+        The network.
+    n : int
+        Number of samples.
+    seed : int, Generator or None
+        Random source.
+    signs : {"travel", "shuffle"}
+        "travel": each edge keeps its source and weight; "shuffle": signs permuted per layer.
+    burn_in, thin : float
+        Proposals per edge (per layer) before the first sample and between samples.
+    independent : bool
+        Every sample from its own chain started at ``lg`` (``burn_in`` each).
+
+    Yields
+    ------
+    LayeredGraph
+        Samples with every neuron's in- and out-degree kept in every layer.
+
+    Notes
+    -----
+    Distribution sampled: the layers are independent; each is uniform over the bipartite graphs
+    with the same degree of every source and target (double-edge swaps connect this space,
+    Ryser 1957, and the symmetric Metropolis chain is uniform on it). With ``signs="travel"``
+    the out-weights of each source are assigned to its out-edges by a uniform bijection; with
+    ``"shuffle"`` the layer's sign vector is a uniform permutation.
+    """
+    _check_signs(signs)
     if not isinstance(lg, LayeredGraph):
         raise InputError(f"layer_switching needs a LayeredGraph (got {type(lg).__name__})")
     rng = _rng(seed)
-    swappers, weights = [], []
-    for m in lg.layers:
-        coo = m.tocoo()
-        swappers.append(_Swapper(coo.row, coo.col, m.shape, False, False))
-        weights.append(coo.data.copy())
-    for _ in range(_rounds(burn_in)):
-        for sw in swappers:
-            sw.round(rng)
+    states = [_LayerState(m) for m in lg.layers]
+    _seed_kernel(rng)
     for i in range(n):
-        if i:
-            for _ in range(_rounds(thin)):
-                for sw in swappers:
-                    sw.round(rng)
+        if i == 0 or independent:
+            for st in states:
+                if i:
+                    st.reset()
+                K.bipartite_swaps(st.M, st.src, st.dst, _moves(burn_in, len(st.src)))
+        else:
+            for st in states:
+                K.bipartite_swaps(st.M, st.src, st.dst, _moves(thin, len(st.src)))
         mats = []
-        for sw, w, m in zip(swappers, weights, lg.layers, strict=True):
-            ww = w if signs == "travel" else np.abs(w) * rng.permutation(np.sign(w))
-            mats.append(_csr_from_coo(sw.src, sw.dst, ww, m.shape, "sample"))
+        for st in states:
+            w = st.w if signs == "travel" else np.abs(st.w) * rng.permutation(np.sign(st.w))
+            mats.append(st.matrix(w))
         yield LayeredGraph(tuple(mats), lg.biases)
 
 
@@ -224,64 +510,98 @@ def layer_switching(
     lg: LayeredGraph,
     seed: int | np.random.Generator | None = None,
     signs: str = "travel",
-    swaps_per_edge: float = 10.0,
+    swaps_per_edge: float = DEFAULT_BURN_IN,
 ) -> LayeredGraph:
-    """One randomisation of ``lg`` by degree-preserving swaps within each layer pair."""
+    """One randomisation of ``lg`` by degree-preserving swaps within each layer (distribution in
+    :func:`layer_switching_samples`)."""
     return next(layer_switching_samples(lg, 1, seed, signs, burn_in=swaps_per_edge))
 
 
-def zahn_null(
-    lg: LayeredGraph, seed: int | np.random.Generator | None = None
-) -> LayeredGraph:
-    """Zahn, Daniel, Kutz 2024 null network: ghost and dead neurons of ``lg`` are removed; each
-    layer gets the same number of edges between the same live neurons, placed at random so that
-    every live source has an output and every live target an input. Construction: a random
-    minimum edge cover (shuffled sources and targets paired cyclically, max(|S|, |T|) edges)
-    plus uniformly chosen extra pairs; the layer's signed weights are permuted onto the new edges.
-    (The edge cover makes this a valid sample of the constrained family, not a uniform one.)
+def zahn_samples(
+    lg: LayeredGraph,
+    n: int,
+    seed: int | np.random.Generator | None = None,
+    burn_in: float = DEFAULT_BURN_IN,
+    thin: float = DEFAULT_THIN,
+    independent: bool = False,
+) -> Iterator[LayeredGraph]:
+    """Yield ``n`` samples of the Zahn, Daniel, Kutz 2024 null network of ``lg`` from one chain
+    (or from ``n`` independent chains).
 
-    >>> import numpy as np
-    >>> lg = LayeredGraph.from_matrices([np.eye(3), np.ones((3, 2))])
-    >>> zahn_null(lg, seed=0).n_edges
-    9
+    Parameters
+    ----------
+    lg : LayeredGraph
+        The network; its ghost and dead neurons are removed first.
+    n : int
+        Number of samples.
+    seed : int, Generator or None
+        Random source.
+    burn_in, thin : float
+        Proposals per edge (per layer) before the first sample and between samples.
+    independent : bool
+        Every sample from its own chain started at the pruned ``lg`` (``burn_in`` each).
+
+    Yields
+    ------
+    LayeredGraph
+        Samples with the same live neurons and number of edges per layer, every live neuron
+        keeping an input (unless in the input layer) and an output (unless in the output layer).
+
+    Notes
+    -----
+    Distribution sampled: the layers are independent; each is uniform over the edge sets of
+    the layer's size between its live sources and live targets that give every live source an
+    edge and every live target an edge; the layer's weights are assigned to the edges by a
+    uniform random permutation. The chain starts at the (pruned) network itself and mixes
+    double-edge swaps with single-edge relocations, both symmetric, rejecting any move that
+    would leave a live neuron without an edge; the tests enumerate 2-3-2 and 3-3-3 stacks and
+    check uniformity.
     """
     if not isinstance(lg, LayeredGraph):
         raise InputError(f"zahn_null needs a LayeredGraph (got {type(lg).__name__})")
     rng = _rng(seed)
     live = live_neurons(lg)
     pruned = prune_ghost_dead(lg)
-    mats = []
-    for i, m in enumerate(pruned.layers):
-        s_live = np.flatnonzero(live[i])
-        t_live = np.flatnonzero(live[i + 1])
-        ne = m.nnz
-        if ne == 0:
-            mats.append(sp.csr_matrix(m.shape))
-            continue
-        ns, nt = len(s_live), len(t_live)
-        k = max(ns, nt)
-        s_sh, t_sh = rng.permutation(s_live), rng.permutation(t_live)
-        j = np.arange(k)
-        cover = s_sh[j % ns].astype(np.int64) * m.shape[1] + t_sh[j % nt]
-        extra = ne - k
-        keys = cover
-        if extra > 0:
-            space = ns * nt
-            if space <= 5_000_000:
-                cand = (s_live[:, None].astype(np.int64) * m.shape[1] + t_live[None, :]).ravel()
-                cand = np.setdiff1d(cand, cover, assume_unique=True)
-                keys = np.concatenate([cover, rng.choice(cand, size=extra, replace=False)])
-            else:
-                chosen = set(cover.tolist())
-                while len(chosen) < ne:
-                    need = ne - len(chosen)
-                    r = s_live[rng.integers(0, ns, 2 * need)].astype(np.int64) * m.shape[1]
-                    r += t_live[rng.integers(0, nt, 2 * need)]
-                    for x in r.tolist():
-                        if len(chosen) >= ne:
-                            break
-                        chosen.add(x)
-                keys = np.fromiter(chosen, dtype=np.int64)
-        w = rng.permutation(m.data)
-        mats.append(_csr_from_coo(keys // m.shape[1], keys % m.shape[1], w, m.shape, "sample"))
-    return LayeredGraph(tuple(mats), lg.biases)
+    states = [_LayerState(m) for m in pruned.layers]
+    extra = []
+    for i, st in enumerate(states):
+        s_live = np.flatnonzero(live[i]).astype(np.int64)
+        t_live = np.flatnonzero(live[i + 1]).astype(np.int64)
+        outdeg = np.bincount(st.src, minlength=st.shape[0]).astype(np.int64)
+        indeg = np.bincount(st.dst, minlength=st.shape[1]).astype(np.int64)
+        extra.append((outdeg, indeg, s_live, t_live))
+    start_deg = [(od.copy(), idg.copy()) for od, idg, _, _ in extra]
+    _seed_kernel(rng)
+
+    def step(per_edge: float) -> None:
+        for st, (od, idg, sl, tl) in zip(states, extra, strict=True):
+            if len(st.src):
+                K.zahn_moves(st.M, st.src, st.dst, od, idg, sl, tl, _moves(per_edge, len(st.src)))
+
+    for i in range(n):
+        if i == 0 or independent:
+            if i:
+                for st, (od, idg, _, _), (od0, idg0) in zip(states, extra, start_deg, strict=True):
+                    st.reset()
+                    od[:], idg[:] = od0, idg0
+            step(burn_in)
+        else:
+            step(thin)
+        mats = [st.matrix(rng.permutation(st.w)) for st in states]
+        yield LayeredGraph(tuple(mats), lg.biases)
+
+
+def zahn_null(
+    lg: LayeredGraph, seed: int | np.random.Generator | None = None,
+    burn_in: float = DEFAULT_BURN_IN,
+) -> LayeredGraph:  # fmt: skip
+    """One Zahn, Daniel, Kutz 2024 null network of ``lg`` (distribution in :func:`zahn_samples`).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> lg = LayeredGraph.from_matrices([np.eye(3), np.ones((3, 2))])
+    >>> zahn_null(lg, seed=0).n_edges
+    9
+    """
+    return next(zahn_samples(lg, 1, seed, burn_in=burn_in))

@@ -210,13 +210,17 @@ def _msum(z: np.ndarray, p: np.ndarray) -> int:
     return round(float(np.multiply(z, p).sum(dtype=np.float64)))
 
 
-def _dense_all(s: np.ndarray, signed: bool) -> tuple[dict[str, int], dict[str, int]]:
-    """Census and (if signed) per-class FFL sign sums from the dense sign matrix (no diagonal)."""
+def _dense_all(
+    s: np.ndarray, signed: bool, blas: bool = False
+) -> tuple[dict[str, int], dict[str, int]]:
+    """Census and (if signed) per-class FFL sign sums from the dense sign matrix (no diagonal).
+    ``blas``: use dense products even for small n (for callers that limit BLAS to one thread).
+    """
     b = (s != 0).astype(np.float32)
     mut = b * b.T
     asy = b - mut
     n = s.shape[0]
-    if n <= _SMALL_N:
+    if n <= _SMALL_N and not blas:
         # small graphs: scipy's single-threaded sparse x dense product; multithreaded BLAS on
         # tiny matrices is dominated by thread start-up and collapses on a loaded machine
         def mm(x: np.ndarray, y: np.ndarray) -> np.ndarray:

@@ -3,24 +3,43 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from math import comb
 from typing import Any
 
 import numpy as np
 import pandas as pd
+from threadpoolctl import threadpool_limits
 
-from sparsetopo.analysis.balance import balance_from_counts, triangle_balance
+from sparsetopo.analysis.balance import ALL_FFL_CLASSES, balance_from_counts, triangle_balance
+from sparsetopo.analysis.fastnull import (
+    CENSUS_FAMILIES,
+    census_families,
+    ffl_columns,
+    ffl_triples,
+    sign_shuffle_ffl_moments,
+)
 from sparsetopo.analysis.graphs import LayeredGraph, SignedGraph
 from sparsetopo.analysis.layered import cycle4_balance, layered_motifs, prune_ghost_dead
 from sparsetopo.analysis.nulls import (
+    DEFAULT_BURN_IN,
+    DEFAULT_THIN,
+    DirectedChain,
     _rng,
     layer_switching_samples,
     sign_shuffle,
     switching_samples,
-    zahn_null,
+    zahn_samples,
 )
-from sparsetopo.analysis.triads import dyad_census, ffl_counts, signed_triad_census, triad_census
+from sparsetopo.analysis.triads import (
+    _dense_all,
+    _ffl_result,
+    dyad_census,
+    ffl_counts,
+    signed_triad_census,
+    triad_census,
+)
 from sparsetopo.errors import InputError
 
 Stats = Callable[[Any], dict[str, float]]
@@ -128,8 +147,150 @@ def _samples(g: Any, null: str, n: int, rng: np.random.Generator, opts: dict[str
     elif null == "layer_switching":
         yield from layer_switching_samples(g, n, rng, **opts)
     elif null == "zahn":
-        for _ in range(n):
-            yield zahn_null(g, rng)
+        yield from zahn_samples(g, n, rng, **opts)
+
+
+def _analytic_sd(g: Any, null: str, families: Sequence[str]) -> dict[str, tuple[float, float]]:
+    """Exact null (mean, sd) where known: the FFL balance under sign_shuffle."""
+    if null != "sign_shuffle" or not isinstance(g, SignedGraph) or "ffl_balance" not in families:
+        return {}
+    mom = sign_shuffle_ffl_moments(g)
+    if mom.ffl == 0:
+        return {}
+    return {"ffl_balance_pooled": (mom.ratio_mean, mom.ratio_sd),
+            "ffl_unbalanced": (mom.ffl - mom.mean, mom.sd)}  # fmt: skip
+
+
+def _switching_values(
+    g: SignedGraph, n: int, rng: np.random.Generator, opts: dict[str, Any],
+    families: list[str], names: list[str],
+) -> np.ndarray:  # fmt: skip
+    """Census families of ``n`` switching samples (signs "travel"), either kept up to date move
+    by move or recounted per sample, whichever the first samples show to be cheaper (dense
+    graphs: recount with BLAS; sparse: incremental). Both give the same numbers: the chain and its
+    random stream do not depend on the choice."""
+    stats = [_family(f, False) for f in families]
+    direct = "signed_triads" not in families
+
+    def recount() -> list[float]:
+        out: dict[str, float] = {}
+        if direct:
+            # straight from the chain's dense sign matrix: no sample graph is built
+            census, sums = _dense_all(chain.sign_matrix(), "ffl_balance" in families, blas=True)
+            if "triads" in families:
+                out.update({k: float(v) for k, v in census.items()})
+            if "ffl_balance" in families:
+                f = _ffl_result(census, sums)
+                tot = np.array([[f.total[c] for c in ALL_FFL_CLASSES]])
+                bal = np.array([[f.balanced[c] for c in ALL_FFL_CLASSES]])
+                out.update({k: float(v[0]) for k, v in ffl_columns(tot, bal).items()})
+        else:
+            for st in stats:
+                out.update(st(chain.graph("travel", rng)))
+        return [out[k] for k in names]
+
+    chain = DirectedChain(g, opts.get("keep_mutual", False), False, rng)
+    burn_in = opts.get("burn_in", DEFAULT_BURN_IN)
+    thin = opts.get("thin", DEFAULT_THIN)
+    unknown = set(opts) - {"keep_mutual", "burn_in", "thin", "signs"}
+    if unknown:
+        raise InputError(f"unknown switching option(s) {sorted(unknown)}; use keep_mutual, signs, "
+                         "burn_in, thin")  # fmt: skip
+    chain.burn(burn_in)
+    if g.n_nodes > 512:
+        return _switching_loop(chain, n, thin, families, names, recount)
+    # one BLAS thread: the products are small, and threads on a loaded machine cost 10-30x
+    with threadpool_limits(1, user_api="blas"):
+        return _switching_loop(chain, n, thin, families, names, recount)
+
+
+def _switching_loop(
+    chain: DirectedChain, n: int, thin: float, families: list[str], names: list[str],
+    recount: Callable[[], list[float]],
+) -> np.ndarray:  # fmt: skip
+    vals = np.empty((n, len(names)))
+    probe = min(3, n)
+    t0 = time.perf_counter()
+    for i in range(probe):
+        if i or chain.dstate[0] != 0:
+            chain.next_sample(thin)
+        chain.check()
+        vals[i] = recount()
+    t_recount = (time.perf_counter() - t0) / max(probe, 1)
+    done = probe
+    # the incremental update costs O(degree) per changed dyad: only worth probing for small or
+    # sparse graphs (a probe of a dense 1000-node graph costs more than the recounts it saves)
+    mean_deg = 2.0 * chain.m / max(chain.n, 1)
+    if done < n and not (chain.n <= 512 or mean_deg <= 32):
+        for i in range(done, n):
+            chain.next_sample(thin)
+            chain.check()
+            vals[i] = recount()
+        return vals
+    if done < n:
+        chain.set_tracking(True)
+        t0 = time.perf_counter()
+        k = min(3, n - done)
+        rows = chain.census_samples(k, thin)
+        t_incr = (time.perf_counter() - t0) / k
+        cols = census_families(families, rows)
+        vals[done : done + k] = np.stack([cols[c] for c in names], axis=1)
+        done += k
+        if done < n and t_incr <= t_recount:
+            rows = chain.census_samples(n - done, thin)
+            cols = census_families(families, rows)
+            vals[done:] = np.stack([cols[c] for c in names], axis=1)
+        elif done < n:
+            chain.set_tracking(False)
+            for i in range(done, n):
+                chain.next_sample(thin)
+                chain.check()
+                vals[i] = recount()
+    return vals
+
+
+def _fast_values(
+    g: Any, null: str, n: int, rng: np.random.Generator, opts: dict[str, Any],
+    families: list[str], names: list[str], real: dict[str, float],
+) -> np.ndarray | None:  # fmt: skip
+    """All samples' values without building sample graphs, or None when no fast path applies.
+
+    switching (signs "travel") with census families: the signed triad census is kept up to date
+    move by move along the chain (same chain, same samples as the graph path). sign_shuffle of a
+    SignedGraph with "triads" / "ffl_balance": the FFLs are enumerated once and every sample is a
+    permutation of the sign vector (the same random stream as :func:`sign_shuffle`) and a
+    vectorised product."""
+    if not families or not isinstance(g, SignedGraph):
+        return None
+    if null == "switching" and set(families) <= set(CENSUS_FAMILIES):
+        if opts.get("signs", "travel") != "travel":
+            return None
+        return _switching_values(g, n, rng, opts, families, names)
+    if null == "sign_shuffle" and set(families) <= {"triads", "ffl_balance"}:
+        out = np.empty((n, len(names)))
+        for i, k in enumerate(names):
+            out[:, i] = real[k]
+        if "ffl_balance" not in families:
+            return out
+        trip = ffl_triples(g)
+        n_cls = 6
+        tot = np.bincount(trip.cls, minlength=n_cls)
+        signs = np.sign(g.adj.data)
+        bal = np.zeros((n, n_cls), dtype=np.int64)
+        chunk = max(1, min(n, 20_000_000 // max(len(trip.cls), 1)))
+        for start in range(0, n, chunk):
+            stop = min(n, start + chunk)
+            perms = np.stack([rng.permutation(signs) for _ in range(stop - start)])
+            prod = perms[:, trip.edges[:, 0]] * perms[:, trip.edges[:, 1]] * perms[:, trip.edges[:, 2]]
+            pos = prod > 0
+            for c in range(n_cls):
+                bal[start:stop, c] = pos[:, trip.cls == c].sum(axis=1)
+        cols = ffl_columns(np.broadcast_to(tot, bal.shape), bal)
+        for i, k in enumerate(names):
+            if k in cols:
+                out[:, i] = cols[k]
+        return out
+    return None
 
 
 def motif_zscores(
@@ -138,6 +299,7 @@ def motif_zscores(
     null: str | None = None,
     n: int = 1000,
     seed: int | np.random.Generator | None = None,
+    fast: bool = True,
     **null_options: Any,
 ) -> pd.DataFrame:
     """Z-scores of motif statistics against a null model.
@@ -149,14 +311,20 @@ def motif_zscores(
     Defaults: ("triads", "ffl_balance") and ("layered", "cycle4_balance").
     null: "sign_shuffle" or "switching" for a SignedGraph (default "switching"); "sign_shuffle",
     "layer_switching" or "zahn" for a LayeredGraph (default "layer_switching"). Extra keyword
-    options go to the sampler (switching: keep_mutual, signs, burn_in, thin).
+    options go to the sampler (switching: keep_mutual, signs, burn_in, thin; layer_switching:
+    signs, burn_in, thin; zahn: burn_in, thin). ``fast`` (default) computes the census families
+    under switching from an incrementally updated census and the FFL balance under sign_shuffle
+    from enumerated FFLs; fast=False evaluates every sample graph (same samples, same numbers).
 
     Returns a DataFrame indexed by statistic with columns count, null_mean, null_sd, z (NaN when
     the null sd is 0), p_greater = (1 + #{null >= count}) / (n + 1), p_less likewise, p =
-    min(1, 2 min(p_greater, p_less)), and analytic_mean: the exact null expectation where it is
+    min(1, 2 min(p_greater, p_less)), analytic_mean: the exact null expectation where it is
     known (unsigned counts under sign_shuffle, the pooled FFL and cycle-4 balance ratios under
-    sign_shuffle, degree-formula counts under layer_switching), else NaN. Seeded runs are
-    reproducible.
+    sign_shuffle, degree-formula counts under layer_switching), else NaN, and analytic_sd /
+    analytic_z: the exact null standard deviation and the Z-score from the exact moments where
+    they are known (ffl_balance_pooled and ffl_unbalanced under sign_shuffle, see
+    :func:`~sparsetopo.analysis.fastnull.sign_shuffle_ffl_moments`), else NaN. Seeded runs
+    are reproducible.
 
     >>> g = SignedGraph.from_edges([0, 1, 2, 0], [1, 2, 0, 2], [1.0, 1.0, -1.0, 1.0])
     >>> df = motif_zscores(g, "triads", null="sign_shuffle", n=5, seed=0)
@@ -194,10 +362,16 @@ def motif_zscores(
     real = evaluate(g_or_lg)
     names = list(real)
     rng = _rng(seed)
-    vals = np.empty((n, len(names)))
-    for i, sample in enumerate(_samples(g_or_lg, null, n, rng, null_options)):
-        r = evaluate(sample)
-        vals[i] = [r.get(k, np.nan) for k in names]
+    fast_vals = (
+        _fast_values(g_or_lg, null, n, rng, null_options, families, names, real) if fast else None
+    )
+    if fast_vals is not None:
+        vals = fast_vals
+    else:
+        vals = np.empty((n, len(names)))
+        for i, sample in enumerate(_samples(g_or_lg, null, n, rng, null_options)):
+            r = evaluate(sample)
+            vals[i] = [r.get(k, np.nan) for k in names]
     count = np.array([real[k] for k in names], dtype=float)
     with np.errstate(invalid="ignore", divide="ignore"):
         mean = np.nanmean(vals, axis=0)
@@ -208,6 +382,11 @@ def motif_zscores(
     p_g = (1 + ge) / (n + 1)
     p_l = (1 + le) / (n + 1)
     analytic = _analytic(g_or_lg, null, real, families)
+    exact = _analytic_sd(g_or_lg, null, families)
+    a_sd = np.array([exact[k][1] if k in exact else np.nan for k in names])
+    a_mean = np.array([exact[k][0] if k in exact else analytic.get(k, np.nan) for k in names])
+    with np.errstate(invalid="ignore", divide="ignore"):
+        a_z = np.where(a_sd > 0, (count - a_mean) / np.where(a_sd > 0, a_sd, 1), np.nan)
     df = pd.DataFrame(
         {
             "count": count,
@@ -218,6 +397,8 @@ def motif_zscores(
             "p_less": p_l,
             "p": np.minimum(1.0, 2 * np.minimum(p_g, p_l)),
             "analytic_mean": [analytic.get(k, np.nan) for k in names],
+            "analytic_sd": a_sd,
+            "analytic_z": a_z,
         },
         index=pd.Index(names, name="motif"),
     )

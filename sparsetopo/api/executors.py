@@ -36,6 +36,7 @@ from neo4j import Driver
 
 from sparsetopo.api.pipeline import Edges, dispatch, edges_of, run_parallel
 from sparsetopo.errors import InputError, MissingExtraError, ServerError
+from sparsetopo.graphstore.bulkread import read_snapshots_edges
 from sparsetopo.graphstore.connection import open_driver
 from sparsetopo.graphstore.reader import read_snapshot
 from sparsetopo.server.config import ConnectionInfo
@@ -106,7 +107,17 @@ class LocalExecutor:
         on_done: OnDone | None = None,
     ) -> list[dict[str, Any]]:
         """Read the referenced snapshots here, then run the tasks on the process pool."""
-        cache: dict[SnapshotRef, Edges] = {}
+        # one round trip per run for all the snapshots the tasks need
+        wanted: dict[str, set[int]] = {}
+        for task in tasks:
+            for x in task:
+                if isinstance(x, SnapshotRef):
+                    wanted.setdefault(x.run, set()).add(x.seq)
+        cache: dict[SnapshotRef, Edges] = {
+            SnapshotRef(run, seq): edges_of(layers)
+            for run, seqs in wanted.items()
+            for seq, layers in read_snapshots_edges(driver, run, sorted(seqs), database).items()
+        }
 
         def load(ref: SnapshotRef) -> Edges:
             if ref not in cache:

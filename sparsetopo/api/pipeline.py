@@ -13,6 +13,7 @@ architecture). The graph analysed is
 
 from __future__ import annotations
 
+import atexit
 import math
 import multiprocessing
 import os
@@ -28,18 +29,23 @@ from sparsetopo.analysis import (
     SignedGraph,
     cycle4_balance,
     edge_overlap,
-    ffl_balance,
     motif_zscores,
     nnstd,
     nnstd_recurrent,
     triangle_balance,
 )
+from sparsetopo.analysis.balance import balance_from_counts
+from sparsetopo.analysis.fastnull import sign_shuffle_ffl_moments
+from sparsetopo.analysis.triads import _dense_all, _dense_sign, _ffl_result
 from sparsetopo.errors import InputError
 from sparsetopo.topology import Architecture, LayerEdges
 
 #: Below this many tasks the work runs in-process (spawning workers costs about a second).
 INPROCESS_MAX_TASKS = 6
 DEFAULT_WORKERS = 2
+
+#: Recorded with ``ffl_balance_z``: the null it is computed against (exact moments, no sampling).
+FFL_BALANCE_Z_NULL = "sign_shuffle:exact"
 
 #: Plain edges of one snapshot: layer name -> (src, dst, w) arrays.
 Edges = dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]
@@ -157,8 +163,10 @@ def snapshot_task(
     seed = options.seed + seq
     if options.balance:
         if isinstance(g, SignedGraph):
-            pooled = ffl_balance(g, "pooled")
-            paper = ffl_balance(g, "paper")
+            # one census for both modes, dense products (workers run one BLAS thread)
+            counts = _ffl_result(*_dense_all(_dense_sign(g), True, blas=True))
+            pooled = balance_from_counts(counts, "pooled")
+            paper = balance_from_counts(counts, "paper")
             props.update(
                 ffl_balance=pooled.ratio,
                 ffl_balance_paper=paper.ratio,
@@ -166,12 +174,11 @@ def snapshot_task(
                 ffl_total=pooled.total,
                 triangle_unbalanced_fraction=triangle_balance(g).fraction_unbalanced,
             )
-            null = motif_zscores(g, "ffl_balance", null="sign_shuffle",
-                                 n=max(options.n_null, 2), seed=seed)
-            row = null.loc["ffl_balance_pooled"]
-            exact = row["analytic_mean"]
-            props["ffl_balance_null"] = _f(exact if not math.isnan(exact) else row["null_mean"])
-            props["ffl_balance_z"] = _f(row["z"])
+            # exact sign-shuffle moments (no sampling: identical snapshots get identical Z)
+            mom = sign_shuffle_ffl_moments(g)
+            props["ffl_balance_null"] = _f(mom.ratio_mean)
+            props["ffl_balance_z"] = _f(mom.z)
+            props["ffl_balance_z_null"] = FFL_BALANCE_Z_NULL
         else:
             c4 = cycle4_balance(g)
             props.update(cycle4_balance=c4.ratio, cycle4_unbalanced=c4.unbalanced,
@@ -242,6 +249,35 @@ def _context() -> Any:
     return multiprocessing.get_context("fork" if "fork" in methods else "spawn")
 
 
+def _init_worker() -> None:
+    # workers share the machine's cores: one BLAS thread each (threads on small matrices cost
+    # more than they save, 10-30x on a loaded machine)
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(1)
+
+
+_POOLS: dict[int, ProcessPoolExecutor] = {}
+
+
+def _pool(workers: int) -> ProcessPoolExecutor:
+    """A worker pool kept for the life of the process (reused by every analyze/compare call)."""
+    pool = _POOLS.get(workers)
+    if pool is None:
+        pool = ProcessPoolExecutor(max_workers=workers, mp_context=_context(),
+                                   initializer=_init_worker)  # fmt: skip
+        _POOLS[workers] = pool
+    return pool
+
+
+@atexit.register
+def shutdown_pools() -> None:
+    """Stop the kept worker pools (also run at interpreter exit)."""
+    while _POOLS:
+        _, pool = _POOLS.popitem()
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
 def run_parallel(
     fn: Callable[..., dict[str, Any]],
     tasks: Sequence[tuple[Any, ...]],
@@ -249,7 +285,8 @@ def run_parallel(
     on_done: Callable[[dict[str, Any]], None] | None = None,
 ) -> list[dict[str, Any]]:
     """Run ``fn(*task)`` for every task, in worker processes (``workers``, default 2) unless
-    there are only a handful of tasks or workers <= 1; ``on_done`` is called as results arrive."""
+    there are only a handful of tasks or workers <= 1; ``on_done`` is called as results arrive.
+    The worker processes are kept and reused by later calls (one BLAS thread each)."""
     workers = DEFAULT_WORKERS if workers is None else workers
     workers = max(1, min(workers, os.cpu_count() or 1, len(tasks) or 1))
     results: list[dict[str, Any]] = []
@@ -260,13 +297,19 @@ def run_parallel(
             if on_done:
                 on_done(res)
         return results
-    with ProcessPoolExecutor(max_workers=workers, mp_context=_context()) as pool:
+    pool = _pool(workers)
+    try:
         futures = [pool.submit(fn, *task) for task in tasks]
         for fut in as_completed(futures):
             res = fut.result()
             results.append(res)
             if on_done:
                 on_done(res)
+    except BaseException:
+        # a failed or interrupted call must not leave queued work or a broken pool behind
+        _POOLS.pop(workers, None)
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
     return results
 
 

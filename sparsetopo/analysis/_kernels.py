@@ -1,0 +1,337 @@
+"""Compiled (numba) Markov-chain kernels behind :mod:`sparsetopo.analysis.nulls`.
+
+Every chain here is a Metropolis chain with a symmetric proposal: a move is proposed with the same
+probability from a graph ``G`` to ``G'`` as from ``G'`` back to ``G``, and a proposal that would
+leave the state space (multi-edge, self-loop, changed mutual-dyad count, uncovered live neuron) is
+rejected, the chain staying where it is. The stationary distribution is therefore uniform over the
+states the moves connect; the unit tests enumerate small state spaces to check that the moves
+connect all of them.
+
+Directed state: a dense ``int8`` matrix ``S`` (0 = no edge, 1 = positive, 2 = negative), the
+movable (non-self-loop) edges as ``src``/``dst`` arrays (an edge keeps its source and its sign, so
+a source keeps the multiset of its out-weights), and, when the triad census is tracked, the
+undirected neighbour lists and the census over the signed (class, pattern) keys of
+:func:`sparsetopo.analysis.triads.signed_triad_keys`. Toggling the dyad (u, v) changes only the
+triads {u, v, w}; those with ``w`` adjacent to neither ``u`` nor ``v`` change in bulk, the others
+are visited through the neighbour lists, so one edge change costs O(deg u + deg v).
+
+The random numbers come from numba's own generator, seeded from the caller's numpy Generator, so
+a seeded call is reproducible.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+
+@njit(cache=True)
+def seed_kernel(seed: int) -> None:
+    np.random.seed(seed)
+
+
+# ============================================================================ directed graphs
+@njit(cache=True)
+def _nb_remove(nbptr, nblen, nb, u, v):  # type: ignore[no-untyped-def]
+    start = nbptr[u]
+    last = start + nblen[u] - 1
+    for k in range(start, last + 1):
+        if nb[k] == v:
+            nb[k] = nb[last]
+            nblen[u] -= 1
+            return
+
+
+@njit(cache=True)
+def _toggle(S, nbptr, nblen, nb, cnt, tab, track, u, v, val):  # type: ignore[no-untyped-def]
+    """Set S[u, v] = val; if track, also update the neighbour lists and the signed census."""
+    old = np.int64(S[u, v])
+    if old == val:
+        return
+    rev = np.int64(S[v, u])
+    if track:
+        n = S.shape[0]
+        b_old = old + 3 * rev
+        b_new = val + 3 * rev
+        seen = 0
+        for k in range(nbptr[u], nbptr[u] + nblen[u]):
+            w = nb[k]
+            if w == v:
+                continue
+            rest = (9 * np.int64(S[u, w]) + 27 * np.int64(S[w, u]) + 81 * np.int64(S[v, w])
+                    + 243 * np.int64(S[w, v]))  # fmt: skip
+            cnt[tab[b_old + rest]] -= 1
+            cnt[tab[b_new + rest]] += 1
+            seen += 1
+        for k in range(nbptr[v], nbptr[v] + nblen[v]):
+            w = nb[k]
+            if w == u or S[u, w] != 0 or S[w, u] != 0:
+                continue
+            rest = 81 * np.int64(S[v, w]) + 243 * np.int64(S[w, v])
+            cnt[tab[b_old + rest]] -= 1
+            cnt[tab[b_new + rest]] += 1
+            seen += 1
+        free = n - 2 - seen
+        cnt[tab[b_old]] -= free
+        cnt[tab[b_new]] += free
+    S[u, v] = val
+    if not track:
+        return  # neighbour lists are only needed (and rebuilt) for tracking
+    was = old != 0 or rev != 0
+    now = val != 0 or rev != 0
+    if was and not now:
+        _nb_remove(nbptr, nblen, nb, u, v)
+        _nb_remove(nbptr, nblen, nb, v, u)
+    elif now and not was:
+        nb[nbptr[u] + nblen[u]] = v
+        nblen[u] += 1
+        nb[nbptr[v] + nblen[v]] = u
+        nblen[v] += 1
+
+
+@njit(cache=True)
+def rebuild_neighbours(S, nbptr, nblen, nb):  # type: ignore[no-untyped-def]
+    """Undirected neighbour lists from S (for switching census tracking on)."""
+    n = S.shape[0]
+    for u in range(n):
+        k = 0
+        for w in range(n):
+            if w != u and (S[u, w] != 0 or S[w, u] != 0):
+                nb[nbptr[u] + k] = w
+                k += 1
+        nblen[u] = k
+
+
+@njit(cache=True)
+def directed_init(S, nbptr, nblen, nb, cnt, tab, track, src, dst, sgn):  # type: ignore[no-untyped-def]
+    """Insert the edges one by one into an empty state (census starts as all-003)."""
+    for e in range(len(src)):
+        _toggle(S, nbptr, nblen, nb, cnt, tab, track, src[e], dst[e], np.int64(sgn[e]))
+
+
+@njit(cache=True)
+def _find_edge(outptr, outidx, dst, a, b):  # type: ignore[no-untyped-def]
+    for k in range(outptr[a], outptr[a + 1]):
+        e = outidx[k]
+        if dst[e] == b:
+            return e
+    return -1
+
+
+@njit(cache=True)
+def directed_moves(S, nbptr, nblen, nb, cnt, tab, track, src, dst, outptr, outidx,
+                   keep_mutual, beta, dstate, hist, p_tri, n_moves):  # type: ignore[no-untyped-def]  # fmt: skip
+    """Propose ``n_moves`` moves; returns the number accepted.
+
+    With probability ``p_tri`` a directed-triangle reversal: an edge a->b uniformly and a node c
+    uniformly; accepted iff b->c and c->a exist and none of b->a, c->b, a->c does (the reversed
+    triangle would otherwise create a multi-edge). Otherwise a double-edge swap: an ordered pair of
+    distinct edges (a->b, c->d) uniformly, replaced by (a->d, c->b) iff a, b, c, d are distinct,
+    a->d and c->b are absent. Both proposals are symmetric (the reverse move has the same
+    probability), so without keep_mutual the chain is reversible with respect to the uniform
+    distribution.
+
+    keep_mutual: the chain runs on the whole degree-preserving space (which the moves connect)
+    with the tilted target pi(G) ~ exp(-beta[0] D) for D > 0 and exp(beta[1] D) for D < 0, D =
+    mutual dyads of G minus those of the start (``dstate[0]``); a swap changing D is accepted
+    with the Metropolis probability. pi is constant on D = 0, so the states with D = 0 are
+    uniform there; the caller keeps only those. ``hist[D + 3]`` counts the proposals made in
+    each state with |D| <= 3 (to tune beta).
+    """
+    m = len(src)
+    n = S.shape[0]
+    acc = 0
+    if m < 2:
+        return 0
+    D = dstate[0]
+    for _ in range(n_moves):
+        if keep_mutual and -3 <= D <= 3:
+            hist[D + 3] += 1
+        if np.random.random() < p_tri:
+            i = np.random.randint(0, m)
+            c = np.random.randint(0, n)
+            a = src[i]
+            b = dst[i]
+            if c == a or c == b:  # noqa: SIM109
+                continue
+            if S[b, c] == 0 or S[c, a] == 0 or S[b, a] != 0 or S[c, b] != 0 or S[a, c] != 0:
+                continue
+            j = _find_edge(outptr, outidx, dst, b, c)
+            k = _find_edge(outptr, outidx, dst, c, a)
+            s_ab = np.int64(S[a, b])
+            s_bc = np.int64(S[b, c])
+            s_ca = np.int64(S[c, a])
+            _toggle(S, nbptr, nblen, nb, cnt, tab, track, a, b, 0)
+            _toggle(S, nbptr, nblen, nb, cnt, tab, track, b, c, 0)
+            _toggle(S, nbptr, nblen, nb, cnt, tab, track, c, a, 0)
+            _toggle(S, nbptr, nblen, nb, cnt, tab, track, a, c, s_ab)
+            _toggle(S, nbptr, nblen, nb, cnt, tab, track, b, a, s_bc)
+            _toggle(S, nbptr, nblen, nb, cnt, tab, track, c, b, s_ca)
+            dst[i] = c
+            dst[j] = a
+            dst[k] = b
+            acc += 1
+            continue
+        i = np.random.randint(0, m)
+        j = np.random.randint(0, m)
+        if i == j:
+            continue
+        a = src[i]
+        b = dst[i]
+        c = src[j]
+        d = dst[j]
+        if a == c or b == d or a == d or c == b:  # noqa: SIM109
+            continue
+        if S[a, d] != 0 or S[c, b] != 0:
+            continue
+        if keep_mutual:
+            delta = 0
+            if S[d, a] != 0:
+                delta += 1
+            if S[b, c] != 0:
+                delta += 1
+            if S[b, a] != 0:
+                delta -= 1
+            if S[d, c] != 0:
+                delta -= 1
+            if delta != 0:
+                d_new = D + delta
+                pen_old = beta[0] * D if D > 0 else -beta[1] * D
+                pen_new = beta[0] * d_new if d_new > 0 else -beta[1] * d_new
+                if pen_new > pen_old and np.random.random() >= np.exp(pen_old - pen_new):
+                    continue
+                D = d_new
+        s_i = np.int64(S[a, b])
+        s_j = np.int64(S[c, d])
+        _toggle(S, nbptr, nblen, nb, cnt, tab, track, a, b, 0)
+        _toggle(S, nbptr, nblen, nb, cnt, tab, track, c, d, 0)
+        _toggle(S, nbptr, nblen, nb, cnt, tab, track, a, d, s_i)
+        _toggle(S, nbptr, nblen, nb, cnt, tab, track, c, b, s_j)
+        dst[i] = d
+        dst[j] = b
+        acc += 1
+    dstate[0] = D
+    return acc
+
+
+@njit(cache=True)
+def directed_samples(S, nbptr, nblen, nb, cnt, tab, src, dst, outptr, outidx, keep_mutual,
+                     beta, dstate, hist, p_tri, n_thin, n_samples, indeg0, mutual0, out):  # type: ignore[no-untyped-def]  # fmt: skip
+    """Tracked chain: ``n_samples`` rows of the census, taken every ``n_thin`` proposals at the
+    grid times where D = 0 (always, without keep_mutual); every sample's in-degrees and
+    mutual-dyad count are checked. Returns -1 when all checks pass, else the index of the first
+    failing sample.
+    """
+    n = S.shape[0]
+    indeg = np.zeros(n, dtype=np.int64)
+    if keep_mutual and n_thin < 1 and dstate[0] != 0:
+        n_thin = 1  # no moves could never reach D = 0
+    s = 0
+    while s < n_samples:
+        directed_moves(S, nbptr, nblen, nb, cnt, tab, True, src, dst, outptr, outidx,
+                       keep_mutual, beta, dstate, hist, p_tri, n_thin)  # fmt: skip
+        if keep_mutual and dstate[0] != 0:
+            continue
+        indeg[:] = 0
+        mut = 0
+        for e in range(len(src)):
+            indeg[dst[e]] += 1
+            if S[dst[e], src[e]] != 0:
+                mut += 1
+        for x in range(n):
+            if indeg[x] != indeg0[x]:
+                return s
+        if keep_mutual and mut != mutual0:
+            return s
+        out[s, :] = cnt
+        s += 1
+    return -1
+
+
+# ============================================================================ bipartite layers
+@njit(cache=True)
+def bipartite_swaps(M, src, dst, n_moves):  # type: ignore[no-untyped-def]
+    """Double-edge swaps on a bipartite layer (M[i, j] = 1 iff edge i->j): an ordered pair of
+    distinct edges uniformly, (a->b, c->d) -> (a->d, c->b) iff a != c, b != d and both new
+    edges are absent. Symmetric proposal; degrees of every source and target kept.
+    """
+    m = len(src)
+    acc = 0
+    if m < 2:
+        return 0
+    for _ in range(n_moves):
+        i = np.random.randint(0, m)
+        j = np.random.randint(0, m)
+        if i == j:
+            continue
+        a = src[i]
+        b = dst[i]
+        c = src[j]
+        d = dst[j]
+        if a == c or b == d or M[a, d] != 0 or M[c, b] != 0:
+            continue
+        M[a, b] = 0
+        M[c, d] = 0
+        M[a, d] = 1
+        M[c, b] = 1
+        dst[i] = d
+        dst[j] = b
+        acc += 1
+    return acc
+
+
+@njit(cache=True)
+def zahn_moves(M, src, dst, outdeg, indeg, s_live, t_live, n_moves):  # type: ignore[no-untyped-def]
+    """Chain on the Zahn et al. 2024 layer space: edge sets of fixed size between the live
+    sources and live targets covering every one of them. Each proposal is with probability 1/2 a
+    double-edge swap (as :func:`bipartite_swaps`) and otherwise a relocation: an edge uniformly
+    and a live (source, target) pair uniformly; the edge moves there iff the pair is empty and
+    its old source and target keep at least one edge. Both proposals are symmetric.
+    """
+    m = len(src)
+    ns = len(s_live)
+    nt = len(t_live)
+    acc = 0
+    if m < 1:
+        return 0
+    for _ in range(n_moves):
+        if np.random.random() < 0.5:
+            if m < 2:
+                continue
+            i = np.random.randint(0, m)
+            j = np.random.randint(0, m)
+            if i == j:
+                continue
+            a = src[i]
+            b = dst[i]
+            c = src[j]
+            d = dst[j]
+            if a == c or b == d or M[a, d] != 0 or M[c, b] != 0:
+                continue
+            M[a, b] = 0
+            M[c, d] = 0
+            M[a, d] = 1
+            M[c, b] = 1
+            dst[i] = d
+            dst[j] = b
+            acc += 1
+            continue
+        i = np.random.randint(0, m)
+        c = s_live[np.random.randint(0, ns)]
+        d = t_live[np.random.randint(0, nt)]
+        a = src[i]
+        b = dst[i]
+        if M[c, d] != 0:
+            continue
+        if (c != a and outdeg[a] < 2) or (d != b and indeg[b] < 2):
+            continue
+        M[a, b] = 0
+        M[c, d] = 1
+        outdeg[a] -= 1
+        indeg[b] -= 1
+        outdeg[c] += 1
+        indeg[d] += 1
+        src[i] = c
+        dst[i] = d
+        acc += 1
+    return acc
