@@ -71,6 +71,17 @@ def _lost(exc: BaseException, run: str, where: str) -> ServerError:
 def plan_resume(
     driver: Driver, plan: ImportPlan, run: str, database: str | None = None
 ) -> list[int]:
+    """Steps of `plan` that run `run` already stores identically (to be skipped); see
+    :func:`_plan_resume`. Database failures become a one-line ServerError."""
+    try:
+        return _plan_resume(driver, plan, run, database)
+    except (DriverError, Neo4jError) as exc:
+        raise _lost(exc, run, "the check against the stored run") from exc
+
+
+def _plan_resume(
+    driver: Driver, plan: ImportPlan, run: str, database: str | None = None
+) -> list[int]:
     """Steps of `plan` that run `run` already stores identically (to be skipped).
 
     Raises
