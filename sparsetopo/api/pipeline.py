@@ -14,6 +14,7 @@ architecture). The graph analysed is
 from __future__ import annotations
 
 import atexit
+import itertools
 import math
 import multiprocessing
 import os
@@ -89,13 +90,13 @@ def plan_graph(arch: Architecture, layer: str | None = None) -> GraphPlan:
     chain = sorted(arch.layers, key=lambda s: s.position)
     if not chain:
         raise InputError("the run has no layers to analyse")
-    for prev, nxt in zip(chain, chain[1:], strict=False):
+    for prev, nxt in itertools.pairwise(chain):
         if prev.dst_group != nxt.src_group or prev.n_out != nxt.n_in:
             raise InputError(
                 f"layers {prev.name!r} -> {nxt.name!r} do not chain ({prev.dst_group}/{prev.n_out} "
                 f"feeds {nxt.src_group}/{nxt.n_in}); pass layer=NAME to analyse one layer"
             )
-    sizes = (chain[0].n_in,) + tuple(s.n_out for s in chain)
+    sizes = (chain[0].n_in, *tuple(s.n_out for s in chain))
     return GraphPlan("layered", tuple(s.name for s in chain), sizes, shapes=shapes)
 
 
@@ -116,7 +117,20 @@ def _sparse(edges: Edges, name: str, shape: tuple[int, int]) -> Any:
 
 
 def build_graph(plan: GraphPlan, edges: Edges) -> SignedGraph | LayeredGraph:
-    """The analysis layer's graph object for one snapshot."""
+    """Build the analysis layer's graph object for one snapshot.
+
+    Parameters
+    ----------
+    plan : GraphPlan
+        Which layers form the graph (:func:`plan_graph`).
+    edges : dict
+        Layer name -> (src, dst, w) arrays of the snapshot.
+
+    Returns
+    -------
+    SignedGraph or LayeredGraph
+        The recurrent layer as a SignedGraph, or the feed-forward chain as a LayeredGraph.
+    """
     if plan.kind == "recurrent":
         name = plan.layers[0]
         src, dst, w = edges.get(name, (np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0)))
@@ -140,12 +154,16 @@ class AnalysisOptions:
     seed: int = 0
 
     def null_model(self, plan: GraphPlan) -> str:
+        """Return the null model used for ``plan`` (``null``, or the default for its kind)."""
         if self.null is not None:
             return self.null
         return "switching" if plan.kind == "recurrent" else "layer_switching"
 
     def motif_spec(self, plan: GraphPlan) -> str:
-        """Recorded on the snapshot (analysis_motifs); a different spec means recompute."""
+        """Return the spec recorded on the snapshot (analysis_motifs).
+
+        A different spec means the motif Z-scores are recomputed.
+        """
         return f"{self.null_model(plan)}:n={self.n_null}:seed={self.seed}"
 
 
@@ -200,8 +218,23 @@ def snapshot_task(
 def pair_stats(
     plan: GraphPlan, a: Edges, b: Edges, do_nnstd: bool = True, do_overlap: bool = True
 ) -> dict[str, Any]:
-    """NNSTD (distance, per_layer, layers) and overlap (shared, only_a, only_b, sign_flips,
-    jaccard over all layers) between two snapshots of the same architecture."""
+    """Compare two snapshots of the same architecture by NNSTD and edge overlap.
+
+    Parameters
+    ----------
+    plan : GraphPlan
+        Which layers form the graph (:func:`plan_graph`).
+    a, b : dict
+        Layer name -> (src, dst, w) arrays of the two snapshots.
+    do_nnstd, do_overlap : bool
+        Which of the two comparisons to compute.
+
+    Returns
+    -------
+    dict
+        ``"nnstd"``: {distance, per_layer, layers}; ``"overlap"``: {jaccard, shared, only_a,
+        only_b, sign_flips} over all layers (each only when asked for).
+    """
     out: dict[str, Any] = {}
     if do_nnstd:
         if plan.kind == "recurrent":
@@ -238,6 +271,7 @@ def pair_stats(
 def pair_task(
     plan: GraphPlan, key: tuple[Any, ...], a: Edges, b: Edges, do_nnstd: bool, do_overlap: bool
 ) -> dict[str, Any]:
+    """Run :func:`pair_stats` and tag the result with ``key`` (``{"key": key, ...}``)."""
     return {"key": key, **pair_stats(plan, a, b, do_nnstd, do_overlap)}
 
 
@@ -261,7 +295,7 @@ _POOLS: dict[int, ProcessPoolExecutor] = {}
 
 
 def _pool(workers: int) -> ProcessPoolExecutor:
-    """A worker pool kept for the life of the process (reused by every analyze/compare call)."""
+    """Return a worker pool kept for the life of the process (reused by every call)."""
     pool = _POOLS.get(workers)
     if pool is None:
         pool = ProcessPoolExecutor(max_workers=workers, mp_context=_context(),
@@ -284,9 +318,29 @@ def run_parallel(
     workers: int | None = None,
     on_done: Callable[[dict[str, Any]], None] | None = None,
 ) -> list[dict[str, Any]]:
-    """Run ``fn(*task)`` for every task, in worker processes (``workers``, default 2) unless
-    there are only a handful of tasks or workers <= 1; ``on_done`` is called as results arrive.
-    The worker processes are kept and reused by later calls (one BLAS thread each)."""
+    """Run ``fn(*task)`` for every task, in worker processes unless there are few tasks.
+
+    Parameters
+    ----------
+    fn : callable
+        A picklable function returning a dict.
+    tasks : sequence of tuple
+        The argument tuples.
+    workers : int or None
+        Worker processes (default 2); with workers <= 1 or only a handful of tasks the work runs
+        in-process.
+    on_done : callable or None
+        Called with every result as it arrives.
+
+    Returns
+    -------
+    list of dict
+        The results, in completion order.
+
+    Notes
+    -----
+    The worker processes are kept and reused by later calls (one BLAS thread each).
+    """
     workers = DEFAULT_WORKERS if workers is None else workers
     workers = max(1, min(workers, os.cpu_count() or 1, len(tasks) or 1))
     results: list[dict[str, Any]] = []
