@@ -33,6 +33,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from sparsetopo.analysis import _kernels as K
+from sparsetopo.analysis._validation import rng as _rng
 from sparsetopo.analysis.graphs import LayeredGraph, SignedGraph, _csr_from_coo
 from sparsetopo.analysis.layered import live_neurons, prune_ghost_dead
 from sparsetopo.errors import InputError
@@ -45,11 +46,6 @@ DEFAULT_THIN = 1.0
 TRIANGLE_MOVE_P = 0.1
 #: The directed and layer chains keep a dense adjacency matrix: at most this many cells.
 DENSE_MAX_CELLS = 100_000_000
-
-
-def _rng(seed: int | np.random.Generator | None) -> np.random.Generator:
-    """Return ``seed`` if it is a Generator, else ``numpy.random.default_rng(seed)``."""
-    return seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
 
 
 def _seed_kernel(rng: np.random.Generator) -> None:

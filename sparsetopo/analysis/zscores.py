@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 from threadpoolctl import threadpool_limits
 
+from sparsetopo.analysis._validation import rng as _rng
 from sparsetopo.analysis.balance import ALL_FFL_CLASSES, balance_from_counts, triangle_balance
 from sparsetopo.analysis.fastnull import (
     CENSUS_FAMILIES,
@@ -29,7 +30,6 @@ from sparsetopo.analysis.nulls import (
     DEFAULT_BURN_IN,
     DEFAULT_THIN,
     DirectedChain,
-    _rng,
     layer_switching_samples,
     sign_shuffle,
     switching_samples,
