@@ -86,11 +86,22 @@ def sign_shuffle(
     SignedGraph or LayeredGraph
         A sample of the sign-shuffle null.
 
+    Raises
+    ------
+    InputError
+        If ``g`` is neither a SignedGraph nor a LayeredGraph.
+
     Notes
     -----
     Distribution sampled: with ``P`` positive and ``Q`` negative edges (per layer), every
     assignment of ``P`` plus signs and ``Q`` minus signs to the edges has probability
     ``1 / C(P + Q, P)`` (a uniform permutation of the sign vector).
+
+    References
+    ----------
+    .. [1] X.-J. Zhang, J. M. Moore, G. Yan and X. Li, "Universal structural patterns in sparse
+       recurrent neural networks", Communications Physics 6, 243 (2023).
+       doi:10.1038/s42005-023-01364-0
 
     Examples
     --------

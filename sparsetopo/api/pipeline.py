@@ -54,7 +54,22 @@ Edges = dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]
 
 @dataclass(frozen=True)
 class GraphPlan:
-    """How a run's layers become the analysed graph (derived once from the Architecture)."""
+    """How a run's layers become the analysed graph (derived once from the Architecture).
+
+    Attributes
+    ----------
+    kind : str
+        "recurrent" (a SignedGraph) or "layered" (a LayeredGraph).
+    layers : tuple of str
+        The recurrent layer, or the feed-forward chain in position order.
+    sizes : tuple of int
+        ``(n,)`` for recurrent; ``(n_0, ..., n_L)`` for layered.
+    input_layer, readout_layer : str or None
+        The recurrent layer's single input and readout layers, if any (they join the NNSTD
+        matching).
+    shapes : dict of str to (int, int)
+        ``(n_in, n_out)`` of every layer of the architecture.
+    """
 
     kind: str  # "recurrent" or "layered"
     layers: tuple[str, ...]  # the recurrent layer, or the feed-forward chain in order
@@ -65,7 +80,27 @@ class GraphPlan:
 
 
 def plan_graph(arch: Architecture, layer: str | None = None) -> GraphPlan:
-    """Choose the analysed graph of an architecture (module docstring)."""
+    """Choose the analysed graph of an architecture (rules in the module docstring).
+
+    Parameters
+    ----------
+    arch : Architecture
+        The run's layers.
+    layer : str or None
+        Analyse this one layer instead of the default choice.
+
+    Returns
+    -------
+    GraphPlan
+        The plan.
+
+    Raises
+    ------
+    InputError
+        If the run has no layers or its feed-forward layers do not chain.
+    KeyError
+        If ``layer`` is not a layer of ``arch``.
+    """
     shapes = {s.name: (s.n_in, s.n_out) for s in arch.layers}
     recurrent = [s for s in arch.layers if s.kind == "recurrent" and s.src_group == s.dst_group]
     if layer is not None:
@@ -101,7 +136,18 @@ def plan_graph(arch: Architecture, layer: str | None = None) -> GraphPlan:
 
 
 def edges_of(layers: dict[str, LayerEdges]) -> Edges:
-    """GraphSnapshot layers -> plain arrays (what crosses the process boundary)."""
+    """Convert GraphSnapshot layers to plain arrays (what crosses the process boundary).
+
+    Parameters
+    ----------
+    layers : dict of str to LayerEdges
+        A snapshot's layers.
+
+    Returns
+    -------
+    dict
+        Layer name -> (src, dst, w) arrays.
+    """
     return {name: (e.src, e.dst, e.w) for name, e in layers.items()}
 
 
@@ -145,7 +191,22 @@ def build_graph(plan: GraphPlan, edges: Edges) -> SignedGraph | LayeredGraph:
 
 @dataclass(frozen=True)
 class AnalysisOptions:
-    """What analyze computes. null=None picks "switching" (recurrent) / "layer_switching"."""
+    """What analyze computes.
+
+    Attributes
+    ----------
+    motifs : bool
+        Compute motif Z-scores.
+    balance : bool
+        Compute the balance statistics (and the exact sign-shuffle Z of the FFL balance).
+    null : str or None
+        Null model of the motif Z-scores; None picks "switching" (recurrent) or
+        "layer_switching" (layered).
+    n_null : int
+        Null samples per snapshot.
+    seed : int
+        Base seed; snapshot ``seq`` uses ``seed + seq``.
+    """
 
     motifs: bool = True
     balance: bool = True
@@ -174,7 +235,41 @@ def _f(x: Any) -> float:
 def snapshot_task(
     plan: GraphPlan, options: AnalysisOptions, seq: int, edges: Edges
 ) -> dict[str, Any]:
-    """Balance statistics and motif Z-scores of one snapshot: {"seq", "props", "motifs"}."""
+    """Compute the balance statistics and motif Z-scores of one snapshot.
+
+    Parameters
+    ----------
+    plan : GraphPlan
+        Which layers form the graph.
+    options : AnalysisOptions
+        What to compute.
+    seq : int
+        The snapshot's sequence number (offsets the seed).
+    edges : dict
+        Layer name -> (src, dst, w) arrays of the snapshot.
+
+    Returns
+    -------
+    dict
+        ``{"seq", "props", "motifs"}``: Snapshot properties to store (balance ratios, the
+        exact sign-shuffle ``ffl_balance_z`` with ``ffl_balance_z_null``, ``analysis_*``
+        markers) and the motif rows (None when motifs were not asked for).
+
+    Notes
+    -----
+    ``ffl_balance_z`` is exact: (observed balanced count - null mean) / null SD with the
+    closed-form moments of :func:`~sparsetopo.analysis.sign_shuffle_ffl_moments`; the motif
+    Z-scores are Monte Carlo estimates from :func:`~sparsetopo.analysis.motif_zscores`.
+
+    References
+    ----------
+    .. [1] R. Milo, S. Shen-Orr, S. Itzkovitz, N. Kashtan, D. Chklovskii and U. Alon, "Network
+       motifs: simple building blocks of complex networks", Science 298(5594), 824-827 (2002).
+       doi:10.1126/science.298.5594.824
+    .. [2] X.-J. Zhang, J. M. Moore, G. Yan and X. Li, "Universal structural patterns in sparse
+       recurrent neural networks", Communications Physics 6, 243 (2023).
+       doi:10.1038/s42005-023-01364-0
+    """
     g = build_graph(plan, edges)
     props: dict[str, Any] = {}
     motifs: list[dict[str, Any]] | None = None
@@ -368,7 +463,25 @@ def run_parallel(
 
 
 def dispatch(kind: str, *args: Any) -> dict[str, Any]:
-    """One task of either kind (so snapshot and pair tasks share one worker pool)."""
+    """Run one task of either kind (so snapshot and pair tasks share one worker pool).
+
+    Parameters
+    ----------
+    kind : {"snapshot", "pair"}
+        :func:`snapshot_task` or :func:`pair_task`.
+    *args
+        That function's arguments.
+
+    Returns
+    -------
+    dict
+        The task's result with ``"kind"`` added.
+
+    Raises
+    ------
+    InputError
+        For an unknown kind.
+    """
     if kind == "snapshot":
         return {"kind": kind, **snapshot_task(*args)}
     if kind == "pair":
