@@ -578,6 +578,12 @@ def layer_switching_samples(
     LayeredGraph
         Samples with every neuron's in- and out-degree kept in every layer.
 
+    Raises
+    ------
+    InputError
+        If ``lg`` is not a LayeredGraph, a layer is too large for the dense state, ``signs`` is
+        unknown or a chain length is negative.
+
     Notes
     -----
     Distribution sampled: the layers are independent; each is uniform over the bipartite graphs
@@ -641,6 +647,11 @@ def layer_switching(
     LayeredGraph
         One sample.
 
+    Raises
+    ------
+    InputError
+        As :func:`layer_switching_samples`.
+
     Notes
     -----
     Distribution sampled: each layer independently uniform over the bipartite graphs with the
@@ -679,6 +690,12 @@ def zahn_samples(
     LayeredGraph
         Samples with the same live neurons and number of edges per layer, every live neuron
         keeping an input (unless in the input layer) and an output (unless in the output layer).
+
+    Raises
+    ------
+    InputError
+        If ``lg`` is not a LayeredGraph, a layer is too large for the dense state or a chain
+        length is negative.
 
     Notes
     -----
