@@ -217,8 +217,9 @@ def directed_moves(S, nbptr, nblen, nb, cnt, tab, track, src, dst, outptr, outid
 @njit(cache=True)
 def directed_samples(S, nbptr, nblen, nb, cnt, tab, src, dst, outptr, outidx, keep_mutual,
                      beta, dstate, hist, p_tri, n_thin, n_samples, indeg0, mutual0, out):  # type: ignore[no-untyped-def]  # fmt: skip
-    """Tracked chain: ``n_samples`` rows of the census, taken every ``n_thin`` proposals at the
-    grid times where D = 0 (always, without keep_mutual); every sample's in-degrees and
+    """Run the tracked chain and write ``n_samples`` census rows into ``out``.
+
+    Rows are taken every ``n_thin`` proposals at the grid times where D = 0 (always, without keep_mutual); every sample's in-degrees and
     mutual-dyad count are checked. Returns -1 when all checks pass, else the index of the first
     failing sample.
     """
@@ -251,9 +252,10 @@ def directed_samples(S, nbptr, nblen, nb, cnt, tab, src, dst, outptr, outidx, ke
 # ============================================================================ bipartite layers
 @njit(cache=True)
 def bipartite_swaps(M, src, dst, n_moves):  # type: ignore[no-untyped-def]
-    """Double-edge swaps on a bipartite layer (M[i, j] = 1 iff edge i->j): an ordered pair of
-    distinct edges uniformly, (a->b, c->d) -> (a->d, c->b) iff a != c, b != d and both new
-    edges are absent. Symmetric proposal; degrees of every source and target kept.
+    """Propose ``n_moves`` double-edge swaps on a bipartite layer; return the accepted count.
+
+    M[i, j] = 1 iff edge i->j. An ordered pair of distinct edges is drawn uniformly;
+    (a->b, c->d) -> (a->d, c->b) iff a != c, b != d and both new edges are absent. Symmetric proposal; degrees of every source and target kept.
     """
     m = len(src)
     acc = 0
@@ -282,11 +284,14 @@ def bipartite_swaps(M, src, dst, n_moves):  # type: ignore[no-untyped-def]
 
 @njit(cache=True)
 def zahn_moves(M, src, dst, outdeg, indeg, s_live, t_live, n_moves):  # type: ignore[no-untyped-def]
-    """Chain on the Zahn et al. 2024 layer space: edge sets of fixed size between the live
-    sources and live targets covering every one of them. Each proposal is with probability 1/2 a
-    double-edge swap (as :func:`bipartite_swaps`) and otherwise a relocation: an edge uniformly
-    and a live (source, target) pair uniformly; the edge moves there iff the pair is empty and
-    its old source and target keep at least one edge. Both proposals are symmetric.
+    """Propose ``n_moves`` moves of the chain on the Zahn et al. 2024 layer space.
+
+    The space: edge sets of fixed size between the live sources and live targets covering
+    every one of them. Each proposal is with probability 1/2 a double-edge swap (as
+    :func:`bipartite_swaps`) and otherwise a relocation: an edge uniformly and a live
+    (source, target) pair uniformly; the edge moves there iff the pair is empty and its old
+    source and target keep at least one edge. Both proposals are symmetric. Return the
+    accepted count.
     """
     m = len(src)
     ns = len(s_live)

@@ -1,6 +1,7 @@
-"""Null-model statistics without rebuilding graphs: exact sign-shuffle moments of the FFL balance,
-vectorised sign-shuffle samples over enumerated FFLs, and motif families evaluated on many
-samples of the signed triad census at once.
+"""Null-model statistics computed without rebuilding graphs.
+
+Exact sign-shuffle moments of the FFL balance, vectorised sign-shuffle samples over enumerated
+FFLs, and motif families evaluated on many samples of the signed triad census at once.
 
 Sign shuffle (topology fixed, the sign vector uniformly permuted over the ``m`` edges, ``P``
 positive and ``Q`` negative): the product of ``r`` distinct edges' signs has expectation
@@ -75,6 +76,7 @@ class SignShuffleMoments:
 
     @property
     def sd(self) -> float:
+        """Null standard deviation of the balanced count (square root of ``var``)."""
         return float(np.sqrt(max(self.var, 0.0)))
 
     @property
@@ -84,15 +86,17 @@ class SignShuffleMoments:
 
     @property
     def ratio_mean(self) -> float:
+        """Null mean of the pooled balanced ratio (``mean / ffl``); NaN without FFLs."""
         return self.mean / self.ffl if self.ffl else float("nan")
 
     @property
     def ratio_sd(self) -> float:
+        """Null standard deviation of the pooled balanced ratio (``sd / ffl``); NaN without FFLs."""
         return self.sd / self.ffl if self.ffl else float("nan")
 
 
 def _dense_binary(g: SignedGraph) -> tuple[np.ndarray, np.ndarray]:
-    """(A, Sg): float64 0/1 adjacency and +-1 sign matrix without the diagonal."""
+    """Return (A, Sg): float64 0/1 adjacency and +-1 sign matrix without the diagonal."""
     n = g.n_nodes
     coo = g.adj.tocoo()
     off = coo.row != coo.col
@@ -104,8 +108,10 @@ def _dense_binary(g: SignedGraph) -> tuple[np.ndarray, np.ndarray]:
 
 
 def sign_shuffle_ffl_moments(g: SignedGraph) -> SignShuffleMoments:
-    """Exact mean and variance of the balanced-FFL count under :func:`~sparsetopo.analysis.
-    sign_shuffle` (signs permuted over all edges of ``g``, self-loops included).
+    """Compute the exact mean and variance of the balanced-FFL count under the sign shuffle.
+
+    The null is :func:`~sparsetopo.analysis.sign_shuffle`: signs permuted uniformly over all
+    edges of ``g``, self-loops included; nothing is sampled.
 
     Parameters
     ----------
@@ -124,8 +130,29 @@ def sign_shuffle_ffl_moments(g: SignedGraph) -> SignShuffleMoments:
 
     Notes
     -----
-    Formulas in the module docstring (sampling without replacement). Checked against full
-    enumeration of the sign permutations and 1e5-sample Monte Carlo in the unit tests.
+    Distribution: with ``P`` positive and ``Q`` negative edges (``m = P + Q``), every
+    assignment of the signs has probability ``1 / C(m, P)``. The product of ``r`` distinct
+    edges' signs has expectation (hypergeometric)
+
+        mu_r = sum_j (-1)^j C(P, r - j) C(Q, j) / C(m, r)
+
+    and, with ``F`` FFLs and ``N_k`` ordered pairs of distinct FFLs sharing ``k`` edges, the
+    balanced count ``B`` has
+
+        E[B] = F (1 + mu_3) / 2,
+        Var[B] = (F (1 - mu_3^2) + sum_k N_k (mu_(6-2k) - mu_3^2)) / 4.
+
+    Derivation in the module docstring. Checked against full enumeration of the sign
+    permutations and 1e5-sample Monte Carlo in the unit tests.
+
+    References
+    ----------
+    .. [1] R. Milo, S. Shen-Orr, S. Itzkovitz, N. Kashtan, D. Chklovskii and U. Alon, "Network
+       motifs: simple building blocks of complex networks", Science 298(5594), 824-827 (2002).
+       doi:10.1126/science.298.5594.824
+    .. [2] X.-J. Zhang, J. M. Moore, G. Yan and X. Li, "Universal structural patterns in sparse
+       recurrent neural networks", Communications Physics 6, 243 (2023).
+       doi:10.1038/s42005-023-01364-0
 
     Examples
     --------
@@ -164,9 +191,16 @@ def sign_shuffle_ffl_moments(g: SignedGraph) -> SignShuffleMoments:
 # ============================================================================ FFL enumeration
 @dataclass(frozen=True)
 class FFLTriples:
-    """Every FFL (i->j, j->k, i->k) of a graph as three edge indices into ``g.adj.data`` (CSR
-    order) plus the index of its triad class in :data:`~sparsetopo.analysis.balance.
-    ALL_FFL_CLASSES`.
+    """Every FFL (i->j, j->k, i->k) of a graph as edge indices plus triad class.
+
+    Attributes
+    ----------
+    edges : numpy.ndarray
+        ``(F, 3)`` int64 indices of the FFL's edges i->j, j->k, i->k into ``g.adj.data`` (CSR
+        order).
+    cls : numpy.ndarray
+        ``(F,)`` int64 index of each FFL's triad class in
+        :data:`~sparsetopo.analysis.balance.ALL_FFL_CLASSES`.
     """
 
     edges: np.ndarray  # (F, 3) int64
@@ -174,7 +208,18 @@ class FFLTriples:
 
 
 def ffl_triples(g: SignedGraph) -> FFLTriples:
-    """Enumerate the FFLs of ``g`` once (for vectorised sign-shuffle samples)."""
+    """Enumerate the FFLs of ``g`` once (for vectorised sign-shuffle samples).
+
+    Parameters
+    ----------
+    g : SignedGraph
+        The graph; self-loops are ignored.
+
+    Returns
+    -------
+    FFLTriples
+        Every FFL's three edge indices and triad class.
+    """
     n = g.n_nodes
     adj = g.adj
     rows = np.repeat(np.arange(n), np.diff(adj.indptr))
@@ -211,8 +256,15 @@ def ffl_triples(g: SignedGraph) -> FFLTriples:
 # ============================================================================ census keys
 @functools.lru_cache(maxsize=1)
 def key_tables() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per signed-census key: its MAN class (index into TRIAD_CODES) and its FFL total and
-    balanced counts per FFL class (K x 6 arrays, columns in ALL_FFL_CLASSES order).
+    """Tabulate, per signed-census key, its MAN class and FFL counts.
+
+    Returns
+    -------
+    cls : numpy.ndarray
+        ``(K,)`` index of each key's MAN class in TRIAD_CODES.
+    tot, bal : numpy.ndarray
+        ``(K, 6)`` FFL total and balanced counts per FFL class, columns in ALL_FFL_CLASSES
+        order.
     """
     keys = signed_triad_keys()
     cls = np.array([TRIAD_CODES.index(c) for c, _ in keys], dtype=np.int64)
@@ -232,9 +284,18 @@ def key_tables() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 def ffl_columns(tot: np.ndarray, bal: np.ndarray) -> dict[str, np.ndarray]:
-    """The "ffl_balance" family (pooled, paper ratios, unbalanced count) per sample from
-    per-class FFL totals and balanced counts (samples x 6, ALL_FFL_CLASSES order), with the
-    same arithmetic as :func:`~sparsetopo.analysis.balance.balance_from_counts`.
+    """Compute the "ffl_balance" family per sample from per-class FFL counts.
+
+    Parameters
+    ----------
+    tot, bal : numpy.ndarray
+        Per-class FFL totals and balanced counts (samples x 6, ALL_FFL_CLASSES order).
+
+    Returns
+    -------
+    dict of str to numpy.ndarray
+        ``ffl_balance_pooled``, ``ffl_balance_paper`` and ``ffl_unbalanced`` per sample, with
+        the same arithmetic as :func:`~sparsetopo.analysis.balance.balance_from_counts`.
     """
     t_all = tot.sum(axis=1)
     b_all = bal.sum(axis=1)
@@ -255,9 +316,25 @@ def ffl_columns(tot: np.ndarray, bal: np.ndarray) -> dict[str, np.ndarray]:
 
 
 def census_families(families: list[str], counts: np.ndarray) -> dict[str, np.ndarray]:
-    """Columns of the motif families "triads", "signed_triads", "ffl_balance" for every row of
-    ``counts`` (samples x signed census keys), named as :func:`~sparsetopo.analysis.
-    motif_zscores` names them.
+    """Evaluate census-based motif families on every row of a census matrix.
+
+    Parameters
+    ----------
+    families : list of str
+        Any of "triads", "signed_triads", "ffl_balance".
+    counts : numpy.ndarray
+        Samples x signed census keys (order of
+        :func:`~sparsetopo.analysis.signed_triad_keys`).
+
+    Returns
+    -------
+    dict of str to numpy.ndarray
+        One column per motif, named as :func:`~sparsetopo.analysis.motif_zscores` names them.
+
+    Raises
+    ------
+    InputError
+        If a family has no census form.
     """
     cls, tot_k, bal_k = key_tables()
     keys = signed_triad_keys()

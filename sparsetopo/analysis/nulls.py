@@ -1,5 +1,6 @@
-"""Null models: random graphs that keep exactly what each model promises, sampled from a stated
-distribution.
+"""Null models: random graphs sampled from a stated distribution.
+
+Each model keeps exactly what it promises:
 
 * :func:`sign_shuffle`: topology and magnitudes fixed, the signs uniformly permuted over the edges
   (per layer for a LayeredGraph).
@@ -32,6 +33,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from sparsetopo.analysis import _kernels as K
+from sparsetopo.analysis._validation import rng as _rng
 from sparsetopo.analysis.graphs import LayeredGraph, SignedGraph, _csr_from_coo
 from sparsetopo.analysis.layered import live_neurons, prune_ghost_dead
 from sparsetopo.errors import InputError
@@ -44,10 +46,6 @@ DEFAULT_THIN = 1.0
 TRIANGLE_MOVE_P = 0.1
 #: The directed and layer chains keep a dense adjacency matrix: at most this many cells.
 DENSE_MAX_CELLS = 100_000_000
-
-
-def _rng(seed: int | np.random.Generator | None) -> np.random.Generator:
-    return seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
 
 
 def _seed_kernel(rng: np.random.Generator) -> None:
@@ -74,7 +72,7 @@ def _shuffle_signs(m: sp.csr_matrix, rng: np.random.Generator) -> sp.csr_matrix:
 def sign_shuffle(
     g: SignedGraph | LayeredGraph, seed: int | np.random.Generator | None = None
 ) -> SignedGraph | LayeredGraph:
-    """Same edges and magnitudes, signs randomly permuted among the edges.
+    """Permute the signs of ``g`` uniformly among its edges, keeping edges and magnitudes.
 
     Parameters
     ----------
@@ -88,11 +86,22 @@ def sign_shuffle(
     SignedGraph or LayeredGraph
         A sample of the sign-shuffle null.
 
+    Raises
+    ------
+    InputError
+        If ``g`` is neither a SignedGraph nor a LayeredGraph.
+
     Notes
     -----
     Distribution sampled: with ``P`` positive and ``Q`` negative edges (per layer), every
     assignment of ``P`` plus signs and ``Q`` minus signs to the edges has probability
     ``1 / C(P + Q, P)`` (a uniform permutation of the sign vector).
+
+    References
+    ----------
+    .. [1] X.-J. Zhang, J. M. Moore, G. Yan and X. Li, "Universal structural patterns in sparse
+       recurrent neural networks", Communications Physics 6, 243 (2023).
+       doi:10.1038/s42005-023-01364-0
 
     Examples
     --------
@@ -194,6 +203,7 @@ class DirectedChain:
         return self.advance_moves(_moves(per_edge, self.m))
 
     def advance_moves(self, n_moves: int) -> int:
+        """Propose ``n_moves`` moves; return how many were accepted."""
         return int(K.directed_moves(
             self.S, self.nbptr, self.nblen, self.nb, self.cnt, self.tab, self.track, self.src,
             self.dst, self.outptr, self.outidx, self.keep_mutual, self.beta, self.dstate,
@@ -201,9 +211,12 @@ class DirectedChain:
         ))  # fmt: skip
 
     def burn(self, per_edge: float) -> None:
-        """Burn-in; with keep_mutual, also tune the tilt so that the chain spends a good share
-        of its time at the start's mutual-dyad count (ten rounds, each resetting the tilt of a
-        side from the ratio of the time spent one step off to the time spent on it)."""
+        """Run the burn-in of ``per_edge`` proposals per edge.
+
+        With keep_mutual, also tune the tilt so that the chain spends a good share of its time
+        at the start's mutual-dyad count (ten rounds, each resetting the tilt of a side from the
+        ratio of the time spent one step off to the time spent on it).
+        """
         if not self.keep_mutual:
             self.advance(per_edge)
             return
@@ -220,8 +233,11 @@ class DirectedChain:
                     self.beta[side] = min(30.0, self.beta[side] + 1.0)
 
     def next_sample(self, per_edge: float) -> None:
-        """Advance by ``per_edge`` proposals per edge, repeated (keep_mutual) until the chain is
-        at the start's mutual-dyad count on one of these grid times."""
+        """Advance to the next sample.
+
+        Advance by ``per_edge`` proposals per edge, repeated (keep_mutual) until the chain is at
+        the start's mutual-dyad count on one of these grid times.
+        """
         moves = _moves(per_edge, self.m)
         if self.keep_mutual and moves == 0 and self.dstate[0] != 0:
             moves = 1  # no moves could never reach the slice (as in the compiled sampler)
@@ -235,9 +251,12 @@ class DirectedChain:
         )
 
     def census_samples(self, n: int, thin: float) -> np.ndarray:
-        """``n`` rows of the signed triad census, ``thin`` proposals per edge before each (more
-        grid steps with keep_mutual, see :meth:`next_sample`); the in-degrees and (keep_mutual)
-        the mutual-dyad count are checked on every sample."""
+        """Return ``n`` rows of the signed triad census of successive samples.
+
+        ``thin`` proposals per edge come before each (more grid steps with keep_mutual, see
+        :meth:`next_sample`); the in-degrees and (keep_mutual) the mutual-dyad count are
+        checked on every sample.
+        """
         if not self.track:
             raise InputError("census_samples needs a chain built with track=True")
         out = np.zeros((n, len(self.cnt)), dtype=np.int64)
@@ -261,8 +280,11 @@ class DirectedChain:
         self.track = bool(on)
 
     def check(self, sample: bool = True) -> None:
-        """Raise RuntimeError unless the in-degrees are intact and the tracked mutual-dyad offset
-        is the true one (and, for a ``sample`` with keep_mutual, zero)."""
+        """Check the chain's invariants.
+
+        Raise RuntimeError unless the in-degrees are intact and the tracked mutual-dyad offset
+        is the true one (and, for a ``sample`` with keep_mutual, zero).
+        """
         indeg = np.bincount(self.dst, minlength=self.n)
         mutual = int(np.count_nonzero(self.S[self.dst, self.src])) // 2
         offset = mutual - self.mutual0 // 2
@@ -279,7 +301,7 @@ class DirectedChain:
         return s
 
     def graph(self, signs: str, rng: np.random.Generator) -> SignedGraph:
-        """The current state as a SignedGraph (signs "travel" or "shuffle")."""
+        """Return the current state as a SignedGraph (signs "travel" or "shuffle")."""
         w = self.w
         ls, ld, lw = self.loops
         if signs == "shuffle":
@@ -301,8 +323,9 @@ def switching_samples(
     thin: float = DEFAULT_THIN,
     independent: bool = False,
 ) -> Iterator[SignedGraph]:
-    """Yield ``n`` degree-preserving randomisations of ``g`` from one Markov chain (or from
-    ``n`` independent chains).
+    """Yield ``n`` degree-preserving randomisations of ``g`` from one Markov chain.
+
+    With ``independent``, every sample comes from its own chain instead.
 
     Parameters
     ----------
@@ -330,6 +353,12 @@ def switching_samples(
     SignedGraph
         Samples; their in- and out-degrees (and mutual count) are checked.
 
+    Raises
+    ------
+    InputError
+        If ``g`` is not a SignedGraph, is too large for the dense state, ``signs`` is unknown,
+        ``n`` is negative or a chain length is negative.
+
     Notes
     -----
     Distribution sampled (stationary distribution of the chain): uniform over the directed
@@ -346,7 +375,23 @@ def switching_samples(
     is reversible with respect to the uniform distribution. The tests enumerate every graph of
     small cases and check uniformity with chi-square tests over independent chains. Samples
     from one chain are ``thin`` proposals per edge apart; see docs/analysis.md for their
-    autocorrelation.
+    autocorrelation. Swaps plus triangle reversals connect the realisations of a directed
+    degree sequence (Erdos, Miklos, Toroczkai 2010).
+
+    References
+    ----------
+    .. [1] R. Milo, S. Shen-Orr, S. Itzkovitz, N. Kashtan, D. Chklovskii and U. Alon, "Network
+       motifs: simple building blocks of complex networks", Science 298(5594), 824-827 (2002).
+       doi:10.1126/science.298.5594.824
+    .. [2] A. R. Rao, R. Jana and S. Bandyopadhyay, "A Markov chain Monte Carlo method for
+       generating random (0, 1)-matrices with given marginals", Sankhya: The Indian Journal of
+       Statistics, Series A 58(2), 225-242 (1996).
+    .. [3] P. L. Erdos, I. Miklos and Z. Toroczkai, "A simple Havel-Hakimi type algorithm to
+       realize graphical degree sequences of directed graphs", Electronic Journal of
+       Combinatorics 17, R66 (2010).
+    .. [4] X.-J. Zhang, J. M. Moore, G. Yan and X. Li, "Universal structural patterns in sparse
+       recurrent neural networks", Communications Physics 6, 243 (2023).
+       doi:10.1038/s42005-023-01364-0
 
     Examples
     --------
@@ -377,8 +422,42 @@ def switching(
     signs: str = "travel",
     swaps_per_edge: float = DEFAULT_BURN_IN,
 ) -> SignedGraph:
-    """One degree-preserving randomisation of ``g`` (a chain of ``swaps_per_edge`` proposals per
-    edge; distribution in :func:`switching_samples`).
+    """Return one degree-preserving randomisation of ``g``.
+
+    Parameters
+    ----------
+    g : SignedGraph
+        The graph to randomise.
+    seed : int, Generator or None
+        Random source.
+    keep_mutual : bool
+        Also keep the number of mutual dyads.
+    signs : {"travel", "shuffle"}
+        How the signs follow the edges (see :func:`switching_samples`).
+    swaps_per_edge : float
+        Chain length in proposals per movable edge.
+
+    Returns
+    -------
+    SignedGraph
+        One sample, from a chain of ``swaps_per_edge`` proposals per edge.
+
+    Raises
+    ------
+    InputError
+        As :func:`switching_samples`.
+
+    Notes
+    -----
+    Distribution sampled: uniform over the directed graphs with the same in- and out-degree of
+    every node (and, with ``keep_mutual``, the same number of mutual dyads); details in
+    :func:`switching_samples`.
+
+    References
+    ----------
+    .. [1] R. Milo, S. Shen-Orr, S. Itzkovitz, N. Kashtan, D. Chklovskii and U. Alon, "Network
+       motifs: simple building blocks of complex networks", Science 298(5594), 824-827 (2002).
+       doi:10.1126/science.298.5594.824
 
     Examples
     --------
@@ -399,8 +478,22 @@ def switching_census_samples(
     burn_in: float = DEFAULT_BURN_IN,
     thin: float = DEFAULT_THIN,
 ) -> np.ndarray:
-    """The signed triad census of ``n`` samples of :func:`switching_samples` (signs "travel"),
-    maintained incrementally move by move instead of recounted.
+    """Return the signed triad census of ``n`` samples of :func:`switching_samples`.
+
+    The census (signs "travel") is maintained incrementally move by move instead of recounted.
+
+    Parameters
+    ----------
+    g : SignedGraph
+        The graph to randomise.
+    n : int
+        Number of samples.
+    seed : int, Generator or None
+        Random source.
+    keep_mutual : bool
+        Also keep the number of mutual dyads.
+    burn_in, thin : float
+        Proposals per movable edge before the first sample and between samples.
 
     Returns
     -------
@@ -408,6 +501,15 @@ def switching_census_samples(
         ``(n, len(signed_triad_keys()))`` integer counts, columns in the order of
         :func:`~sparsetopo.analysis.signed_triad_keys`. For the same seed the samples are the
         graphs :func:`switching_samples` yields.
+
+    Raises
+    ------
+    InputError
+        If ``n`` is negative or ``g`` is not a SignedGraph small enough for the dense state.
+
+    Notes
+    -----
+    Distribution sampled: that of :func:`switching_samples` with ``signs="travel"``.
     """
     if n < 0:
         raise InputError(f"n must be >= 0 (got {n})")
@@ -476,6 +578,12 @@ def layer_switching_samples(
     LayeredGraph
         Samples with every neuron's in- and out-degree kept in every layer.
 
+    Raises
+    ------
+    InputError
+        If ``lg`` is not a LayeredGraph, a layer is too large for the dense state, ``signs`` is
+        unknown or a chain length is negative.
+
     Notes
     -----
     Distribution sampled: the layers are independent; each is uniform over the bipartite graphs
@@ -483,6 +591,15 @@ def layer_switching_samples(
     Ryser 1957, and the symmetric Metropolis chain is uniform on it). With ``signs="travel"``
     the out-weights of each source are assigned to its out-edges by a uniform bijection; with
     ``"shuffle"`` the layer's sign vector is a uniform permutation.
+
+    References
+    ----------
+    .. [1] R. Milo, S. Shen-Orr, S. Itzkovitz, N. Kashtan, D. Chklovskii and U. Alon, "Network
+       motifs: simple building blocks of complex networks", Science 298(5594), 824-827 (2002).
+       doi:10.1126/science.298.5594.824
+    .. [2] A. R. Rao, R. Jana and S. Bandyopadhyay, "A Markov chain Monte Carlo method for
+       generating random (0, 1)-matrices with given marginals", Sankhya: The Indian Journal of
+       Statistics, Series A 58(2), 225-242 (1996).
     """
     _check_signs(signs)
     if not isinstance(lg, LayeredGraph):
@@ -512,8 +629,34 @@ def layer_switching(
     signs: str = "travel",
     swaps_per_edge: float = DEFAULT_BURN_IN,
 ) -> LayeredGraph:
-    """One randomisation of ``lg`` by degree-preserving swaps within each layer (distribution in
-    :func:`layer_switching_samples`)."""
+    """Return one randomisation of ``lg`` by degree-preserving swaps within each layer.
+
+    Parameters
+    ----------
+    lg : LayeredGraph
+        The network.
+    seed : int, Generator or None
+        Random source.
+    signs : {"travel", "shuffle"}
+        How the signs follow the edges (see :func:`layer_switching_samples`).
+    swaps_per_edge : float
+        Chain length in proposals per edge of each layer.
+
+    Returns
+    -------
+    LayeredGraph
+        One sample.
+
+    Raises
+    ------
+    InputError
+        As :func:`layer_switching_samples`.
+
+    Notes
+    -----
+    Distribution sampled: each layer independently uniform over the bipartite graphs with the
+    same degree of every source and target (see :func:`layer_switching_samples`).
+    """
     return next(layer_switching_samples(lg, 1, seed, signs, burn_in=swaps_per_edge))
 
 
@@ -525,8 +668,9 @@ def zahn_samples(
     thin: float = DEFAULT_THIN,
     independent: bool = False,
 ) -> Iterator[LayeredGraph]:
-    """Yield ``n`` samples of the Zahn, Daniel, Kutz 2024 null network of ``lg`` from one chain
-    (or from ``n`` independent chains).
+    """Yield ``n`` samples of the Zahn, Daniel, Kutz 2024 null network of ``lg`` from one chain.
+
+    With ``independent``, every sample comes from its own chain instead.
 
     Parameters
     ----------
@@ -547,6 +691,12 @@ def zahn_samples(
         Samples with the same live neurons and number of edges per layer, every live neuron
         keeping an input (unless in the input layer) and an output (unless in the output layer).
 
+    Raises
+    ------
+    InputError
+        If ``lg`` is not a LayeredGraph, a layer is too large for the dense state or a chain
+        length is negative.
+
     Notes
     -----
     Distribution sampled: the layers are independent; each is uniform over the edge sets of
@@ -556,6 +706,11 @@ def zahn_samples(
     double-edge swaps with single-edge relocations, both symmetric, rejecting any move that
     would leave a live neuron without an edge; the tests enumerate 2-3-2 and 3-3-3 stacks and
     check uniformity.
+
+    References
+    ----------
+    .. [1] O. T. Zahn, T. L. Daniel and J. N. Kutz, "Motif distribution and function of sparse
+       deep neural networks", arXiv:2403.00974 (2024). doi:10.48550/arXiv.2403.00974
     """
     if not isinstance(lg, LayeredGraph):
         raise InputError(f"zahn_null needs a LayeredGraph (got {type(lg).__name__})")
@@ -595,7 +750,36 @@ def zahn_null(
     lg: LayeredGraph, seed: int | np.random.Generator | None = None,
     burn_in: float = DEFAULT_BURN_IN,
 ) -> LayeredGraph:  # fmt: skip
-    """One Zahn, Daniel, Kutz 2024 null network of ``lg`` (distribution in :func:`zahn_samples`).
+    """Return one Zahn, Daniel, Kutz 2024 null network of ``lg``.
+
+    Parameters
+    ----------
+    lg : LayeredGraph
+        The network; its ghost and dead neurons are removed first.
+    seed : int, Generator or None
+        Random source.
+    burn_in : float
+        Chain length in proposals per edge of each layer.
+
+    Returns
+    -------
+    LayeredGraph
+        One sample.
+
+    Raises
+    ------
+    InputError
+        If ``lg`` is not a LayeredGraph.
+
+    Notes
+    -----
+    Distribution sampled: each layer independently uniform over the edge sets of the layer's
+    size that give every live source and live target an edge (see :func:`zahn_samples`).
+
+    References
+    ----------
+    .. [1] O. T. Zahn, T. L. Daniel and J. N. Kutz, "Motif distribution and function of sparse
+       deep neural networks", arXiv:2403.00974 (2024). doi:10.48550/arXiv.2403.00974
 
     Examples
     --------

@@ -213,8 +213,9 @@ def _msum(z: np.ndarray, p: np.ndarray) -> int:
 def _dense_all(
     s: np.ndarray, signed: bool, blas: bool = False
 ) -> tuple[dict[str, int], dict[str, int]]:
-    """Census and (if signed) per-class FFL sign sums from the dense sign matrix (no diagonal).
-    ``blas``: use dense products even for small n (for callers that limit BLAS to one thread).
+    """Compute the census and (if signed) per-class FFL sign sums from a dense sign matrix.
+
+    The matrix has no diagonal. ``blas``: use dense products even for small n (for callers that limit BLAS to one thread).
     """
     b = (s != 0).astype(np.float32)
     mut = b * b.T

@@ -1,5 +1,8 @@
-"""Motif Z-scores against null models: Z = (N_real - mean N_null) / sd N_null (Zahn, Daniel, Kutz
-2024; Zhang et al. 2023 use the same construction with sign-shuffled and switched graphs)."""
+"""Motif Z-scores against null models.
+
+Z = (N_real - mean N_null) / sd N_null (Milo et al. 2002; Zahn, Daniel, Kutz 2024; Zhang et al.
+2023 use the same construction with sign-shuffled and switched graphs).
+"""
 
 from __future__ import annotations
 
@@ -12,6 +15,7 @@ import numpy as np
 import pandas as pd
 from threadpoolctl import threadpool_limits
 
+from sparsetopo.analysis._validation import rng as _rng
 from sparsetopo.analysis.balance import ALL_FFL_CLASSES, balance_from_counts, triangle_balance
 from sparsetopo.analysis.fastnull import (
     CENSUS_FAMILIES,
@@ -26,7 +30,6 @@ from sparsetopo.analysis.nulls import (
     DEFAULT_BURN_IN,
     DEFAULT_THIN,
     DirectedChain,
-    _rng,
     layer_switching_samples,
     sign_shuffle,
     switching_samples,
@@ -165,10 +168,12 @@ def _switching_values(
     g: SignedGraph, n: int, rng: np.random.Generator, opts: dict[str, Any],
     families: list[str], names: list[str],
 ) -> np.ndarray:  # fmt: skip
-    """Census families of ``n`` switching samples (signs "travel"), either kept up to date move
-    by move or recounted per sample, whichever the first samples show to be cheaper (dense
-    graphs: recount with BLAS; sparse: incremental). Both give the same numbers: the chain and its
-    random stream do not depend on the choice."""
+    """Evaluate census families on ``n`` switching samples (signs "travel").
+
+    The census is either kept up to date move by move or recounted per sample, whichever the
+    first samples show to be cheaper (dense graphs: recount with BLAS; sparse: incremental).
+    Both give the same numbers: the chain and its random stream do not depend on the choice.
+    """
     stats = [_family(f, False) for f in families]
     direct = "signed_triads" not in families
 
@@ -253,13 +258,14 @@ def _fast_values(
     g: Any, null: str, n: int, rng: np.random.Generator, opts: dict[str, Any],
     families: list[str], names: list[str], real: dict[str, float],
 ) -> np.ndarray | None:  # fmt: skip
-    """All samples' values without building sample graphs, or None when no fast path applies.
+    """Return all samples' values without building sample graphs, or None when no fast path applies.
 
     switching (signs "travel") with census families: the signed triad census is kept up to date
     move by move along the chain (same chain, same samples as the graph path). sign_shuffle of a
     SignedGraph with "triads" / "ffl_balance": the FFLs are enumerated once and every sample is a
     permutation of the sign vector (the same random stream as :func:`sign_shuffle`) and a
-    vectorised product."""
+    vectorised product.
+    """
     if not families or not isinstance(g, SignedGraph):
         return None
     if null == "switching" and set(families) <= set(CENSUS_FAMILIES):
@@ -302,30 +308,75 @@ def motif_zscores(
     fast: bool = True,
     **null_options: Any,
 ) -> pd.DataFrame:
-    """Z-scores of motif statistics against a null model.
+    """Compute Z-scores of motif statistics against a null model.
 
-    motifs: a family name or list of them -- for a SignedGraph "triads" (16 MAN classes),
-    "signed_triads", "dyads", "ffl_balance" (pooled and paper ratios, unbalanced count),
-    "triangle_balance"; for a LayeredGraph "layered" (the nine counts of
-    :func:`layered_motifs`), "layered_signed", "cycle4_balance" -- or a callable graph -> dict.
-    Defaults: ("triads", "ffl_balance") and ("layered", "cycle4_balance").
-    null: "sign_shuffle" or "switching" for a SignedGraph (default "switching"); "sign_shuffle",
-    "layer_switching" or "zahn" for a LayeredGraph (default "layer_switching"). Extra keyword
-    options go to the sampler (switching: keep_mutual, signs, burn_in, thin; layer_switching:
-    signs, burn_in, thin; zahn: burn_in, thin). ``fast`` (default) computes the census families
-    under switching from an incrementally updated census and the FFL balance under sign_shuffle
-    from enumerated FFLs; fast=False evaluates every sample graph (same samples, same numbers).
+    Parameters
+    ----------
+    g_or_lg : SignedGraph or LayeredGraph
+        The observed graph.
+    motifs : str, iterable of str, callable or None
+        A family name or list of them -- for a SignedGraph "triads" (16 MAN classes),
+        "signed_triads", "dyads", "ffl_balance" (pooled and paper ratios, unbalanced count),
+        "triangle_balance"; for a LayeredGraph "layered" (the nine counts of
+        :func:`layered_motifs`), "layered_signed", "cycle4_balance" -- or a callable
+        graph -> dict. Defaults: ("triads", "ffl_balance") and ("layered", "cycle4_balance").
+    null : str or None
+        "sign_shuffle" or "switching" for a SignedGraph (default "switching"); "sign_shuffle",
+        "layer_switching" or "zahn" for a LayeredGraph (default "layer_switching").
+    n : int
+        Number of null samples (>= 1).
+    seed : int, Generator or None
+        Random source; seeded runs are reproducible.
+    fast : bool
+        True (default) computes the census families under switching from an incrementally
+        updated census and the FFL balance under sign_shuffle from enumerated FFLs; False
+        evaluates every sample graph (same samples, same numbers).
+    **null_options
+        Passed to the sampler (switching: keep_mutual, signs, burn_in, thin; layer_switching:
+        signs, burn_in, thin; zahn: burn_in, thin).
 
-    Returns a DataFrame indexed by statistic with columns count, null_mean, null_sd, z (NaN when
-    the null sd is 0), p_greater = (1 + #{null >= count}) / (n + 1), p_less likewise, p =
-    min(1, 2 min(p_greater, p_less)), analytic_mean: the exact null expectation where it is
-    known (unsigned counts under sign_shuffle, the pooled FFL and cycle-4 balance ratios under
-    sign_shuffle, degree-formula counts under layer_switching), else NaN, and analytic_sd /
-    analytic_z: the exact null standard deviation and the Z-score from the exact moments where
-    they are known (ffl_balance_pooled and ffl_unbalanced under sign_shuffle, see
-    :func:`~sparsetopo.analysis.fastnull.sign_shuffle_ffl_moments`), else NaN. Seeded runs
-    are reproducible.
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by statistic, with columns count, null_mean, null_sd, z (NaN when the null sd
+        is 0), p_greater = (1 + #{null >= count}) / (n + 1), p_less likewise,
+        p = min(1, 2 min(p_greater, p_less)), analytic_mean: the exact null expectation where
+        it is known (unsigned counts under sign_shuffle, the pooled FFL and cycle-4 balance
+        ratios under sign_shuffle, degree-formula counts under layer_switching), else NaN, and
+        analytic_sd / analytic_z: the exact null standard deviation and the Z-score from the
+        exact moments where they are known (ffl_balance_pooled and ffl_unbalanced under
+        sign_shuffle, see :func:`~sparsetopo.analysis.fastnull.sign_shuffle_ffl_moments`),
+        else NaN. ``df.attrs`` holds ``null`` and ``n``.
 
+    Raises
+    ------
+    InputError
+        If the graph type, null model, ``n``, a motif family or a null option is invalid.
+
+    Notes
+    -----
+    For every statistic with observed value ``N_real`` and null samples ``N_null``,
+
+        z = (N_real - mean(N_null)) / sd(N_null)
+
+    with the sample standard deviation (ddof = 1). The distributions sampled are those of
+    :func:`~sparsetopo.analysis.sign_shuffle`, :func:`~sparsetopo.analysis.switching_samples`,
+    :func:`~sparsetopo.analysis.layer_switching_samples` and
+    :func:`~sparsetopo.analysis.zahn_samples`.
+
+    References
+    ----------
+    .. [1] R. Milo, S. Shen-Orr, S. Itzkovitz, N. Kashtan, D. Chklovskii and U. Alon, "Network
+       motifs: simple building blocks of complex networks", Science 298(5594), 824-827 (2002).
+       doi:10.1126/science.298.5594.824
+    .. [2] O. T. Zahn, T. L. Daniel and J. N. Kutz, "Motif distribution and function of sparse
+       deep neural networks", arXiv:2403.00974 (2024). doi:10.48550/arXiv.2403.00974
+    .. [3] X.-J. Zhang, J. M. Moore, G. Yan and X. Li, "Universal structural patterns in sparse
+       recurrent neural networks", Communications Physics 6, 243 (2023).
+       doi:10.1038/s42005-023-01364-0
+
+    Examples
+    --------
     >>> g = SignedGraph.from_edges([0, 1, 2, 0], [1, 2, 0, 2], [1.0, 1.0, -1.0, 1.0])
     >>> df = motif_zscores(g, "triads", null="sign_shuffle", n=5, seed=0)
     >>> float(df.loc["030T", "null_sd"])

@@ -14,6 +14,7 @@ architecture). The graph analysed is
 from __future__ import annotations
 
 import atexit
+import itertools
 import math
 import multiprocessing
 import os
@@ -53,7 +54,22 @@ Edges = dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]
 
 @dataclass(frozen=True)
 class GraphPlan:
-    """How a run's layers become the analysed graph (derived once from the Architecture)."""
+    """How a run's layers become the analysed graph (derived once from the Architecture).
+
+    Attributes
+    ----------
+    kind : str
+        "recurrent" (a SignedGraph) or "layered" (a LayeredGraph).
+    layers : tuple of str
+        The recurrent layer, or the feed-forward chain in position order.
+    sizes : tuple of int
+        ``(n,)`` for recurrent; ``(n_0, ..., n_L)`` for layered.
+    input_layer, readout_layer : str or None
+        The recurrent layer's single input and readout layers, if any (they join the NNSTD
+        matching).
+    shapes : dict of str to (int, int)
+        ``(n_in, n_out)`` of every layer of the architecture.
+    """
 
     kind: str  # "recurrent" or "layered"
     layers: tuple[str, ...]  # the recurrent layer, or the feed-forward chain in order
@@ -64,7 +80,27 @@ class GraphPlan:
 
 
 def plan_graph(arch: Architecture, layer: str | None = None) -> GraphPlan:
-    """Choose the analysed graph of an architecture (module docstring)."""
+    """Choose the analysed graph of an architecture (rules in the module docstring).
+
+    Parameters
+    ----------
+    arch : Architecture
+        The run's layers.
+    layer : str or None
+        Analyse this one layer instead of the default choice.
+
+    Returns
+    -------
+    GraphPlan
+        The plan.
+
+    Raises
+    ------
+    InputError
+        If the run has no layers or its feed-forward layers do not chain.
+    KeyError
+        If ``layer`` is not a layer of ``arch``.
+    """
     shapes = {s.name: (s.n_in, s.n_out) for s in arch.layers}
     recurrent = [s for s in arch.layers if s.kind == "recurrent" and s.src_group == s.dst_group]
     if layer is not None:
@@ -89,18 +125,29 @@ def plan_graph(arch: Architecture, layer: str | None = None) -> GraphPlan:
     chain = sorted(arch.layers, key=lambda s: s.position)
     if not chain:
         raise InputError("the run has no layers to analyse")
-    for prev, nxt in zip(chain, chain[1:], strict=False):
+    for prev, nxt in itertools.pairwise(chain):
         if prev.dst_group != nxt.src_group or prev.n_out != nxt.n_in:
             raise InputError(
                 f"layers {prev.name!r} -> {nxt.name!r} do not chain ({prev.dst_group}/{prev.n_out} "
                 f"feeds {nxt.src_group}/{nxt.n_in}); pass layer=NAME to analyse one layer"
             )
-    sizes = (chain[0].n_in,) + tuple(s.n_out for s in chain)
+    sizes = (chain[0].n_in, *tuple(s.n_out for s in chain))
     return GraphPlan("layered", tuple(s.name for s in chain), sizes, shapes=shapes)
 
 
 def edges_of(layers: dict[str, LayerEdges]) -> Edges:
-    """GraphSnapshot layers -> plain arrays (what crosses the process boundary)."""
+    """Convert GraphSnapshot layers to plain arrays (what crosses the process boundary).
+
+    Parameters
+    ----------
+    layers : dict of str to LayerEdges
+        A snapshot's layers.
+
+    Returns
+    -------
+    dict
+        Layer name -> (src, dst, w) arrays.
+    """
     return {name: (e.src, e.dst, e.w) for name, e in layers.items()}
 
 
@@ -116,7 +163,20 @@ def _sparse(edges: Edges, name: str, shape: tuple[int, int]) -> Any:
 
 
 def build_graph(plan: GraphPlan, edges: Edges) -> SignedGraph | LayeredGraph:
-    """The analysis layer's graph object for one snapshot."""
+    """Build the analysis layer's graph object for one snapshot.
+
+    Parameters
+    ----------
+    plan : GraphPlan
+        Which layers form the graph (:func:`plan_graph`).
+    edges : dict
+        Layer name -> (src, dst, w) arrays of the snapshot.
+
+    Returns
+    -------
+    SignedGraph or LayeredGraph
+        The recurrent layer as a SignedGraph, or the feed-forward chain as a LayeredGraph.
+    """
     if plan.kind == "recurrent":
         name = plan.layers[0]
         src, dst, w = edges.get(name, (np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0)))
@@ -131,7 +191,22 @@ def build_graph(plan: GraphPlan, edges: Edges) -> SignedGraph | LayeredGraph:
 
 @dataclass(frozen=True)
 class AnalysisOptions:
-    """What analyze computes. null=None picks "switching" (recurrent) / "layer_switching"."""
+    """What analyze computes.
+
+    Attributes
+    ----------
+    motifs : bool
+        Compute motif Z-scores.
+    balance : bool
+        Compute the balance statistics (and the exact sign-shuffle Z of the FFL balance).
+    null : str or None
+        Null model of the motif Z-scores; None picks "switching" (recurrent) or
+        "layer_switching" (layered).
+    n_null : int
+        Null samples per snapshot.
+    seed : int
+        Base seed; snapshot ``seq`` uses ``seed + seq``.
+    """
 
     motifs: bool = True
     balance: bool = True
@@ -140,12 +215,16 @@ class AnalysisOptions:
     seed: int = 0
 
     def null_model(self, plan: GraphPlan) -> str:
+        """Return the null model used for ``plan`` (``null``, or the default for its kind)."""
         if self.null is not None:
             return self.null
         return "switching" if plan.kind == "recurrent" else "layer_switching"
 
     def motif_spec(self, plan: GraphPlan) -> str:
-        """Recorded on the snapshot (analysis_motifs); a different spec means recompute."""
+        """Return the spec recorded on the snapshot (analysis_motifs).
+
+        A different spec means the motif Z-scores are recomputed.
+        """
         return f"{self.null_model(plan)}:n={self.n_null}:seed={self.seed}"
 
 
@@ -156,7 +235,41 @@ def _f(x: Any) -> float:
 def snapshot_task(
     plan: GraphPlan, options: AnalysisOptions, seq: int, edges: Edges
 ) -> dict[str, Any]:
-    """Balance statistics and motif Z-scores of one snapshot: {"seq", "props", "motifs"}."""
+    """Compute the balance statistics and motif Z-scores of one snapshot.
+
+    Parameters
+    ----------
+    plan : GraphPlan
+        Which layers form the graph.
+    options : AnalysisOptions
+        What to compute.
+    seq : int
+        The snapshot's sequence number (offsets the seed).
+    edges : dict
+        Layer name -> (src, dst, w) arrays of the snapshot.
+
+    Returns
+    -------
+    dict
+        ``{"seq", "props", "motifs"}``: Snapshot properties to store (balance ratios, the
+        exact sign-shuffle ``ffl_balance_z`` with ``ffl_balance_z_null``, ``analysis_*``
+        markers) and the motif rows (None when motifs were not asked for).
+
+    Notes
+    -----
+    ``ffl_balance_z`` is exact: (observed balanced count - null mean) / null SD with the
+    closed-form moments of :func:`~sparsetopo.analysis.sign_shuffle_ffl_moments`; the motif
+    Z-scores are Monte Carlo estimates from :func:`~sparsetopo.analysis.motif_zscores`.
+
+    References
+    ----------
+    .. [1] R. Milo, S. Shen-Orr, S. Itzkovitz, N. Kashtan, D. Chklovskii and U. Alon, "Network
+       motifs: simple building blocks of complex networks", Science 298(5594), 824-827 (2002).
+       doi:10.1126/science.298.5594.824
+    .. [2] X.-J. Zhang, J. M. Moore, G. Yan and X. Li, "Universal structural patterns in sparse
+       recurrent neural networks", Communications Physics 6, 243 (2023).
+       doi:10.1038/s42005-023-01364-0
+    """
     g = build_graph(plan, edges)
     props: dict[str, Any] = {}
     motifs: list[dict[str, Any]] | None = None
@@ -200,8 +313,23 @@ def snapshot_task(
 def pair_stats(
     plan: GraphPlan, a: Edges, b: Edges, do_nnstd: bool = True, do_overlap: bool = True
 ) -> dict[str, Any]:
-    """NNSTD (distance, per_layer, layers) and overlap (shared, only_a, only_b, sign_flips,
-    jaccard over all layers) between two snapshots of the same architecture."""
+    """Compare two snapshots of the same architecture by NNSTD and edge overlap.
+
+    Parameters
+    ----------
+    plan : GraphPlan
+        Which layers form the graph (:func:`plan_graph`).
+    a, b : dict
+        Layer name -> (src, dst, w) arrays of the two snapshots.
+    do_nnstd, do_overlap : bool
+        Which of the two comparisons to compute.
+
+    Returns
+    -------
+    dict
+        ``"nnstd"``: {distance, per_layer, layers}; ``"overlap"``: {jaccard, shared, only_a,
+        only_b, sign_flips} over all layers (each only when asked for).
+    """
     out: dict[str, Any] = {}
     if do_nnstd:
         if plan.kind == "recurrent":
@@ -238,6 +366,7 @@ def pair_stats(
 def pair_task(
     plan: GraphPlan, key: tuple[Any, ...], a: Edges, b: Edges, do_nnstd: bool, do_overlap: bool
 ) -> dict[str, Any]:
+    """Run :func:`pair_stats` and tag the result with ``key`` (``{"key": key, ...}``)."""
     return {"key": key, **pair_stats(plan, a, b, do_nnstd, do_overlap)}
 
 
@@ -261,7 +390,7 @@ _POOLS: dict[int, ProcessPoolExecutor] = {}
 
 
 def _pool(workers: int) -> ProcessPoolExecutor:
-    """A worker pool kept for the life of the process (reused by every analyze/compare call)."""
+    """Return a worker pool kept for the life of the process (reused by every call)."""
     pool = _POOLS.get(workers)
     if pool is None:
         pool = ProcessPoolExecutor(max_workers=workers, mp_context=_context(),
@@ -284,9 +413,29 @@ def run_parallel(
     workers: int | None = None,
     on_done: Callable[[dict[str, Any]], None] | None = None,
 ) -> list[dict[str, Any]]:
-    """Run ``fn(*task)`` for every task, in worker processes (``workers``, default 2) unless
-    there are only a handful of tasks or workers <= 1; ``on_done`` is called as results arrive.
-    The worker processes are kept and reused by later calls (one BLAS thread each)."""
+    """Run ``fn(*task)`` for every task, in worker processes unless there are few tasks.
+
+    Parameters
+    ----------
+    fn : callable
+        A picklable function returning a dict.
+    tasks : sequence of tuple
+        The argument tuples.
+    workers : int or None
+        Worker processes (default 2); with workers <= 1 or only a handful of tasks the work runs
+        in-process.
+    on_done : callable or None
+        Called with every result as it arrives.
+
+    Returns
+    -------
+    list of dict
+        The results, in completion order.
+
+    Notes
+    -----
+    The worker processes are kept and reused by later calls (one BLAS thread each).
+    """
     workers = DEFAULT_WORKERS if workers is None else workers
     workers = max(1, min(workers, os.cpu_count() or 1, len(tasks) or 1))
     results: list[dict[str, Any]] = []
@@ -314,7 +463,25 @@ def run_parallel(
 
 
 def dispatch(kind: str, *args: Any) -> dict[str, Any]:
-    """One task of either kind (so snapshot and pair tasks share one worker pool)."""
+    """Run one task of either kind (so snapshot and pair tasks share one worker pool).
+
+    Parameters
+    ----------
+    kind : {"snapshot", "pair"}
+        :func:`snapshot_task` or :func:`pair_task`.
+    *args
+        That function's arguments.
+
+    Returns
+    -------
+    dict
+        The task's result with ``"kind"`` added.
+
+    Raises
+    ------
+    InputError
+        For an unknown kind.
+    """
     if kind == "snapshot":
         return {"kind": kind, **snapshot_task(*args)}
     if kind == "pair":

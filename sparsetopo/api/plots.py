@@ -13,6 +13,7 @@ per statistic family.
 from __future__ import annotations
 
 import io
+import itertools
 import math
 import re
 from collections.abc import Mapping, Sequence
@@ -42,8 +43,20 @@ _FFL_Z_KEYS = ("ffl_balance_z", "ffl_balance_z_sign_shuffle")
 
 
 def series_style(i: int) -> dict[str, Any]:
-    """The i-th series' colour, line style and marker: no two of the first 48 series share all
-    three, and the first 12 have distinct colours."""
+    """Return the i-th series' colour, line style and marker.
+
+    Parameters
+    ----------
+    i : int
+        Index of the series (>= 0).
+
+    Returns
+    -------
+    dict
+        Keyword arguments for ``Axes.plot`` (color, linestyle, marker, markersize). No two of
+        the first 48 series share all three of colour, line style and marker, and the first 12
+        have distinct colours.
+    """
     return {"color": _COLOURS[i % len(_COLOURS)],
             "linestyle": _STYLES[(i // len(_COLOURS)) % len(_STYLES)],
             "marker": _MARKERS[i % len(_MARKERS)], "markersize": 3.5}
@@ -69,7 +82,7 @@ def _figure_class() -> type:
 
 def _figure(width: float = 7.0, height: float = 4.0, nrows: int = 0, ncols: int = 0,
             ) -> tuple[Figure, Any]:
-    """A figure with one axes, or an (nrows x ncols) array of them when a grid is asked for."""
+    """Create a figure with one axes, or an (nrows x ncols) array of them for a grid."""
     fig = _figure_class()(figsize=(width, height), dpi=110, layout="constrained")
     if not nrows:
         return fig, fig.add_subplot()
@@ -94,7 +107,9 @@ def _label(run: str, what: str, several: bool) -> str:
 
 
 def plot_balance(history: pd.DataFrame | Mapping[str, pd.DataFrame], run: str = "") -> Figure:
-    """Balance ratios over steps (FFL pooled and paper, triangle, 4-cycle) with the FFL
+    """Plot balance ratios over steps with the FFL sign-shuffle null.
+
+    The series are FFL balance (pooled and paper), triangle and 4-cycle balance, with the FFL
     sign-shuffle null mean (dashed) and a band of one null SD, and sparsity on the right axis.
 
     Parameters
@@ -107,6 +122,7 @@ def plot_balance(history: pd.DataFrame | Mapping[str, pd.DataFrame], run: str = 
     Returns
     -------
     NotebookFigure
+        The figure (shown inline by Jupyter).
     """
     runs = _runs(history, run)
     several = len(runs) > 1
@@ -156,7 +172,7 @@ def plot_balance(history: pd.DataFrame | Mapping[str, pd.DataFrame], run: str = 
 
 
 def _null_sd(h: pd.DataFrame, null_key: str) -> pd.Series | None:
-    """The FFL null SD: stored (``*_null_sd``), else (observed - null mean) / Z."""
+    """Return the FFL null SD: stored (``*_null_sd``), else (observed - null mean) / Z."""
     for key in ("ffl_balance_null_sd", null_key + "_sd"):
         if key in h and h[key].notna().any():
             return h[key].astype(float)
@@ -173,8 +189,24 @@ def _title(runs: Mapping[str, Any]) -> str:
 
 
 def motif_family(name: str) -> str:
-    """The family of a stored motif statistic: "triads" (MAN codes such as 030T), "balance"
-    (names with "balance" or "unbalanced"), "signed" (signed triads/dyads), else "motifs"."""
+    """Return the family of a stored motif statistic.
+
+    Parameters
+    ----------
+    name : str
+        The statistic's name as stored (the ``motif`` column of :meth:`Store.motifs`).
+
+    Returns
+    -------
+    str
+        "triads" (MAN codes such as 030T), "balance" (names with "balance" or "unbalanced"),
+        "signed" (signed triads/dyads), else "motifs".
+
+    Examples
+    --------
+    >>> motif_family("030T"), motif_family("ffl_balance_pooled"), motif_family("030T:++-")
+    ('triads', 'balance', 'signed')
+    """
     if re.fullmatch(r"\d{3}[A-Z]?", name):
         return "triads"
     if "balance" in name or "unbalanced" in name:
@@ -185,7 +217,18 @@ def motif_family(name: str) -> str:
 
 
 def families(motifs: pd.DataFrame | Mapping[str, pd.DataFrame]) -> list[str]:
-    """The motif families present in one or several :meth:`Store.motifs` tables."""
+    """Return the motif families present in one or several :meth:`Store.motifs` tables.
+
+    Parameters
+    ----------
+    motifs : DataFrame or dict of DataFrame
+        One table, or ``{run: table}``.
+
+    Returns
+    -------
+    list of str
+        The families (:func:`motif_family`) in sorted order.
+    """
     tables = motifs.values() if isinstance(motifs, Mapping) else [motifs]
     found = {motif_family(str(m)) for t in tables if not t.empty for m in t["motif"]}
     return sorted(found)
@@ -199,8 +242,9 @@ def _null_names(df: pd.DataFrame) -> str:
 
 def plot_zscores(motifs: pd.DataFrame | Mapping[str, pd.DataFrame], run: str = "",
                  family: str | None = None, top: int = 16) -> Figure:
-    """Z-score history of one motif family (the ``top`` motifs with the largest mean |Z|), each
-    named with its null model, with |Z| = 2 guide lines.
+    """Plot the Z-score history of one motif family, with |Z| = 2 guide lines.
+
+    The ``top`` motifs with the largest mean |Z| are drawn, each named with its null model.
 
     Parameters
     ----------
@@ -216,6 +260,7 @@ def plot_zscores(motifs: pd.DataFrame | Mapping[str, pd.DataFrame], run: str = "
     Returns
     -------
     NotebookFigure
+        The figure (shown inline by Jupyter).
     """
     runs = _runs(motifs, run)
     fams = families(runs)
@@ -252,12 +297,26 @@ def plot_zscores(motifs: pd.DataFrame | Mapping[str, pd.DataFrame], run: str = "
 
 def plot_null_bands(motifs: pd.DataFrame | Mapping[str, pd.DataFrame], run: str = "",
                     family: str | None = None, top: int = 9) -> Figure:
-    """Observed count (solid) against the null mean (dashed) with a band of one null SD, one
-    panel per motif of a family (the ``top`` with the largest mean |Z|).
+    """Plot observed counts against their null mean with a band of one null SD.
+
+    One panel per motif of a family (the ``top`` with the largest mean |Z|): the observed count
+    solid, the null mean dashed.
+
+    Parameters
+    ----------
+    motifs : DataFrame or dict of DataFrame
+        :meth:`Store.motifs` of one run, or ``{run: motifs}`` to overlay runs.
+    run : str
+        Title when one table is given.
+    family : str, optional
+        One of :func:`families`; default the first present.
+    top : int
+        At most this many motifs (panels).
 
     Returns
     -------
     NotebookFigure
+        The figure (shown inline by Jupyter).
     """
     runs = _runs(motifs, run)
     fams = families(runs)
@@ -299,13 +358,22 @@ def plot_null_bands(motifs: pd.DataFrame | Mapping[str, pd.DataFrame], run: str 
 
 
 def plot_nnstd(matrix: pd.DataFrame | Mapping[str, pd.DataFrame], run: str = "") -> Figure:
-    """NNSTD between snapshots: a heatmap (evenly spaced step ticks) when most pairs are
-    stored (``analyze --nnstd all``), else lines of the distance to the first and to the
-    previous snapshot.
+    """Plot the NNSTD between snapshots.
+
+    A heatmap (evenly spaced step ticks) when most pairs are stored (``analyze --nnstd all``),
+    else lines of the distance to the first and to the previous snapshot.
+
+    Parameters
+    ----------
+    matrix : DataFrame or dict of DataFrame
+        :meth:`Store.nnstd_matrix` of one run, or ``{run: matrix}`` to overlay runs.
+    run : str
+        Title when one matrix is given.
 
     Returns
     -------
     NotebookFigure
+        The figure (shown inline by Jupyter).
     """
     runs = _runs(matrix, run)
     dense = len(runs) == 1 and all(
@@ -332,7 +400,7 @@ def plot_nnstd(matrix: pd.DataFrame | Mapping[str, pd.DataFrame], run: str = "")
             continue
         order: list[Any] = list(m.index)
         first = m.iloc[0].astype(float)
-        prev = [float(m.loc[a, b]) for a, b in zip(order, order[1:], strict=False)]
+        prev = [float(m.loc[a, b]) for a, b in itertools.pairwise(order)]
         ax.plot(order, first.to_numpy(), label=_label(name, "to the first snapshot", len(runs) > 1),
                 **series_style(i))
         ax.plot(order[1:], prev, label=_label(name, "to the previous snapshot", len(runs) > 1),
@@ -350,12 +418,22 @@ def plot_nnstd(matrix: pd.DataFrame | Mapping[str, pd.DataFrame], run: str = "")
 
 
 def plot_turnover(turnover: pd.DataFrame | Mapping[str, pd.DataFrame], run: str = "") -> Figure:
-    """Births, deaths and sign flips per snapshot (the first snapshot's births omitted); one
-    line style per run when overlaid.
+    """Plot births, deaths and sign flips per snapshot.
+
+    The first snapshot's births are omitted; one line style per run when overlaid.
+
+    Parameters
+    ----------
+    turnover : DataFrame or dict of DataFrame
+        The ``turnover`` query of one run (columns step, births, deaths, sign_flips), or
+        ``{run: turnover}`` to overlay runs.
+    run : str
+        Title when one table is given.
 
     Returns
     -------
     NotebookFigure
+        The figure (shown inline by Jupyter).
     """
     runs = _runs(turnover, run)
     fig, ax = _figure()
@@ -378,7 +456,25 @@ def _safe(name: str) -> str:
 
 
 def figures(store: Store, runs: Sequence[str]) -> dict[str, Figure]:
-    """Every figure of :func:`plot_runs`, by file stem, without writing anything."""
+    """Build every figure of :func:`plot_runs`, by file stem, without writing anything.
+
+    Parameters
+    ----------
+    store : Store
+        The connected store.
+    runs : sequence of str
+        One run, or several to overlay.
+
+    Returns
+    -------
+    dict of str to NotebookFigure
+        Figures keyed by file stem (balance, zscores-FAMILY, null-FAMILY, nnstd, turnover).
+
+    Raises
+    ------
+    InputError
+        If no run is given.
+    """
     if not runs:
         raise InputError("plot needs at least one run name")
     history = {r: store.history(r) for r in runs}
@@ -399,17 +495,21 @@ def plot_runs(
     fmt: str = "png",
     dpi: int = 150,
 ) -> list[Path]:
-    """Write the figures of one run, or of several overlaid, into ``out_dir`` (default
-    ``./sparsetopo-plots/RUN[+RUN...]/``): balance, one Z-score and one null-band figure per
-    motif family, NNSTD and turnover.
+    """Write the figures of one run, or of several overlaid, into a folder.
+
+    The figures are balance, one Z-score and one null-band figure per motif family, NNSTD and
+    turnover.
 
     Parameters
     ----------
     store : Store
+        The connected store.
     runs : sequence of str
         One run, or several to overlay.
     out_dir : path, optional
+        Target folder (default ``./sparsetopo-plots/RUN[+RUN...]/``), created if missing.
     fmt : {"png", "pdf", "svg"}
+        File format.
     dpi : int
         Resolution of PNGs (and of raster parts of PDF/SVG).
 
@@ -440,5 +540,20 @@ def plot_runs(
 
 
 def plot_run(store: Store, run: str, out_dir: str | Path | None = None) -> list[Path]:
-    """:func:`plot_runs` for one run, as PNGs (kept for older callers)."""
+    """Write the figures of one run as PNGs (:func:`plot_runs` for one run, for older callers).
+
+    Parameters
+    ----------
+    store : Store
+        The connected store.
+    run : str
+        The run.
+    out_dir : path, optional
+        Target folder (default ``./sparsetopo-plots/RUN/``).
+
+    Returns
+    -------
+    list of Path
+        The files written.
+    """
     return plot_runs(store, [run], out_dir)

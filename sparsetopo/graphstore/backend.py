@@ -1,5 +1,5 @@
 """Which snapshot writer to use: the server-side plugin when the server has the right version of
-it, else the Cypher writer (docs/decisions/0004-server-side-writer.md).
+it, else the Cypher writer (docs/decisions/0007-server-side-writer.md).
 
 The choice comes from, in order: the ``writer`` argument of :class:`~sparsetopo.graphstore.
 writer.RunWriter`, the ``SPARSETOPO_WRITER`` environment variable (``auto``, ``plugin`` or

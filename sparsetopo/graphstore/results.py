@@ -1,7 +1,8 @@
 """Analysis results written back as data, next to the snapshots they describe.
 
 * Snapshot properties (``SET s += $props``): ffl_balance, ffl_balance_paper, ffl_balance_null,
-  unbalanced_ffl, triangle_unbalanced_fraction, cycle4_balance, nnstd_to_first,
+  ffl_balance_z, ffl_balance_z_null (the null of ffl_balance_z), unbalanced_ffl,
+  triangle_unbalanced_fraction, cycle4_balance, nnstd_to_first,
   overlap_prev_jaccard, ... plus ``analysis_<part>`` markers saying what was computed how.
 * ``(:Snapshot)-[:HAS_MOTIF]->(:Motif {run_id, seq, name, count, z, null_mean, null_sd, p,
   null_model})``: one node per motif statistic.
