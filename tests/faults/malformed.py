@@ -270,8 +270,8 @@ def cases() -> list[Case]:
         # -- export / show / delete ----------------------------------------------------------
         Case("export-unwritable", lambda t: ["export", BASE_RUN, "-o", "/proc/none/x.csv", "-f",
                                              "csv"], 1, ("/proc/none/x.csv", "--out")),
-        Case("export-format", lambda t: ["export", BASE_RUN, "-o", str(t / "x"), "-f", "xyz"], 1,
-             ("--format 'xyz'",)),
+        Case("export-format", lambda t: ["export", BASE_RUN, "-o", str(t / "x"), "-f", "xyz"], 2,
+             ("'xyz' is not one of",)),
         Case("export-unknown-run", lambda t: ["export", "no-such-run-x", "-o", str(t / "x")], 1,
              ("no run named 'no-such-run-x'",)),
         Case("export-unknown-step",
