@@ -32,6 +32,7 @@ from collections.abc import Iterator
 import numpy as np
 import scipy.sparse as sp
 
+from sparsetopo.analysis import _bitcensus as BC
 from sparsetopo.analysis import _kernels as K
 from sparsetopo.analysis._validation import rng as _rng
 from sparsetopo.analysis.graphs import LayeredGraph, SignedGraph, _csr_from_coo
@@ -46,10 +47,6 @@ DEFAULT_THIN = 1.0
 TRIANGLE_MOVE_P = 0.1
 #: The directed and layer chains keep a dense adjacency matrix: at most this many cells.
 DENSE_MAX_CELLS = 100_000_000
-
-
-def _seed_kernel(rng: np.random.Generator) -> None:
-    K.seed_kernel(int(rng.integers(0, 2**62)))
 
 
 def _moves(per_edge: float, m: int) -> int:
@@ -186,7 +183,7 @@ class DirectedChain:
         self.dstate = np.zeros(1, dtype=np.int64)
         self.hist = np.zeros(7, dtype=np.int64)
         self._start = [x.copy() for x in self._mutable()]
-        _seed_kernel(rng)
+        self.rs = K.rng_state(rng)
 
     def _mutable(self) -> list[np.ndarray]:
         return [self.S, self.dst, self.nblen, self.nb, self.cnt, self.beta, self.dstate]
@@ -207,7 +204,7 @@ class DirectedChain:
         return int(K.directed_moves(
             self.S, self.nbptr, self.nblen, self.nb, self.cnt, self.tab, self.track, self.src,
             self.dst, self.outptr, self.outidx, self.keep_mutual, self.beta, self.dstate,
-            self.hist, TRIANGLE_MOVE_P, n_moves,
+            self.hist, TRIANGLE_MOVE_P, n_moves, self.rs,
         ))  # fmt: skip
 
     def burn(self, per_edge: float) -> None:
@@ -263,11 +260,47 @@ class DirectedChain:
         bad = K.directed_samples(
             self.S, self.nbptr, self.nblen, self.nb, self.cnt, self.tab, self.src, self.dst,
             self.outptr, self.outidx, self.keep_mutual, self.beta, self.dstate, self.hist,
-            TRIANGLE_MOVE_P, _moves(thin, self.m), n, self.indeg0, self.mutual0, out,
+            TRIANGLE_MOVE_P, _moves(thin, self.m), n, self.indeg0, self.mutual0, out, self.rs,
         )  # fmt: skip
         if bad >= 0:  # pragma: no cover - an invariant broken is a bug in the kernel
             raise RuntimeError(f"switching sample {bad} broke the degree or mutual-dyad invariant")
         return out
+
+    def bit_census_samples(self, n: int, thin: float, first_thin: float | None = None) -> np.ndarray:
+        """Return ``n`` rows of the triad census and signed FFL sums of successive samples.
+
+        The chain runs without bookkeeping and each sample is recounted over neighbour bitsets
+        (``_bitcensus.census_row``: 16 classes in TRIAD_CODES order, then the signed FFL sums
+        in ALL_FFL_CLASSES order). Same samples as :meth:`census_samples`; ``first_thin``
+        (default ``thin``) proposals per edge come before the first sample.
+        """
+        if self.track:
+            raise InputError("bit_census_samples needs a chain built with track=False")
+        out = np.zeros((n, BC.ROW), dtype=np.int64)
+        if n == 0:
+            return out
+        B = np.zeros((self.n, 8, BC.words(self.n)), dtype=np.uint64)
+        for rows, t in ((out[:1], thin if first_thin is None else first_thin), (out[1:], thin)):
+            bad = BC.chain_census_samples(
+                self.S, self.nbptr, self.nblen, self.nb, self.cnt, self.tab, self.src, self.dst,
+                self.outptr, self.outidx, self.keep_mutual, self.beta, self.dstate, self.hist,
+                TRIANGLE_MOVE_P, _moves(t, self.m), len(rows), self.indeg0, self.mutual0, B, rows,
+                self.rs,
+            )  # fmt: skip
+            if bad >= 0:  # pragma: no cover - an invariant broken is a bug in the kernel
+                raise RuntimeError(
+                    f"switching sample {bad} broke the degree or mutual-dyad invariant"
+                )
+        return out
+
+    def bitsets_pay(self) -> bool:
+        """Whether a bitset recount per sample beats the move-by-move census update.
+
+        A recount costs about 5 m W word operations (W = 64-bit words per node set), an
+        update about 8 d m neighbour visits per sample (d = mean number of neighbours).
+        """
+        mean_deg = 2.0 * self.m / max(self.n, 1)
+        return BC.words(self.n) <= 2.0 * max(mean_deg, 1.0)
 
     def set_tracking(self, on: bool) -> None:
         """Switch incremental census tracking on (recounting the current state) or off."""
@@ -606,16 +639,16 @@ def layer_switching_samples(
         raise InputError(f"layer_switching needs a LayeredGraph (got {type(lg).__name__})")
     rng = _rng(seed)
     states = [_LayerState(m) for m in lg.layers]
-    _seed_kernel(rng)
+    rs = K.rng_state(rng)
     for i in range(n):
         if i == 0 or independent:
             for st in states:
                 if i:
                     st.reset()
-                K.bipartite_swaps(st.M, st.src, st.dst, _moves(burn_in, len(st.src)))
+                K.bipartite_swaps(st.M, st.src, st.dst, _moves(burn_in, len(st.src)), rs)
         else:
             for st in states:
-                K.bipartite_swaps(st.M, st.src, st.dst, _moves(thin, len(st.src)))
+                K.bipartite_swaps(st.M, st.src, st.dst, _moves(thin, len(st.src)), rs)
         mats = []
         for st in states:
             w = st.w if signs == "travel" else np.abs(st.w) * rng.permutation(np.sign(st.w))
@@ -726,12 +759,13 @@ def zahn_samples(
         indeg = np.bincount(st.dst, minlength=st.shape[1]).astype(np.int64)
         extra.append((outdeg, indeg, s_live, t_live))
     start_deg = [(od.copy(), idg.copy()) for od, idg, _, _ in extra]
-    _seed_kernel(rng)
+    rs = K.rng_state(rng)
 
     def step(per_edge: float) -> None:
         for st, (od, idg, sl, tl) in zip(states, extra, strict=True):
             if len(st.src):
-                K.zahn_moves(st.M, st.src, st.dst, od, idg, sl, tl, _moves(per_edge, len(st.src)))
+                K.zahn_moves(st.M, st.src, st.dst, od, idg, sl, tl,
+                             _moves(per_edge, len(st.src)), rs)  # fmt: skip
 
     for i in range(n):
         if i == 0 or independent:

@@ -36,6 +36,8 @@ from sparsetopo.analysis.nulls import (
     zahn_samples,
 )
 from sparsetopo.analysis.triads import (
+    FFL_PER_CLASS,
+    TRIAD_CODES,
     _dense_all,
     _ffl_result,
     dyad_census,
@@ -202,11 +204,28 @@ def _switching_values(
         raise InputError(f"unknown switching option(s) {sorted(unknown)}; use keep_mutual, signs, "
                          "burn_in, thin")  # fmt: skip
     chain.burn(burn_in)
+    if direct and chain.bitsets_pay():
+        rows = chain.bit_census_samples(n, thin, 0.0 if chain.dstate[0] == 0 else thin)
+        cols = _bit_columns(families, rows)
+        return np.stack([cols[c] for c in names], axis=1)
     if g.n_nodes > 512:
         return _switching_loop(chain, n, thin, families, names, recount)
     # one BLAS thread: the products are small, and threads on a loaded machine cost 10-30x
     with threadpool_limits(1, user_api="blas"):
         return _switching_loop(chain, n, thin, families, names, recount)
+
+
+def _bit_columns(families: list[str], rows: np.ndarray) -> dict[str, np.ndarray]:
+    """Evaluate "triads" / "ffl_balance" from :meth:`DirectedChain.bit_census_samples` rows."""
+    out: dict[str, np.ndarray] = {}
+    if "triads" in families:
+        out.update({c: rows[:, i].astype(np.float64) for i, c in enumerate(TRIAD_CODES)})
+    if "ffl_balance" in families:
+        cls = [TRIAD_CODES.index(c) for c in ALL_FFL_CLASSES]
+        tot = rows[:, cls] * np.array([FFL_PER_CLASS[c] for c in ALL_FFL_CLASSES])
+        bal = (tot + rows[:, len(TRIAD_CODES) :]) // 2
+        out.update(ffl_columns(tot, bal))
+    return out
 
 
 def _switching_loop(

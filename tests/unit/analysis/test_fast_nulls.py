@@ -132,3 +132,103 @@ def test_zscores_report_exact_z() -> None:
     assert row["analytic_mean"] == pytest.approx(mom.ratio_mean)
     assert df.loc["ffl_unbalanced", "analytic_z"] == pytest.approx(-mom.z)
     assert np.isnan(df.loc["ffl_balance_paper", "analytic_z"])
+
+
+def _signed_ffl_sums_by_enumeration(S: np.ndarray) -> dict[str, int]:
+    """Sum of sign products over every FFL (i->j, j->k, i->k), by the class of its triad."""
+    from sparsetopo.analysis.triads import TRIAD_CODES
+
+    sign = np.where(S == 2, -1, np.where(S == 1, 1, 0))
+    n = len(S)
+    out = dict.fromkeys(("030T", "120U", "120D", "120C", "210", "300"), 0)
+    import networkx as nx
+
+    for i, j, k in itertools.permutations(range(n), 3):
+        if sign[i, j] and sign[j, k] and sign[i, k]:
+            sub = nx.DiGraph()
+            sub.add_nodes_from((i, j, k))
+            sub.add_edges_from((a, b) for a in (i, j, k) for b in (i, j, k) if a != b and S[a, b])
+            cls = next(c for c, v in nx.triadic_census(sub).items() if v)
+            assert cls in TRIAD_CODES
+            out[cls] += int(sign[i, j] * sign[j, k] * sign[i, k])
+    return out
+
+
+@pytest.mark.parametrize(("n", "p", "seed"), [(3, 0.9, 0), (9, 0.4, 1), (16, 0.7, 2), (66, 0.08, 3)])
+def test_bit_census_equals_networkx_and_enumeration(n: int, p: float, seed: int) -> None:
+    import networkx as nx
+
+    from sparsetopo.analysis import _bitcensus as bc
+    from sparsetopo.analysis.triads import TRIAD_CODES
+
+    rng = np.random.default_rng(seed)
+    adj = rng.random((n, n)) < p
+    np.fill_diagonal(adj, False)
+    S = (adj * rng.choice([1, 2], size=(n, n))).astype(np.int8)
+    src, dst = (x.astype(np.int64) for x in np.nonzero(S))
+    out = np.zeros(bc.ROW, dtype=np.int64)
+    bc.census_row(S, src, dst, np.zeros((n, 8, bc.words(n)), dtype=np.uint64), out)
+    dg = nx.DiGraph()
+    dg.add_nodes_from(range(n))
+    dg.add_edges_from(zip(src.tolist(), dst.tolist(), strict=True))
+    expected = nx.triadic_census(dg)
+    assert dict(zip(TRIAD_CODES, out[:16].tolist(), strict=True)) == expected
+    if n <= 16:  # the enumeration is cubic in Python
+        sums = _signed_ffl_sums_by_enumeration(S)
+        assert out[16:].tolist() == [sums[c] for c in ("030T", "120U", "120D", "120C", "210", "300")]
+
+
+@pytest.mark.parametrize("keep_mutual", [False, True])
+def test_bit_census_samples_equal_the_tracked_census(keep_mutual: bool) -> None:
+    from sparsetopo.analysis.fastnull import census_families
+    from sparsetopo.analysis.zscores import _bit_columns
+
+    # a sparse graph, one over 64 nodes (several bitset words) and a near-complete one, where
+    # most samples accept no move and reuse the previous census
+    dense = np.ones((8, 8)) - np.eye(8)
+    dense[0, 1] = dense[5, 2] = 0
+    s, d = np.nonzero(dense)
+    full = np.ones((6, 6)) - np.eye(6)
+    full[2, 3] = 0  # the only graph with these degrees: no move is ever accepted
+    fs, fd = np.nonzero(full)
+    graphs = [
+        random_graph(25, 120, 4),
+        random_graph(70, 400, 5),
+        SignedGraph.from_edges(s, d, np.where((s + d) % 3, 1.0, -1.0), n_nodes=8),
+        SignedGraph.from_edges(fs, fd, np.where(fs > fd, 1.0, -1.0), n_nodes=6),
+    ]
+    for g in graphs:
+        fams = ["triads", "ffl_balance"]
+        ref = census_families(fams, switching_census_samples(g, 40, seed=2, keep_mutual=keep_mutual,
+                                                             thin=0.5))  # fmt: skip
+        chain = DirectedChain(g, keep_mutual, False, np.random.default_rng(2))
+        chain.burn(10.0)
+        rows = chain.bit_census_samples(40, 0.5, 0.0 if chain.dstate[0] == 0 else 0.5)
+        got = _bit_columns(fams, rows)
+        assert set(got) == set(ref)
+        for k in ref:
+            np.testing.assert_array_equal(got[k], ref[k], err_msg=k)
+
+
+def test_kernel_random_integers_are_uniform() -> None:
+    from numba import njit
+    from scipy.stats import chisquare
+
+    from sparsetopo.analysis import _kernels as K
+
+    @njit
+    def draw(rs, m, n):  # type: ignore[no-untyped-def]
+        out = np.zeros(m, dtype=np.int64)
+        for _ in range(n):
+            out[K._below(rs, m)] += 1
+        return out
+
+    rs = K.rng_state(np.random.default_rng(0))
+    counts = draw(rs, 7, 70_000)
+    assert counts.sum() == 70_000
+    assert chisquare(counts).pvalue > 1e-4
+    # the same seed gives the same stream, another seed another one
+    a = draw(K.rng_state(np.random.default_rng(1)), 1000, 50)
+    b = draw(K.rng_state(np.random.default_rng(1)), 1000, 50)
+    c = draw(K.rng_state(np.random.default_rng(2)), 1000, 50)
+    assert np.array_equal(a, b) and not np.array_equal(a, c)

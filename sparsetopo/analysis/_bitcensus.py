@@ -1,0 +1,238 @@
+"""Compiled (numba) triad census and signed FFL sums over neighbour bitsets.
+
+Used per sample by the switching null (:mod:`sparsetopo.analysis.zscores`): the chain moves
+without bookkeeping and every sample is recounted here, which costs O(m n / 64) word operations
+instead of the O(m d) of a neighbour-list census or the O(n^3) of dense products.
+
+Only the seven closed classes (every pair of the three nodes adjacent) need the third node;
+they are counted per directed edge (a, b) as intersections of a's out-neighbour set with b's
+in-neighbour set, split by whether each dyad is asymmetric or mutual. The remaining nine classes
+follow from the degrees (:func:`census_row`). The signed sums are the same intersections split by
+sign: with X+ / X- the positive and negative parts of a set, the sum of the products of the two
+signs over the common nodes is 2 |(X+ & Y+) | (X- & Y-)| - |X & Y|.
+
+Bitset planes ``B[x, k]`` (``W`` 64-bit words per node), for a node x and a third node c:
+
+====  =========================================================
+k     c is in the plane when
+====  =========================================================
+0, 1  x -> c asymmetric, positive / negative
+2, 3  c -> x asymmetric, positive / negative
+4, 5  x -> c mutual (c -> x exists too), sign of x -> c + / -
+6, 7  c -> x mutual, sign of c -> x + / -
+====  =========================================================
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from numba import njit, types
+from numba.extending import intrinsic
+
+from sparsetopo.analysis._kernels import directed_moves
+
+#: Row layout of :func:`census_row`: the 16 classes in TRIAD_CODES order, then the signed FFL
+#: sums in ALL_FFL_CLASSES order ("030T", "120U", "120D", "120C", "210", "300").
+ROW = 22
+
+
+@intrinsic
+def _ctpop(typingctx, x):  # type: ignore[no-untyped-def]
+    """LLVM's ctpop on a uint64 (numba has no public popcount)."""
+    if not isinstance(x, types.Integer):
+        return None
+    sig = types.uint64(types.uint64)
+
+    def codegen(context, builder, signature, args):  # type: ignore[no-untyped-def]
+        return builder.ctpop(args[0])
+
+    return sig, codegen
+
+
+_popcount: Any = _ctpop  # typed for mypy: an intrinsic is called with the operand only
+
+
+def words(n: int) -> int:
+    """Return the number of 64-bit words of a bitset over ``n`` nodes."""
+    return max(1, (n + 63) // 64)
+
+
+@njit(cache=True)
+def _fill(S, src, dst, B):  # type: ignore[no-untyped-def]
+    B[:] = 0
+    one = np.uint64(1)
+    for e in range(len(src)):
+        a = src[e]
+        b = dst[e]
+        k = 0 if S[a, b] == 1 else 1
+        if S[b, a] != 0:
+            k += 4
+        B[a, k, b >> 6] |= one << np.uint64(b & 63)
+        B[b, k + 2, a >> 6] |= one << np.uint64(a & 63)
+
+
+@njit(cache=True)
+def census_row(S, src, dst, B, out):  # type: ignore[no-untyped-def]
+    """Write the triad census and the signed FFL sums of the graph into ``out`` (length ROW).
+
+    S: dense int8 state (0 none, 1 positive, 2 negative; no diagonal); src/dst: its edges, each
+    once; B: scratch planes of shape (n, 8, W).
+    """
+    n = S.shape[0]
+    W = B.shape[2]
+    _fill(S, src, dst, B)
+    dout = np.zeros(n, dtype=np.int64)
+    din = np.zeros(n, dtype=np.int64)
+    dm = np.zeros(n, dtype=np.int64)
+    t030t = t030c = t120c = t120d = t120u = t210 = t300 = 0
+    s030t = s120u = s120d = s120c = s210 = s300 = 0
+    for e in range(len(src)):
+        a = src[e]
+        b = dst[e]
+        sg = 1 if S[a, b] == 1 else -1
+        mutual = S[b, a] != 0
+        # |X & Y| and the agreeing part for X in {O, Mo} of a, Y in {I, Mi} of b
+        c_oi = g_oi = c_om = g_om = c_mi = g_mi = c_mm = g_mm = c_rev = 0
+        for i in range(W):
+            op = B[a, 0, i]
+            on = B[a, 1, i]
+            mop = B[a, 4, i]
+            mon = B[a, 5, i]
+            ip = B[b, 2, i]
+            inn = B[b, 3, i]
+            mip = B[b, 6, i]
+            min_ = B[b, 7, i]
+            o = op | on
+            mo = mop | mon
+            ii = ip | inn
+            mi = mip | min_
+            c_oi += _popcount(o & ii)
+            g_oi += _popcount((op & ip) | (on & inn))
+            c_om += _popcount(o & mi)
+            g_om += _popcount((op & mip) | (on & min_))
+            c_mi += _popcount(mo & ii)
+            g_mi += _popcount((mop & ip) | (mon & inn))
+            c_mm += _popcount(mo & mi)
+            g_mm += _popcount((mop & mip) | (mon & min_))
+            if not mutual:
+                c_rev += _popcount((B[b, 0, i] | B[b, 1, i]) & (B[a, 2, i] | B[a, 3, i]))
+        c_oi = np.int64(c_oi)
+        c_om = np.int64(c_om)
+        c_mi = np.int64(c_mi)
+        c_mm = np.int64(c_mm)
+        s_oi = 2 * np.int64(g_oi) - c_oi
+        s_om = 2 * np.int64(g_om) - c_om
+        s_mi = 2 * np.int64(g_mi) - c_mi
+        s_mm = 2 * np.int64(g_mm) - c_mm
+        if mutual:  # each mutual dyad is visited once per direction
+            dm[a] += 1
+            t120c += c_oi
+            s120c += sg * s_oi
+            s210 += sg * (s_om + s_mi)
+            t300 += c_mm
+            s300 += sg * s_mm
+        else:
+            dout[a] += 1
+            din[b] += 1
+            t030t += c_oi
+            s030t += sg * s_oi
+            t030c += np.int64(c_rev)
+            t120d += c_om
+            s120d += sg * s_om
+            t120u += c_mi
+            s120u += sg * s_mi
+            t210 += c_mm
+            s210 += sg * s_mm
+    # each closed triad is seen from every edge that closes it in the same role
+    t030c //= 3
+    t120d //= 2
+    t120u //= 2
+    t300 //= 6
+    m_a = 0
+    m_m2 = 0
+    dd_a = 0
+    dd_m = 0
+    c2o = c2i = c2m = 0
+    io = mi = mo = 0
+    for x in range(n):
+        d = dout[x] + din[x] + dm[x]
+        m_a += dout[x]
+        m_m2 += dm[x]
+        dd_a += d * (dout[x] + din[x])
+        dd_m += d * dm[x]
+        c2o += dout[x] * (dout[x] - 1) // 2
+        c2i += din[x] * (din[x] - 1) // 2
+        c2m += dm[x] * (dm[x] - 1) // 2
+        io += din[x] * dout[x]
+        mi += dm[x] * din[x]
+        mo += dm[x] * dout[x]
+    m_m = m_m2 // 2
+    closed3 = t120d + t120u + t120c
+    out[1] = m_a * n - dd_a + 3 * (t030t + t030c) + 2 * closed3 + t210  # 012
+    out[2] = m_m * n - dd_m + closed3 + 2 * t210 + 3 * t300  # 102
+    out[3] = c2o - t030t - t120d  # 021D
+    out[4] = c2i - t030t - t120u  # 021U
+    out[5] = io - t030t - 3 * t030c - t120c  # 021C
+    out[6] = mi - 2 * t120d - t120c - t210  # 111D
+    out[7] = mo - 2 * t120u - t120c - t210  # 111U
+    out[8] = t030t
+    out[9] = t030c
+    out[10] = c2m - t210 - 3 * t300  # 201
+    out[11] = t120d
+    out[12] = t120u
+    out[13] = t120c
+    out[14] = t210
+    out[15] = t300
+    rest = 0
+    for k in range(1, 16):
+        rest += out[k]
+    out[0] = n * (n - 1) * (n - 2) // 6 - rest
+    out[16] = s030t
+    out[17] = s120u
+    out[18] = s120d
+    out[19] = s120c
+    out[20] = s210
+    out[21] = s300
+
+
+@njit(cache=True)
+def chain_census_samples(S, nbptr, nblen, nb, cnt, tab, src, dst, outptr, outidx, keep_mutual,
+                         beta, dstate, hist, p_tri, n_thin, n_samples, indeg0, mutual0, B,
+                         out, rs):  # type: ignore[no-untyped-def]  # fmt: skip
+    """Run the untracked directed chain and write a :func:`census_row` per sample into ``out``.
+
+    The same chain, random stream and sample times as ``_kernels.directed_samples`` (the census
+    is only counted differently); every sample's in-degrees and (keep_mutual) mutual-dyad count
+    are checked. Returns -1 when all checks pass, else the index of the first failing sample.
+    """
+    n = S.shape[0]
+    indeg = np.zeros(n, dtype=np.int64)
+    if keep_mutual and n_thin < 1 and dstate[0] != 0:
+        n_thin = 1  # no moves could never reach D = 0
+    s = 0
+    moved = 0
+    while s < n_samples:
+        moved += directed_moves(S, nbptr, nblen, nb, cnt, tab, False, src, dst, outptr, outidx,
+                                keep_mutual, beta, dstate, hist, p_tri, n_thin, rs)  # fmt: skip
+        if keep_mutual and dstate[0] != 0:
+            continue
+        indeg[:] = 0
+        mut = 0
+        for e in range(len(src)):
+            indeg[dst[e]] += 1
+            if S[dst[e], src[e]] != 0:
+                mut += 1
+        for x in range(n):
+            if indeg[x] != indeg0[x]:
+                return s
+        if keep_mutual and mut != mutual0:
+            return s
+        if s > 0 and moved == 0:
+            out[s, :] = out[s - 1]  # no move accepted (a near-complete graph): same census
+        else:
+            census_row(S, src, dst, B, out[s])
+        moved = 0
+        s += 1
+    return -1
