@@ -47,7 +47,7 @@ from sparsetopo.api.pipeline import (
 from sparsetopo.errors import InputError, ServerError, StoreError
 from sparsetopo.graphstore import results as res
 from sparsetopo.graphstore.connection import READ, open_driver, resolve_connection
-from sparsetopo.graphstore.liveness import run_states
+from sparsetopo.graphstore.liveness import effective_status, run_states
 from sparsetopo.graphstore.reader import list_snapshots, read_snapshot
 from sparsetopo.graphstore.runs import (
     RESERVED,
@@ -532,9 +532,8 @@ class Store:
         >>> store.runs()[["name", "snapshots"]]                     # doctest: +SKIP
         """
         rows = list_runs(self.driver, self.database)
-        states = run_states(self.driver, self.database)
         for row in rows:  # a recording run whose writer is gone shows as interrupted
-            row["status"] = states.get(row["name"], row["status"])
+            row["status"] = effective_status(row)
         cols = ["name", "run_id", "created_at", "model", "task", "strategy", "status",
                 "snapshots", "last_step", "min_sparsity", "max_sparsity", "writer"]
         return pd.DataFrame(rows, columns=cols)

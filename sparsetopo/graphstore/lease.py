@@ -161,6 +161,20 @@ class LeaseState:
     live: bool
 
 
+def is_live(holder: str | None, expires_ms: int | None, now_ms: int) -> bool:
+    """Whether a lease held by ``holder`` until ``expires_ms`` is live at ``now_ms``.
+
+    The one definition of a live writer (times in milliseconds on the server's clock); ACQUIRE
+    treats the complement as free.
+
+    Examples
+    --------
+    >>> is_live("w1", 2_000, 1_000), is_live("w1", 1_000, 1_000), is_live(None, 2_000, 1_000)
+    (True, False, False)
+    """
+    return holder is not None and expires_ms is not None and int(expires_ms) > int(now_ms)
+
+
 def lease_state(driver: Driver, run_id: int, database: str | None = None) -> LeaseState | None:
     """The lease of run ``run_id`` (None if the run does not exist).
 
@@ -172,15 +186,15 @@ def lease_state(driver: Driver, run_id: int, database: str | None = None) -> Lea
     """
     records, _, _ = driver.execute_query(
         "MATCH (r:Run {run_id: $id}) RETURN r.lease_owner AS holder, "
-        "r.lease_expires_at - timestamp() AS remaining_ms",
+        "r.lease_expires_at AS expires, timestamp() AS now",
         id=run_id, database_=database,
     )
     if not records:
         return None
-    holder = records[0]["holder"]
-    remaining = records[0]["remaining_ms"]
-    live = holder is not None and remaining is not None and remaining > 0
-    return LeaseState(holder=holder, remaining_s=_seconds(remaining) if live else 0.0, live=live)
+    holder, expires, now = records[0]["holder"], records[0]["expires"], records[0]["now"]
+    live = is_live(holder, expires, now)
+    return LeaseState(holder=holder, remaining_s=_seconds(expires - now) if live else 0.0,
+                      live=live)  # fmt: skip
 
 
 class Heartbeat:

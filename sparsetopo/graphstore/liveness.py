@@ -12,6 +12,8 @@ from typing import Any
 
 from neo4j import Driver
 
+from sparsetopo.graphstore.runs import list_runs
+
 #: What to do about an interrupted run (shown by `sparsetopo runs` and `run show`).
 RESUME_HINT = (
     "its writer stopped before finishing; run the same `sparsetopo ingest` command again (or "
@@ -37,29 +39,23 @@ def run_states(driver: Driver, database: str | None = None) -> dict[str, str]:
     >>> run_states(driver)["zhang-prune"]         # doctest: +SKIP
     'complete'
     """
-    records, _, _ = driver.execute_query(
-        "MATCH (r:Run) RETURN r.name AS name, r.status AS status, r.lease_owner AS owner, "
-        "r.lease_expires_at AS expires, timestamp() AS now",
-        database_=database, routing_="r",
-    )
-    return {r["name"]: effective_status(dict(r), r["now"]) for r in records}
+    return {r["name"]: effective_status(r) for r in list_runs(driver, database)}
 
 
-def effective_status(run: dict[str, Any], now_ms: int) -> str:
+def effective_status(run: dict[str, Any]) -> str:
     """``interrupted`` for a ``recording`` run without a live lease, else its status.
+
+    ``run`` is a row of :func:`~sparsetopo.graphstore.runs.list_runs` (``status``,
+    ``lease_live``).
 
     Examples
     --------
-    >>> effective_status({"status": "recording", "lease_owner": None}, 0)
+    >>> effective_status({"status": "recording", "lease_live": False})
     'interrupted'
-    >>> effective_status({"status": "recording", "owner": "w", "expires": 10}, 5)
+    >>> effective_status({"status": "recording", "lease_live": True})
     'recording'
     """
     status = run.get("status") or ""
-    if status != "recording":
-        return status
-    owner = run.get("owner", run.get("lease_owner"))
-    expires = run.get("expires", run.get("lease_expires_at"))
-    if owner is None or expires is None or int(expires) < int(now_ms):
+    if status == "recording" and not run.get("lease_live"):
         return "interrupted"
     return status

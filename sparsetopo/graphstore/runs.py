@@ -15,7 +15,7 @@ from neo4j import Driver
 
 from sparsetopo.errors import InputError, StoreError
 from sparsetopo.graphstore.connection import READ
-from sparsetopo.graphstore.lease import DEFAULT_TTL, new_owner_id
+from sparsetopo.graphstore.lease import DEFAULT_TTL, is_live, new_owner_id
 from sparsetopo.topology import Architecture, LayerSpec
 
 #: Snapshot properties owned by sparsetopo; metrics may not use these names.
@@ -148,11 +148,15 @@ def list_runs(driver: Driver, database: str | None = None) -> list[dict[str, Any
         "RETURN r.name AS name, r.run_id AS run_id, r.created_at AS created_at, r.model AS model, "
         "r.task AS task, r.strategy AS strategy, r.status AS status, n AS snapshots, "
         "last_step, min_sparsity, max_sparsity, r.writer AS writer, r.lease_owner AS lease_owner, "
-        "coalesce(r.lease_owner IS NOT NULL AND r.lease_expires_at > timestamp(), false) "
-        "AS lease_live ORDER BY r.created_at, r.name",
+        "r.lease_expires_at AS expires, timestamp() AS now ORDER BY r.created_at, r.name",
         database_=database, routing_=READ,
     )
-    return [dict(r) for r in records]
+    rows = []
+    for r in records:
+        row = dict(r)
+        row["lease_live"] = is_live(row["lease_owner"], row.pop("expires"), row.pop("now"))
+        rows.append(row)
+    return rows
 
 
 def require_run(driver: Driver, name: str, database: str | None = None) -> dict[str, Any]:
