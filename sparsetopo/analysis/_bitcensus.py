@@ -31,7 +31,7 @@ import numpy as np
 from numba import njit, types
 from numba.extending import intrinsic
 
-from sparsetopo.analysis._kernels import directed_moves
+from sparsetopo.analysis._kernels import directed_moves, invariants_hold
 
 #: Row layout of :func:`census_row`: the 16 classes in TRIAD_CODES order, then the signed FFL
 #: sums in ALL_FFL_CLASSES order ("030T", "120U", "120D", "120C", "210", "300").
@@ -218,16 +218,7 @@ def chain_census_samples(S, nbptr, nblen, nb, cnt, tab, src, dst, outptr, outidx
                                 keep_mutual, beta, dstate, hist, p_tri, n_thin, rs)  # fmt: skip
         if keep_mutual and dstate[0] != 0:
             continue
-        indeg[:] = 0
-        mut = 0
-        for e in range(len(src)):
-            indeg[dst[e]] += 1
-            if S[dst[e], src[e]] != 0:
-                mut += 1
-        for x in range(n):
-            if indeg[x] != indeg0[x]:
-                return s
-        if keep_mutual and mut != mutual0:
+        if not invariants_hold(S, src, dst, indeg, indeg0, keep_mutual, mutual0):
             return s
         if s > 0 and moved == 0:
             out[s, :] = out[s - 1]  # no move accepted (a near-complete graph): same census

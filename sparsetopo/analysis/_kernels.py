@@ -260,6 +260,21 @@ def directed_moves(S, nbptr, nblen, nb, cnt, tab, track, src, dst, outptr, outid
 
 
 @njit(cache=True)
+def invariants_hold(S, src, dst, indeg, indeg0, keep_mutual, mutual0):  # type: ignore[no-untyped-def]
+    """Whether the in-degrees (and, with keep_mutual, the mutual-dyad count) are the start's."""
+    indeg[:] = 0
+    mut = 0
+    for e in range(len(src)):
+        indeg[dst[e]] += 1
+        if S[dst[e], src[e]] != 0:
+            mut += 1
+    for x in range(len(indeg)):
+        if indeg[x] != indeg0[x]:
+            return False
+    return not (keep_mutual and mut != mutual0)
+
+
+@njit(cache=True)
 def directed_samples(S, nbptr, nblen, nb, cnt, tab, src, dst, outptr, outidx, keep_mutual,
                      beta, dstate, hist, p_tri, n_thin, n_samples, indeg0, mutual0, out, rs):  # type: ignore[no-untyped-def]  # fmt: skip
     """Run the tracked chain and write ``n_samples`` census rows into ``out``.
@@ -278,16 +293,7 @@ def directed_samples(S, nbptr, nblen, nb, cnt, tab, src, dst, outptr, outidx, ke
                        keep_mutual, beta, dstate, hist, p_tri, n_thin, rs)  # fmt: skip
         if keep_mutual and dstate[0] != 0:
             continue
-        indeg[:] = 0
-        mut = 0
-        for e in range(len(src)):
-            indeg[dst[e]] += 1
-            if S[dst[e], src[e]] != 0:
-                mut += 1
-        for x in range(n):
-            if indeg[x] != indeg0[x]:
-                return s
-        if keep_mutual and mut != mutual0:
+        if not invariants_hold(S, src, dst, indeg, indeg0, keep_mutual, mutual0):
             return s
         out[s, :] = cnt
         s += 1
