@@ -23,7 +23,7 @@ _log = logging.getLogger(__name__)
 
 #: The plugin protocol this client speaks (sparsetopo/server/plugin/pom.xml's version and
 #: SnapshotWriter.VERSION must be equal).
-PLUGIN_VERSION = "1"
+PLUGIN_VERSION = "2"
 CHOICES = ("auto", "plugin", "cypher")
 ENV = "SPARSETOPO_WRITER"
 
