@@ -241,9 +241,10 @@ public class Overlap {
     }
 
     private static Edges layerEdges(String layer, Iterable<Node> blocks, long seq) {
-        List<long[]> srcs = new ArrayList<>();
-        List<long[]> dsts = new ArrayList<>();
-        List<double[]> ws = new ArrayList<>();
+        // one block's arrays at a time: memory is the keys plus one block, not three copies
+        long[] keys = new long[0];
+        boolean[] positive = new boolean[0];
+        boolean sorted = true;
         int n = 0;
         for (Node block : blocks) {
             long[] src = (long[]) block.getProperty("src");
@@ -253,36 +254,33 @@ public class Overlap {
                 throw new IllegalStateException("a WeightBlock of layer " + layer + " at seq "
                         + seq + " has src, dst and w of different lengths");
             }
-            srcs.add(src);
-            dsts.add(dst);
-            ws.add(w);
-            n += src.length;
-        }
-        long[] keys = new long[n];
-        boolean[] positive = new boolean[n];
-        boolean sorted = true;
-        int k = 0;
-        for (int b = 0; b < srcs.size(); b++) {
-            long[] src = srcs.get(b);
-            long[] dst = dsts.get(b);
-            double[] w = ws.get(b);
-            for (int i = 0; i < src.length; i++, k++) {
+            if (n + src.length > keys.length) {
+                int capacity = Math.max(n + src.length, 2 * keys.length);
+                keys = Arrays.copyOf(keys, capacity);
+                positive = Arrays.copyOf(positive, capacity);
+            }
+            for (int i = 0; i < src.length; i++, n++) {
                 if (src[i] < 0 || src[i] > Integer.MAX_VALUE || dst[i] < 0
                         || dst[i] > Integer.MAX_VALUE) {
                     throw new IllegalStateException("layer " + layer + " at seq " + seq
                             + " holds the edge (" + src[i] + ", " + dst[i]
                             + ") outside 0..2^31-1");
                 }
-                keys[k] = (src[i] << 32) | dst[i];
-                positive[k] = w[i] > 0;
-                if (k > 0 && keys[k] <= keys[k - 1]) {
+                keys[n] = (src[i] << 32) | dst[i];
+                positive[n] = w[i] > 0;
+                if (n > 0 && keys[n] <= keys[n - 1]) {
                     sorted = false;
                 }
             }
         }
+        if (n < keys.length) {
+            keys = Arrays.copyOf(keys, n);
+            positive = Arrays.copyOf(positive, n);
+        }
         if (!sorted) {
+            long[] unsorted = keys;
             Integer[] order = IntStream.range(0, n).boxed().toArray(Integer[]::new);
-            Arrays.sort(order, Comparator.comparingLong(i -> keys[i]));
+            Arrays.sort(order, Comparator.comparingLong(i -> unsorted[i]));
             long[] sk = new long[n];
             boolean[] sp = new boolean[n];
             for (int i = 0; i < n; i++) {
