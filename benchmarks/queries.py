@@ -6,19 +6,22 @@ Builds (with RunWriter) a recurrent run whose snapshots turn over a fraction of 
 then times, warm, the median of several repetitions of each library query and of a baseline
 that computes the same answer in the same process (the answers are checked equal):
 
-* ``overlap`` between adjacent and between distant snapshots (target <= 1 s) vs reading both
-  snapshots into numpy and intersecting them;
+* ``overlap`` between adjacent and between distant snapshots (target <= 1 s), both variants:
+  plain Cypher and the server plugin's procedure (``overlap_plugin``, ``sparsetopo.overlap``),
+  vs reading both snapshots into numpy and intersecting them;
 * ``history`` of a 500-snapshot run (target <= 50 ms) vs the same query with the index defeated
   (``toString(s.run_id) = toString(r.run_id)`` forces a label scan, whatever the id's type);
 * ``turnover``, ``edges_alive`` and ``survivors`` vs reading the snapshots into numpy.
 
 Prints one Markdown table row per query (for docs/benchmarks.md). Runs are named bench-q-* and
-deleted at the end (unless --keep).
+deleted at the end (unless --keep). ``--queries overlap`` times only the overlap rows (and skips
+the 500-snapshot run).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import time
 import uuid
@@ -29,7 +32,7 @@ import numpy as np
 
 from sparsetopo.api.store import Store
 from sparsetopo.graphstore.reader import read_snapshot
-from sparsetopo.graphstore.runs import delete_run
+from sparsetopo.graphstore.runs import delete_run, find_run
 from sparsetopo.graphstore.writer import RunWriter
 from sparsetopo.queries.library import get_query
 from sparsetopo.topology import Architecture, GraphSnapshot, LayerEdges, LayerSpec
@@ -118,25 +121,35 @@ def numpy_overlap(store: Store, name: str, step_a: int, step_b: int) -> dict[str
             "jaccard": shared / (len(ka) + len(kb) - shared)}
 
 
+QUERIES = ("overlap", "history", "turnover", "edges_alive", "survivors")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--small", action="store_true", help="~1e5 relationships (quick check)")
     parser.add_argument("--keep", action="store_true", help="keep the benchmark runs")
     parser.add_argument("--reps", type=int, default=5)
+    parser.add_argument("--queries", default=",".join(QUERIES),
+                        help=f"comma-separated subset of {','.join(QUERIES)}")
     args = parser.parse_args()
+    wanted = {q.strip() for q in args.queries.split(",") if q.strip()}
+    if not wanted or wanted - set(QUERIES):
+        parser.error(f"--queries takes a comma-separated subset of {','.join(QUERIES)}")
     n, m, snaps = (600, 60_000, 6) if args.small else (2_000, 600_000, 8)
     tag = uuid.uuid4().hex[:6]
     big, hist = f"bench-q-big-{tag}", f"bench-q-hist-{tag}"
     store = Store.connect()
+    print("load average (1, 5, 15 min): {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
     try:
         t = time.perf_counter()
         rels = evolving_run(store, big, n, m, snaps, turnover=0.08, flips=0.01)
         build = time.perf_counter() - t
         print(f"built {big}: {snaps} snapshots of {m:,} edges, {rels:,} SYNAPSE relationships "
               f"in {build:.1f} s ({rels / build:,.0f} rel/s)")
-        t = time.perf_counter()
-        evolving_run(store, hist, 30, 60, 500, turnover=0.1, flips=0.02, seed=1)
-        print(f"built {hist}: 500 snapshots in {time.perf_counter() - t:.1f} s")
+        if "history" in wanted:
+            t = time.perf_counter()
+            evolving_run(store, hist, 30, 60, 500, turnover=0.1, flips=0.02, seed=1)
+            print(f"built {hist}: 500 snapshots in {time.perf_counter() - t:.1f} s")
 
         steps = [10 * k for k in range(snaps)]
         sb = steps[-1]
@@ -148,51 +161,64 @@ def main() -> None:
                   f"| {base / ours:.2f}x |")
 
         size = f"{rels:,} rels"
-        for sa in (sb - 10, steps[1]):
-            q, res = timed(lambda sa=sa: store.query("overlap", run=big, step_a=sa, step_b=sb),
-                           args.reps)
+        for sa in (sb - 10, steps[1]) if "overlap" in wanted else ():
             qb, ref = timed(lambda sa=sa: numpy_overlap(store, big, sa, sb), args.reps)
-            row = res.set_index("layer").loc["*"]
-            assert row.shared == ref["shared"] and row.sign_flips == ref["sign_flips"], (row, ref)
-            report(f"`overlap` steps {sa} vs {sb}", size, q, qb, "read both into numpy")
+            answers = {}
+            for variant in ("cypher", "plugin"):
+                q, res = timed(lambda sa=sa, v=variant: store.query(
+                    "overlap", run=big, step_a=sa, step_b=sb, backend_=v), args.reps)
+                row = res.set_index("layer").loc["*"]
+                assert row.shared == ref["shared"] and row.sign_flips == ref["sign_flips"], (
+                    row, ref)
+                answers[variant] = res
+                name = "`overlap`" if variant == "cypher" else "`overlap_plugin` (procedure)"
+                report(f"{name} steps {sa} vs {sb}", size, q, qb, "read both into numpy")
+            assert answers["cypher"].equals(answers["plugin"]), answers
 
-        text = get_query("history").text
-        naive = text.replace("MATCH (s:Snapshot {run_id: r.run_id})\nWHERE s.complete = true",
-                             "MATCH (s:Snapshot)\nWHERE toString(s.run_id) = toString(r.run_id) "
-                             "AND s.complete = true")
-        assert naive != text
-        q_hist, h = timed(lambda: store.query("history", run=hist, key="sparsity"), args.reps)
-        q_naive, h2 = timed(lambda: store.cypher(naive, run=hist, key="sparsity"), args.reps)
-        assert len(h) == 500 and h.equals(h2), (len(h), len(h2))
-        report("`history` (one statistic)", "500 snapshots", q_hist, q_naive, "index defeated")
+        if "history" in wanted:
+            text = get_query("history").text
+            naive = text.replace("MATCH (s:Snapshot {run_id: r.run_id})\nWHERE s.complete = true",
+                                 "MATCH (s:Snapshot)\nWHERE toString(s.run_id) = toString(r.run_id) "
+                                 "AND s.complete = true")
+            assert naive != text
+            q_hist, h = timed(lambda: store.query("history", run=hist, key="sparsity"), args.reps)
+            q_naive, h2 = timed(lambda: store.cypher(naive, run=hist, key="sparsity"), args.reps)
+            assert len(h) == 500 and h.equals(h2), (len(h), len(h2))
+            report("`history` (one statistic)", "500 snapshots", q_hist, q_naive, "index defeated")
 
-        q, df = timed(lambda: store.query("turnover", run=big), args.reps)
-        qb, ref_rows = timed(lambda: numpy_turnover(store, big, steps, n), args.reps)
-        got = [tuple(int(x) for x in r) for r in
-               df[["n_edges", "births", "deaths", "sign_flips"]].itertuples(index=False)]
-        assert got[1:] == ref_rows[1:] and got[0][0] == ref_rows[0][0], (got, ref_rows)
-        report(f"`turnover` ({snaps} snapshots)", size, q, qb, "read all into numpy")
+        if "turnover" in wanted:
+            q, df = timed(lambda: store.query("turnover", run=big), args.reps)
+            qb, ref_rows = timed(lambda: numpy_turnover(store, big, steps, n), args.reps)
+            got = [tuple(int(x) for x in r) for r in
+                   df[["n_edges", "births", "deaths", "sign_flips"]].itertuples(index=False)]
+            assert got[1:] == ref_rows[1:] and got[0][0] == ref_rows[0][0], (got, ref_rows)
+            report(f"`turnover` ({snaps} snapshots)", size, q, qb, "read all into numpy")
 
-        q, df = timed(lambda: store.query("edges_alive", run=big, step=sb, layer="W_rec"),
-                      args.reps)
-        qb, (keys, _) = timed(lambda: _keys_signs(store, big, sb, n), args.reps)
-        assert np.array_equal(np.sort(df["src"].to_numpy() * n + df["dst"].to_numpy()), keys)
-        report(f"`edges_alive` ({len(df):,} rows)", size, q, qb, "read into numpy")
+        if "edges_alive" in wanted:
+            q, df = timed(lambda: store.query("edges_alive", run=big, step=sb, layer="W_rec"),
+                          args.reps)
+            qb, (keys, _) = timed(lambda: _keys_signs(store, big, sb, n), args.reps)
+            assert np.array_equal(np.sort(df["src"].to_numpy() * n + df["dst"].to_numpy()), keys)
+            report(f"`edges_alive` ({len(df):,} rows)", size, q, qb, "read into numpy")
 
-        sa = steps[1]
-        q, df = timed(lambda: store.query("survivors", run=big, layer="W_rec", step_a=sa,
-                                          step_b=sb), args.reps)
-        span = [s for s in steps if sa <= s <= sb]
-        qb, count = timed(lambda: numpy_survivors(store, big, span, n), args.reps)
-        assert len(df) == count, (len(df), count)
-        report(f"`survivors` steps {sa}..{sb}", size, q, qb, "read all into numpy")
-        q_api, _ = timed(lambda: store.history(hist), args.reps)
-        print(f"\nStore.history of 500 snapshots (all properties -> DataFrame): "
-              f"{q_api * 1e3:.1f} ms")
+        if "survivors" in wanted:
+            sa = steps[1]
+            q, df = timed(lambda: store.query("survivors", run=big, layer="W_rec", step_a=sa,
+                                              step_b=sb), args.reps)
+            span = [s for s in steps if sa <= s <= sb]
+            qb, count = timed(lambda: numpy_survivors(store, big, span, n), args.reps)
+            assert len(df) == count, (len(df), count)
+            report(f"`survivors` steps {sa}..{sb}", size, q, qb, "read all into numpy")
+        if "history" in wanted:
+            q_api, _ = timed(lambda: store.history(hist), args.reps)
+            print(f"\nStore.history of 500 snapshots (all properties -> DataFrame): "
+                  f"{q_api * 1e3:.1f} ms")
+        print("load average (1, 5, 15 min): {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
     finally:
         if not args.keep:
             for name in (big, hist):
-                delete_run(store.driver, name)
+                if find_run(store.driver, name) is not None:
+                    delete_run(store.driver, name)
         store.close()
 
 

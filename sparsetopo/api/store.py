@@ -46,6 +46,7 @@ from sparsetopo.api.pipeline import (
 )
 from sparsetopo.errors import InputError, ServerError, StoreError
 from sparsetopo.graphstore import results as res
+from sparsetopo.graphstore.backend import CHOICES, choose_query_backend
 from sparsetopo.graphstore.connection import READ, open_driver, resolve_connection
 from sparsetopo.graphstore.liveness import effective_status, run_states
 from sparsetopo.graphstore.reader import list_snapshots, read_snapshot
@@ -57,7 +58,7 @@ from sparsetopo.graphstore.runs import (
     list_runs,
     require_run,
 )
-from sparsetopo.queries.library import check_param_values, get_query
+from sparsetopo.queries.library import PLUGIN_VARIANTS, check_param_values, get_query
 from sparsetopo.server.config import ConnectionInfo
 from sparsetopo.topology import Architecture, GraphSnapshot
 
@@ -444,13 +445,18 @@ class Store:
         rows = [[_python(r[k]) for k in keys] for r in records]
         return pd.DataFrame(rows, columns=list(keys))
 
-    def query(self, name: str, **params: Any) -> pd.DataFrame:
+    def query(self, name: str, *, backend_: str | None = None, **params: Any) -> pd.DataFrame:
         """Run a query of the Cypher library with its parameters.
 
         Parameters
         ----------
         name : str
             Library query name (``sparsetopo query --list``).
+        backend_ : {"auto", "plugin", "cypher"}, optional
+            For a query with a variant in sparsetopo's server plugin (``overlap``): "auto"
+            (default) runs the plugin variant when the server has the plugin at this client's
+            version and the plain Cypher otherwise (logged); "plugin" or "cypher" force one.
+            Other queries take "auto", or the backend their text needs.
         **params
             Its parameters.
 
@@ -462,15 +468,39 @@ class Store:
         Raises
         ------
         InputError
-            If the query does not exist, a parameter is missing or unknown.
+            If the query does not exist, a parameter is missing or unknown, or the query has no
+            variant for the requested backend.
+        StoreError
+            If a run, step or layer does not exist, or the plugin is needed (requested, or
+            the query calls it) but the server lacks it or has another version.
 
         Examples
         --------
         >>> store.query("overlap", run="zhang-prune", step_a=100, step_b=200)  # doctest: +SKIP
+        >>> store.query("overlap", run="zhang-prune", step_a=100, step_b=200,
+        ...             backend_="cypher")  # doctest: +SKIP
         """
         q = get_query(name)
         params = q.check(params)
+        wanted = "auto" if backend_ is None else str(backend_).strip().lower()
+        if wanted not in CHOICES:
+            raise InputError(f"backend_ is {backend_!r}; use one of {', '.join(CHOICES)}")
+        variant = PLUGIN_VARIANTS.get(name)
+        uses = "plugin" if q.needs_plugin else "cypher"
+        if variant is None and wanted not in ("auto", uses):
+            others = ", ".join(PLUGIN_VARIANTS)
+            raise InputError(
+                f"query {name!r} runs in {'the plugin' if uses == 'plugin' else 'plain Cypher'} "
+                f"only, so backend {wanted!r} does not apply; queries with both variants: "
+                f"{others}"
+            )
         self._check_query_params(params)
+        if variant is not None:
+            if choose_query_backend(self.driver, self.database, wanted,
+                                    f"query {name!r}").backend == "plugin":
+                q = get_query(variant)
+        elif q.needs_plugin:
+            choose_query_backend(self.driver, self.database, "plugin", f"query {name!r}")
         return self.cypher(q.unguarded, read_only_=True, **params)
 
     def _check_query_params(self, params: Mapping[str, Any]) -> None:

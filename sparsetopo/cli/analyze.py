@@ -32,6 +32,8 @@ NNSTDPairs = choice_enum("NNSTDPairs", ("chain", "all", "none"))
 ExecutorKind = choice_enum("ExecutorKind", ("local", "dask"))
 #: File formats of `plot`.
 PlotFormat = choice_enum("PlotFormat", ("png", "pdf", "svg"))
+#: Which variant of a library query runs (queries with a server-plugin variant: overlap).
+QueryBackend = choice_enum("QueryBackend", ("auto", "plugin", "cypher"))
 
 
 @friendly_errors
@@ -115,10 +117,13 @@ def query(
     param: Annotated[list[str] | None, typer.Option("--param", "-p", metavar="NAME=VALUE", help="Query parameter, repeatable (numbers, true/false, else text).")] = None,
     list_: Annotated[bool, typer.Option("--list", help="List the library queries.")] = False,
     show: Annotated[bool, typer.Option("--show", help="Print the query text with its :param lines.")] = False,
+    backend: Annotated[QueryBackend, typer.Option(help="For a query with a server-plugin variant (overlap): auto (the plugin if the server has it, else plain Cypher), plugin or cypher.")] = QueryBackend.auto,  # type: ignore[valid-type, attr-defined]
     as_json: Annotated[bool, typer.Option("--json", help="JSON records.")] = False,
     as_csv: Annotated[bool, typer.Option("--csv", help="CSV.")] = False,
 ) -> None:
     """Run a query of the Cypher library (the same text works in Neo4j Browser).
+
+    `overlap` runs in sparsetopo's server plugin when the server has it (see --backend).
 
     **Example**: `sparsetopo query overlap -p run=zhang-prune -p step_a=100 -p step_b=200`
     """
@@ -136,9 +141,9 @@ def query(
             sys.stdout.write(f":param {key} => {json.dumps(value)};\n")
         sys.stdout.write(q.text + ";\n")
         return
-    params = parse_pairs(param or [], "--param")
+    params = q.check(parse_pairs(param or [], "--param"))
     with open_store() as store:
-        df = store.query(name, **params)
+        df = store.query(name, backend_=backend.value, **params)  # type: ignore[attr-defined]
     emit(df, as_json, as_csv, title=name)
 
 

@@ -57,7 +57,7 @@ STYLE: dict[str, dict[str, str]] = {
 GUIDE_ORDER = (
     "runs", "layers", "snapshots", "layer_subgraph", "neuron_neighbourhood",
     "ffl_unbalanced_graph", "ffl_classes", "ffl_unbalanced", "balance_history", "turnover",
-    "overlap", "survivors", "top_synapses", "neuron_degree_history", "neuron_ffl_history",
+    "overlap", "overlap_plugin", "survivors", "top_synapses", "neuron_degree_history", "neuron_ffl_history",
     "history", "motif_history", "nnstd_matrix",
 )
 
@@ -128,6 +128,10 @@ def guide_html() -> str:
         "weight <code>w</code>, neurons labelled and coloured by group (caption: index). "
         "Without APOC, use their <code>*_plain</code> siblings after turning off "
         "\"Connect result nodes\" (<code>:config autoComplete: false</code>).</p>"
+        "<p><code>overlap_plugin</code> calls a procedure of sparsetopo's server plugin (on the "
+        "managed server, built by <code>sparsetopo server install</code>) and gives the rows of "
+        "<code>overlap</code> much faster on large runs; without the plugin use "
+        "<code>overlap</code>.</p>"
         "<p>The library as Browser favourites: <a href=\"favorites.zip\">favorites.zip</a> "
         "(Favorites drawer, Import).</p>",
         "<h3>The style</h3>"

@@ -22,6 +22,12 @@ Two conventions keep the Browser honest (docs/browser.md):
   the table queries run on servers without APOC. Queries that build virtual graphs
   (``apoc.create.vNode``) need APOC anyway (:attr:`LibraryQuery.needs_apoc`); their ``*_plain``
   siblings do not.
+
+Some questions also have a variant that calls a procedure of sparsetopo's server plugin
+(:data:`PLUGIN_VARIANTS`, :attr:`LibraryQuery.needs_plugin`): ``overlap_plugin`` answers
+``overlap`` with the same rows. ``Store.query("overlap")`` runs the plugin variant when the server
+has the plugin at the client's version and the plain Cypher otherwise (``backend_=`` forces
+either; docs/queries.md).
 """
 
 from __future__ import annotations
@@ -40,6 +46,11 @@ _PARAM_LINE = re.compile(r"^:param\s+([A-Za-z_][A-Za-z0-9_]*)\s*=>\s*(.+?);?\s*$
 _PARAM_DOC = re.compile(r"^\s{2,}([A-Za-z_][A-Za-z0-9_]*)\s+(.*)$")
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 _GUARD = "CALL apoc.util.validate("
+_PLUGIN_CALL = re.compile(r"\bsparsetopo\.[A-Za-z_]+\s*\(")
+
+#: Library queries with a variant that runs in sparsetopo's server plugin: name -> variant. Both
+#: return the same rows (tests/integration/test_overlap_plugin.py).
+PLUGIN_VARIANTS: dict[str, str] = {"overlap": "overlap_plugin"}
 
 
 @dataclass(frozen=True)
@@ -70,6 +81,10 @@ class LibraryQuery:
         """True when the query needs APOC even without its check lines (virtual graphs)."""
         return "apoc." in self.unguarded
 
+    @property
+    def needs_plugin(self) -> bool:
+        """True when the query calls a procedure of sparsetopo's server plugin."""
+        return bool(_PLUGIN_CALL.search(self.text))
 
     def check(self, given: Mapping[str, Any]) -> dict[str, Any]:
         """``given`` checked against the documented parameters and the types of their

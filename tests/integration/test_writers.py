@@ -115,14 +115,16 @@ def test_plugin_and_cypher_writers_store_the_same(driver, run_name):
 
 
 def test_wrong_or_missing_plugin_falls_back(driver, run_name, monkeypatch, caplog):
+    installed = backend.PLUGIN_VERSION  # the managed server runs the jar built from this tree
+    assert backend.plugin_version(driver) == installed
     monkeypatch.setattr(backend, "PLUGIN_VERSION", "999")
     with caplog.at_level(logging.WARNING, logger="sparsetopo.graphstore.backend"):
         w = RunWriter(driver, run_name, ARCH)
     assert w.writer.backend == "cypher"
-    assert "plugin is version 1, this client needs 999" in caplog.text
+    assert f"plugin is version {installed}, this client needs 999" in caplog.text
     assert "using the Cypher writer" in caplog.text
     w.close()
-    with pytest.raises(StoreError, match=r"plugin writer was requested but .* version 1"):
+    with pytest.raises(StoreError, match=rf"plugin writer was requested but .* version {installed}"):
         RunWriter(driver, run_name, ARCH, writer="plugin")
     monkeypatch.setattr(backend, "plugin_version", lambda *a, **k: None)
     choice = backend.choose_writer(driver)

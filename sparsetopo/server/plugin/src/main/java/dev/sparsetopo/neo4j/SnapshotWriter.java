@@ -36,8 +36,11 @@ import org.neo4j.procedure.UserFunction;
  */
 public class SnapshotWriter {
 
-    /** Protocol version; the client uses the plugin only when its own version is equal. */
-    public static final String VERSION = "1";
+    /**
+     * Protocol version of the whole plugin (these procedures and {@link Overlap}); the client
+     * uses the plugin only when its own version is equal. 2: adds sparsetopo.overlap.
+     */
+    public static final String VERSION = "2";
 
     private static final RelationshipType SYNAPSE = RelationshipType.withName("SYNAPSE");
     private static final RelationshipType HAS_WEIGHTS = RelationshipType.withName("HAS_WEIGHTS");
@@ -69,7 +72,7 @@ public class SnapshotWriter {
     }
 
     @UserFunction("sparsetopo.version")
-    @Description("The protocol version of sparsetopo's server-side snapshot writer.")
+    @Description("The protocol version of sparsetopo's server plugin (snapshot writer, overlap).")
     public String version() {
         return VERSION;
     }
