@@ -70,6 +70,7 @@ from sparsetopo.analysis.nnstd import (
     nnstd_recurrent,
 )
 from sparsetopo.analysis.nulls import (
+    layer_census_samples,
     layer_switching,
     layer_switching_samples,
     sign_shuffle,
@@ -118,6 +119,7 @@ __all__ = [
     "ffl_balance",
     "ffl_counts",
     "jaccard_cost",
+    "layer_census_samples",
     "layer_switching",
     "layer_switching_samples",
     "layered_motifs",

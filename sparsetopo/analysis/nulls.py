@@ -656,6 +656,85 @@ def layer_switching_samples(
         yield LayeredGraph(tuple(mats), lg.biases)
 
 
+def layer_census_samples(
+    lg: LayeredGraph,
+    n: int,
+    seed: int | np.random.Generator | None = None,
+    burn_in: float = DEFAULT_BURN_IN,
+    thin: float = DEFAULT_THIN,
+    independent: bool = False,
+) -> np.ndarray:
+    """Return the layered motif counts of ``n`` samples of :func:`layer_switching_samples`.
+
+    The samples (signs "travel") are counted in place, without building sample graphs, over
+    neighbour bitsets: the nine :data:`~sparsetopo.analysis.layered.LAYERED_MOTIFS` counts,
+    then the balanced and the total bi-parallels of :func:`~sparsetopo.analysis.cycle4_balance`,
+    all after ghost/dead removal (the defaults of those functions).
+
+    Parameters
+    ----------
+    lg : LayeredGraph
+        The network.
+    n : int
+        Number of samples.
+    seed : int, Generator or None
+        Random source; the same seed gives the samples :func:`layer_switching_samples` yields.
+    burn_in, thin : float
+        Proposals per edge (per layer) before the first sample and between samples.
+    independent : bool
+        Every sample from its own chain started at ``lg``.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(n, 11)`` integer counts.
+
+    Raises
+    ------
+    InputError
+        If ``n`` is negative, ``lg`` is not a LayeredGraph or a layer is too large.
+
+    Notes
+    -----
+    Distribution sampled: that of :func:`layer_switching_samples` with ``signs="travel"``.
+    """
+    if n < 0:
+        raise InputError(f"n must be >= 0 (got {n})")
+    if not isinstance(lg, LayeredGraph):
+        raise InputError(f"layer_switching needs a LayeredGraph (got {type(lg).__name__})")
+    rng = _rng(seed)
+    states = [_LayerState(m) for m in lg.layers]
+    rs = K.rng_state(rng)
+    # one edge array for all layers; each layer's state works on its slice in place
+    eptr = np.zeros(len(states) + 1, dtype=np.int64)
+    np.cumsum([len(st.src) for st in states], out=eptr[1:])
+    src = np.concatenate([st.src for st in states]).astype(np.int64)
+    dst = np.concatenate([st.dst for st in states]).astype(np.int64)
+    pos = np.concatenate([st.w > 0 for st in states]) if states else np.zeros(0, dtype=bool)
+    for k, st in enumerate(states):
+        st.src, st.dst = src[eptr[k] : eptr[k + 1]], dst[eptr[k] : eptr[k + 1]]
+        st._start = (st.src.copy(), st.dst.copy(), st.M.copy())
+    sizes = np.asarray(lg.sizes, dtype=np.int64)
+    offs = np.zeros(len(sizes) + 1, dtype=np.int64)
+    np.cumsum(sizes, out=offs[1:])
+    w = BC.words(int(sizes.max()))
+    op, on, ip, inn = (np.zeros((int(offs[-1]), w), dtype=np.uint64) for _ in range(4))
+    masks = np.zeros((len(sizes), w), dtype=np.uint64)
+    live = np.ones(int(offs[-1]), dtype=np.bool_)
+    reach = np.zeros(w, dtype=np.uint64)
+    out = np.zeros((n, BC.LAYERED_ROW), dtype=np.int64)
+    for i in range(n):
+        for st in states:
+            if i == 0 or independent:
+                if i:
+                    st.reset()
+                K.bipartite_swaps(st.M, st.src, st.dst, _moves(burn_in, len(st.src)), rs)
+            else:
+                K.bipartite_swaps(st.M, st.src, st.dst, _moves(thin, len(st.src)), rs)
+        BC.layered_row(sizes, offs, eptr, src, dst, pos, op, on, ip, inn, masks, live, reach, out[i])
+    return out
+
+
 def layer_switching(
     lg: LayeredGraph,
     seed: int | np.random.Generator | None = None,

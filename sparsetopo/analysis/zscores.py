@@ -25,11 +25,17 @@ from sparsetopo.analysis.fastnull import (
     sign_shuffle_ffl_moments,
 )
 from sparsetopo.analysis.graphs import LayeredGraph, SignedGraph
-from sparsetopo.analysis.layered import cycle4_balance, layered_motifs, prune_ghost_dead
+from sparsetopo.analysis.layered import (
+    LAYERED_MOTIFS,
+    cycle4_balance,
+    layered_motifs,
+    prune_ghost_dead,
+)
 from sparsetopo.analysis.nulls import (
     DEFAULT_BURN_IN,
     DEFAULT_THIN,
     DirectedChain,
+    layer_census_samples,
     layer_switching_samples,
     sign_shuffle,
     switching_samples,
@@ -273,6 +279,27 @@ def _switching_loop(
     return vals
 
 
+def _layered_values(
+    g: LayeredGraph, n: int, rng: np.random.Generator, opts: dict[str, Any], names: list[str]
+) -> np.ndarray | None:
+    """Return the "layered" / "cycle4_balance" columns of ``n`` layer-switching samples.
+
+    Signs "travel" only (else None): counted over bitsets without building the sample graphs.
+    """
+    if opts.get("signs", "travel") != "travel" or set(opts) - {"signs", "burn_in", "thin",
+                                                                "independent"}:  # fmt: skip
+        return None  # the graph path applies the options (and rejects unknown ones)
+    rows = layer_census_samples(
+        g, n, rng, burn_in=opts.get("burn_in", DEFAULT_BURN_IN),
+        thin=opts.get("thin", DEFAULT_THIN), independent=bool(opts.get("independent", False)),
+    )  # fmt: skip
+    cols = {k: rows[:, i].astype(np.float64) for i, k in enumerate(LAYERED_MOTIFS)}
+    bal, tot = rows[:, 9], rows[:, 10]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        cols["cycle4_balance"] = np.where(tot > 0, bal / np.where(tot > 0, tot, 1), np.nan)
+    return np.stack([cols[c] for c in names], axis=1)
+
+
 def _fast_values(
     g: Any, null: str, n: int, rng: np.random.Generator, opts: dict[str, Any],
     families: list[str], names: list[str], real: dict[str, float],
@@ -285,6 +312,9 @@ def _fast_values(
     permutation of the sign vector (the same random stream as :func:`sign_shuffle`) and a
     vectorised product.
     """
+    if (families and null == "layer_switching" and isinstance(g, LayeredGraph)
+            and set(families) <= {"layered", "cycle4_balance"}):  # fmt: skip
+        return _layered_values(g, n, rng, opts, names)
     if not families or not isinstance(g, SignedGraph):
         return None
     if null == "switching" and set(families) <= set(CENSUS_FAMILIES):

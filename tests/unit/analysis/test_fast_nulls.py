@@ -11,7 +11,13 @@ import pandas as pd
 import pytest
 from analysis_helpers import load_zhang, random_graph
 
-from sparsetopo.analysis import SignedGraph, ffl_counts, signed_triad_census, signed_triad_keys
+from sparsetopo.analysis import (
+    LayeredGraph,
+    SignedGraph,
+    ffl_counts,
+    signed_triad_census,
+    signed_triad_keys,
+)
 from sparsetopo.analysis.fastnull import ffl_triples, sign_shuffle_ffl_moments
 from sparsetopo.analysis.nulls import DirectedChain, switching_census_samples, switching_samples
 from sparsetopo.analysis.zscores import motif_zscores
@@ -232,3 +238,54 @@ def test_kernel_random_integers_are_uniform() -> None:
     b = draw(K.rng_state(np.random.default_rng(1)), 1000, 50)
     c = draw(K.rng_state(np.random.default_rng(2)), 1000, 50)
     assert np.array_equal(a, b) and not np.array_equal(a, c)
+
+
+def _layered(sizes: tuple[int, ...], density: float, seed: int) -> LayeredGraph:
+    rng = np.random.default_rng(seed)
+    mats = []
+    for a, b in itertools.pairwise(sizes):
+        m = (rng.random((a, b)) < density) * rng.choice([-1.5, 0.5, 2.0], size=(a, b))
+        mats.append(m)
+    return LayeredGraph.from_matrices(mats)
+
+
+@pytest.mark.parametrize(("sizes", "density"), [((6, 5, 4), 0.35), ((30, 70, 12, 5), 0.06),
+                                                 ((70, 66, 20, 9, 3), 0.05)])  # fmt: skip
+def test_layered_bit_census_equals_recount_of_every_sample(sizes: tuple[int, ...], density: float) -> None:
+    from sparsetopo.analysis import cycle4_balance, layered_motifs, live_neurons
+    from sparsetopo.analysis.layered import LAYERED_MOTIFS
+    from sparsetopo.analysis.nulls import layer_census_samples, layer_switching_samples
+
+    lg = _layered(sizes, density, 7)
+    samples = list(layer_switching_samples(lg, 12, seed=3, thin=0.4))
+    rows = layer_census_samples(lg, 12, seed=3, thin=0.4)
+    pruned = 0
+    for h, row in zip(samples, rows, strict=True):
+        lm = layered_motifs(h)
+        c4 = cycle4_balance(h)
+        assert row.tolist() == [lm.counts[k] for k in LAYERED_MOTIFS] + [c4.balanced, c4.total]
+        pruned += sum(int((~m).sum()) for m in live_neurons(h))
+    assert pruned > 0  # ghost and dead neurons were removed in these samples
+
+
+def test_layered_bit_census_textbook_values() -> None:
+    from sparsetopo.analysis.nulls import layer_census_samples
+
+    # complete 2-3-2: the only graph with its degrees, so every sample is the graph itself;
+    # edges 12, diverging2 2*C(3,2) + 3*C(2,2) = 9, converging2 3*C(2,2) + 2*C(3,2) = 9,
+    # chain2 2*2 = 4, diverging3 2, converging3 2, chain3 0 (two layers), bi-fans
+    # C(2,2)*C(3,2) + C(3,2)*C(2,2) = 6, bi-parallels 4 * C(3,2) = 12
+    lg = LayeredGraph.from_matrices([np.ones((2, 3)), -np.ones((3, 2))])
+    rows = layer_census_samples(lg, 3, seed=0)
+    # every 2-path has sign (+)(-) = -: all 12 bi-parallels are balanced (same-sign paths)
+    assert rows.tolist() == [[12, 9, 9, 4, 2, 2, 0, 6, 12, 12, 12]] * 3
+
+
+def test_layered_fast_zscores_equal_graph_path() -> None:
+    lg = _layered((40, 30, 20, 6), 0.1, 11)
+    for opts in ({"thin": 0.5}, {"independent": True, "burn_in": 2.0}):
+        a = motif_zscores(lg, ["layered", "cycle4_balance"], null="layer_switching", n=15, seed=5,
+                          **opts)  # fmt: skip
+        b = motif_zscores(lg, ["layered", "cycle4_balance"], null="layer_switching", n=15, seed=5,
+                          fast=False, **opts)  # fmt: skip
+        pd.testing.assert_frame_equal(a, b)
