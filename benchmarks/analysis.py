@@ -194,6 +194,18 @@ def job(name: str, arg: int) -> dict[str, Any]:
         for i, g in enumerate(gs):
             motif_zscores(g, null="switching", n=arg, seed=i)
         out["seconds"] = time.perf_counter() - t
+    elif name == "layered_null":  # ARG layer-switching samples of a 784-300-100-10 MLP
+        rng = np.random.default_rng(0)
+        mats = []
+        for a, b, d in ((784, 300, 0.1), (300, 100, 0.1), (100, 10, 0.3)):
+            m = sp.random(a, b, density=d, random_state=rng, format="csr", dtype=np.float32)
+            m.data = np.where(rng.random(m.nnz) < 0.5, -1.0, 1.0).astype(np.float32) * (0.1 + m.data)
+            mats.append(m)
+        lg = LayeredGraph(tuple(mats), None)
+        t = time.perf_counter()
+        motif_zscores(lg, null="layer_switching", n=arg, seed=0)
+        out["seconds"] = time.perf_counter() - t
+        out["edges"] = sum(m.nnz for m in mats)
     elif name == "nnstd_rec":  # recurrent NNSTD of the 40 consecutive Zhang snapshot pairs
         from sparsetopo.analysis import nnstd_recurrent
 
@@ -270,6 +282,10 @@ def issue15(baseline_ref: str, quick: bool, with_db: bool, old_1000: bool) -> No
     both(f"switching Z-scores (triads + FFL balance), {n_z} samples, all 41 snapshots",
          ("switching_zhang", n_z), ("switching_zhang", 100), scale=n_z / 100,
          note="baseline: 100 samples x 10 (extrapolated)" if n_z != 100 else "")  # fmt: skip
+    n_lay = 100 if quick else 1000
+    both(f"layer-switching Z-scores (layered + cycle-4 balance), {n_lay} samples, "
+         "784-300-100-10 MLP (26,820 edges)", ("layered_null", n_lay), ("layered_null", 100),
+         scale=n_lay / 100, note="baseline: 100 samples x 10 (extrapolated)" if n_lay != 100 else "")  # fmt: skip
     r = both("recurrent NNSTD of two 150-unit snapshots (mean of 40 consecutive pairs)",
              ("nnstd_rec", 0), ("nnstd_rec", 0))  # fmt: skip
     same = r["new"]["d"] == r["old"]["d"]
