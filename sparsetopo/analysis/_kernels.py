@@ -301,6 +301,28 @@ def directed_samples(S, nbptr, nblen, nb, cnt, tab, src, dst, outptr, outidx, ke
 
 
 # ============================================================================ bipartite layers
+@njit(inline="always")
+def _swap_once(M, src, dst, m, rs):  # type: ignore[no-untyped-def]
+    """One double-edge swap proposal on a bipartite layer; return 1 if accepted, else 0."""
+    i = _below(rs, m)
+    j = _below(rs, m)
+    if i == j:
+        return 0
+    a = src[i]
+    b = dst[i]
+    c = src[j]
+    d = dst[j]
+    if a == c or b == d or M[a, d] != 0 or M[c, b] != 0:
+        return 0
+    M[a, b] = 0
+    M[c, d] = 0
+    M[a, d] = 1
+    M[c, b] = 1
+    dst[i] = d
+    dst[j] = b
+    return 1
+
+
 @njit(cache=True)
 def bipartite_swaps(M, src, dst, n_moves, rs):  # type: ignore[no-untyped-def]
     """Propose ``n_moves`` double-edge swaps on a bipartite layer; return the accepted count.
@@ -313,23 +335,7 @@ def bipartite_swaps(M, src, dst, n_moves, rs):  # type: ignore[no-untyped-def]
     if m < 2:
         return 0
     for _ in range(n_moves):
-        i = _below(rs, m)
-        j = _below(rs, m)
-        if i == j:
-            continue
-        a = src[i]
-        b = dst[i]
-        c = src[j]
-        d = dst[j]
-        if a == c or b == d or M[a, d] != 0 or M[c, b] != 0:
-            continue
-        M[a, b] = 0
-        M[c, d] = 0
-        M[a, d] = 1
-        M[c, b] = 1
-        dst[i] = d
-        dst[j] = b
-        acc += 1
+        acc += _swap_once(M, src, dst, m, rs)
     return acc
 
 
@@ -352,25 +358,8 @@ def zahn_moves(M, src, dst, outdeg, indeg, s_live, t_live, n_moves, rs):  # type
         return 0
     for _ in range(n_moves):
         if _uniform(rs) < 0.5:
-            if m < 2:
-                continue
-            i = _below(rs, m)
-            j = _below(rs, m)
-            if i == j:
-                continue
-            a = src[i]
-            b = dst[i]
-            c = src[j]
-            d = dst[j]
-            if a == c or b == d or M[a, d] != 0 or M[c, b] != 0:
-                continue
-            M[a, b] = 0
-            M[c, d] = 0
-            M[a, d] = 1
-            M[c, b] = 1
-            dst[i] = d
-            dst[j] = b
-            acc += 1
+            if m >= 2:
+                acc += _swap_once(M, src, dst, m, rs)
             continue
         i = _below(rs, m)
         c = s_live[_below(rs, ns)]
