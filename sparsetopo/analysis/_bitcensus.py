@@ -31,7 +31,7 @@ import numpy as np
 from numba import njit, types
 from numba.extending import intrinsic
 
-from sparsetopo.analysis._kernels import directed_moves, invariants_hold
+from sparsetopo.analysis._kernels import directed_moves, invariants_hold, shuffle_out_weights
 
 #: Row layout of :func:`census_row`: the 16 classes in TRIAD_CODES order, then the signed FFL
 #: sums in ALL_FFL_CLASSES order ("030T", "120U", "120D", "120C", "210", "300").
@@ -200,7 +200,7 @@ def census_row(S, src, dst, B, out):  # type: ignore[no-untyped-def]
 @njit(cache=True)
 def chain_census_samples(S, nbptr, nblen, nb, cnt, tab, src, dst, outptr, outidx, keep_mutual,
                          beta, dstate, hist, p_tri, n_thin, n_samples, indeg0, mutual0, B,
-                         out, rs):  # type: ignore[no-untyped-def]  # fmt: skip
+                         out, rs, cx, sgn):  # type: ignore[no-untyped-def]  # fmt: skip
     """Run the untracked directed chain and write a :func:`census_row` per sample into ``out``.
 
     The same chain, random stream and sample times as ``_kernels.directed_samples`` (the census
@@ -212,19 +212,15 @@ def chain_census_samples(S, nbptr, nblen, nb, cnt, tab, src, dst, outptr, outidx
     if keep_mutual and n_thin < 1 and dstate[0] != 0:
         n_thin = 1  # no moves could never reach D = 0
     s = 0
-    moved = 0
     while s < n_samples:
-        moved += directed_moves(S, nbptr, nblen, nb, cnt, tab, False, src, dst, outptr, outidx,
-                                keep_mutual, beta, dstate, hist, p_tri, n_thin, rs)  # fmt: skip
+        directed_moves(S, nbptr, nblen, nb, cnt, tab, False, src, dst, outptr, outidx,
+                                keep_mutual, beta, dstate, hist, p_tri, n_thin, rs, cx)  # fmt: skip
         if keep_mutual and dstate[0] != 0:
             continue
         if not invariants_hold(S, src, dst, indeg, indeg0, keep_mutual, mutual0):
             return s
-        if s > 0 and moved == 0:
-            out[s, :] = out[s - 1]  # no move accepted (a near-complete graph): same census
-        else:
-            census_row(S, src, dst, B, out[s])
-        moved = 0
+        shuffle_out_weights(S, nbptr, nblen, nb, cnt, tab, False, dst, outptr, sgn, cx, rs)
+        census_row(S, src, dst, B, out[s])
         s += 1
     return -1
 

@@ -163,10 +163,132 @@ def _find_edge(outptr, outidx, dst, a, b):  # type: ignore[no-untyped-def]
     return -1
 
 
+@njit(inline="always")
+def _tilt_accepts(D, delta, beta, rs):  # type: ignore[no-untyped-def]
+    """Metropolis acceptance of a move changing the mutual-dyad offset D by delta (tilted target)."""
+    d_new = D + delta
+    pen_old = beta[0] * D if D > 0 else -beta[1] * D
+    pen_new = beta[0] * d_new if d_new > 0 else -beta[1] * d_new
+    return not (pen_new > pen_old and _uniform(rs) >= np.exp(pen_old - pen_new))
+
+
+@njit(cache=True)
+def complement_moves(S, nbptr, nblen, nb, cnt, tab, track, dst, EI, csrc, cdst, coutptr, coutidx,
+                     keep_mutual, beta, dstate, hist, p_tri, n_moves, rs):  # type: ignore[no-untyped-def]  # fmt: skip
+    """:func:`directed_moves` with proposals drawn from the complement's edges (dense graphs).
+
+    A swap of the complement's edges (a->b, c->d) into (a->d, c->b) is the swap of the graph's
+    edges (a->d, c->b) into (a->b, c->d), and a reversed directed triangle of the complement is a
+    reversed triangle of the graph: the same moves, proposed uniformly over the complement's
+    m' edges instead of the graph's m. The proposals stay symmetric (m' is invariant), so the
+    stationary distribution is the same; a graph denser than half the pairs has m' < m, hence
+    fewer, more often accepted proposals. The graph's edges keep their source and sign as in
+    :func:`directed_moves`: ``EI[u, v]`` is the index of the graph's edge u->v (-1 if none),
+    ``dst`` the graph's targets, ``csrc``/``cdst`` the complement's edges (sources fixed,
+    ``coutptr``/``coutidx`` index them by source).
+    """
+    mc = len(csrc)
+    n = S.shape[0]
+    acc = 0
+    if mc < 2:
+        return 0
+    D = dstate[0]
+    for _ in range(n_moves):
+        if keep_mutual and -3 <= D <= 3:
+            hist[D + 3] += 1
+        if _uniform(rs) < p_tri:
+            # complement triangle a->b->c->a without reverse complement edges: the graph holds
+            # a->c, c->b, b->a and none of a->b, b->c, c->a; reversing swaps the two
+            i = _below(rs, mc)
+            c = _below(rs, n)
+            a = csrc[i]
+            b = cdst[i]
+            if c == a or c == b:  # noqa: SIM109
+                continue
+            if S[b, c] != 0 or S[c, a] != 0 or S[b, a] == 0 or S[c, b] == 0 or S[a, c] == 0:
+                continue
+            j = _find_edge(coutptr, coutidx, cdst, b, c)
+            k = _find_edge(coutptr, coutidx, cdst, c, a)
+            e_ac = EI[a, c]
+            e_cb = EI[c, b]
+            e_ba = EI[b, a]
+            s_ac = np.int64(S[a, c])
+            s_cb = np.int64(S[c, b])
+            s_ba = np.int64(S[b, a])
+            _toggle(S, nbptr, nblen, nb, cnt, tab, track, a, c, 0)
+            _toggle(S, nbptr, nblen, nb, cnt, tab, track, c, b, 0)
+            _toggle(S, nbptr, nblen, nb, cnt, tab, track, b, a, 0)
+            _toggle(S, nbptr, nblen, nb, cnt, tab, track, a, b, s_ac)
+            _toggle(S, nbptr, nblen, nb, cnt, tab, track, b, c, s_ba)
+            _toggle(S, nbptr, nblen, nb, cnt, tab, track, c, a, s_cb)
+            dst[e_ac] = b
+            dst[e_ba] = c
+            dst[e_cb] = a
+            EI[a, c] = -1
+            EI[c, b] = -1
+            EI[b, a] = -1
+            EI[a, b] = e_ac
+            EI[b, c] = e_ba
+            EI[c, a] = e_cb
+            cdst[i] = c
+            cdst[j] = a
+            cdst[k] = b
+            acc += 1
+            continue
+        i = _below(rs, mc)
+        j = _below(rs, mc)
+        if i == j:
+            continue
+        a = csrc[i]
+        b = cdst[i]
+        c = csrc[j]
+        d = cdst[j]
+        if a == c or b == d or a == d or c == b:  # noqa: SIM109
+            continue
+        if S[a, d] == 0 or S[c, b] == 0:  # the graph's edges a->d and c->b
+            continue
+        if keep_mutual:
+            delta = 0
+            if S[b, a] != 0:
+                delta += 1
+            if S[d, c] != 0:
+                delta += 1
+            if S[d, a] != 0:
+                delta -= 1
+            if S[b, c] != 0:
+                delta -= 1
+            if delta != 0:
+                if not _tilt_accepts(D, delta, beta, rs):
+                    continue
+                D += delta
+        e_ad = EI[a, d]
+        e_cb = EI[c, b]
+        s_ad = np.int64(S[a, d])
+        s_cb = np.int64(S[c, b])
+        _toggle(S, nbptr, nblen, nb, cnt, tab, track, a, d, 0)
+        _toggle(S, nbptr, nblen, nb, cnt, tab, track, c, b, 0)
+        _toggle(S, nbptr, nblen, nb, cnt, tab, track, a, b, s_ad)
+        _toggle(S, nbptr, nblen, nb, cnt, tab, track, c, d, s_cb)
+        dst[e_ad] = b
+        dst[e_cb] = d
+        EI[a, d] = -1
+        EI[c, b] = -1
+        EI[a, b] = e_ad
+        EI[c, d] = e_cb
+        cdst[i] = d
+        cdst[j] = b
+        acc += 1
+    dstate[0] = D
+    return acc
+
+
 @njit(cache=True)
 def directed_moves(S, nbptr, nblen, nb, cnt, tab, track, src, dst, outptr, outidx,
-                   keep_mutual, beta, dstate, hist, p_tri, n_moves, rs):  # type: ignore[no-untyped-def]  # fmt: skip
+                   keep_mutual, beta, dstate, hist, p_tri, n_moves, rs, cx):  # type: ignore[no-untyped-def]  # fmt: skip
     """Propose ``n_moves`` moves; returns the number accepted.
+
+    ``cx``: the complement state ``(on, EI, csrc, cdst, coutptr, coutidx)``; when ``on``, the
+    proposals are drawn from the complement's edges instead (:func:`complement_moves`).
 
     With probability ``p_tri`` a directed-triangle reversal: an edge a->b uniformly and a node c
     uniformly; accepted iff b->c and c->a exist and none of b->a, c->b, a->c does (the reversed
@@ -183,6 +305,10 @@ def directed_moves(S, nbptr, nblen, nb, cnt, tab, track, src, dst, outptr, outid
     uniform there; the caller keeps only those. ``hist[D + 3]`` counts the proposals made in
     each state with |D| <= 3 (to tune beta).
     """
+    if cx[0]:
+        return complement_moves(S, nbptr, nblen, nb, cnt, tab, track, dst, cx[1], cx[2], cx[3],
+                                cx[4], cx[5], keep_mutual, beta, dstate, hist, p_tri, n_moves,
+                                rs)  # fmt: skip
     m = len(src)
     n = S.shape[0]
     acc = 0
@@ -240,12 +366,9 @@ def directed_moves(S, nbptr, nblen, nb, cnt, tab, track, src, dst, outptr, outid
             if S[d, c] != 0:
                 delta -= 1
             if delta != 0:
-                d_new = D + delta
-                pen_old = beta[0] * D if D > 0 else -beta[1] * D
-                pen_new = beta[0] * d_new if d_new > 0 else -beta[1] * d_new
-                if pen_new > pen_old and _uniform(rs) >= np.exp(pen_old - pen_new):
+                if not _tilt_accepts(D, delta, beta, rs):
                     continue
-                D = d_new
+                D += delta
         s_i = np.int64(S[a, b])
         s_j = np.int64(S[c, d])
         _toggle(S, nbptr, nblen, nb, cnt, tab, track, a, b, 0)
@@ -257,6 +380,29 @@ def directed_moves(S, nbptr, nblen, nb, cnt, tab, track, src, dst, outptr, outid
         acc += 1
     dstate[0] = D
     return acc
+
+
+@njit(cache=True)
+def shuffle_out_weights(S, nbptr, nblen, nb, cnt, tab, track, dst, outptr, sgn, cx, rs):  # type: ignore[no-untyped-def]  # fmt: skip
+    """Assign every source's out-weights to its out-edges by a fresh uniform bijection.
+
+    The edges of source u are the labels ``outptr[u]:outptr[u + 1]`` (each label keeps its
+    weight, sign ``sgn``); their targets are permuted (Fisher-Yates) and S, the tracked census
+    and the complement's edge index follow. Moves alone cannot do this where a source's out-edges
+    are (nearly) fixed, e.g. a source linked to every other node.
+    """
+    ei = cx[1]
+    for u in range(len(outptr) - 1):
+        lo = outptr[u]
+        for k in range(outptr[u + 1] - 1, lo, -1):
+            r = lo + _below(rs, k - lo + 1)
+            t = dst[k]
+            dst[k] = dst[r]
+            dst[r] = t
+        for e in range(lo, outptr[u + 1]):
+            _toggle(S, nbptr, nblen, nb, cnt, tab, track, u, dst[e], np.int64(sgn[e]))
+            if cx[0]:
+                ei[u, dst[e]] = e
 
 
 @njit(cache=True)
@@ -276,7 +422,8 @@ def invariants_hold(S, src, dst, indeg, indeg0, keep_mutual, mutual0):  # type: 
 
 @njit(cache=True)
 def directed_samples(S, nbptr, nblen, nb, cnt, tab, src, dst, outptr, outidx, keep_mutual,
-                     beta, dstate, hist, p_tri, n_thin, n_samples, indeg0, mutual0, out, rs):  # type: ignore[no-untyped-def]  # fmt: skip
+                     beta, dstate, hist, p_tri, n_thin, n_samples, indeg0, mutual0, out, rs, cx,
+                     sgn):  # type: ignore[no-untyped-def]  # fmt: skip
     """Run the tracked chain and write ``n_samples`` census rows into ``out``.
 
     Rows are taken every ``n_thin`` proposals at the grid times where D = 0 (always, without keep_mutual); every sample's in-degrees and
@@ -290,11 +437,12 @@ def directed_samples(S, nbptr, nblen, nb, cnt, tab, src, dst, outptr, outidx, ke
     s = 0
     while s < n_samples:
         directed_moves(S, nbptr, nblen, nb, cnt, tab, True, src, dst, outptr, outidx,
-                       keep_mutual, beta, dstate, hist, p_tri, n_thin, rs)  # fmt: skip
+                       keep_mutual, beta, dstate, hist, p_tri, n_thin, rs, cx)  # fmt: skip
         if keep_mutual and dstate[0] != 0:
             continue
         if not invariants_hold(S, src, dst, indeg, indeg0, keep_mutual, mutual0):
             return s
+        shuffle_out_weights(S, nbptr, nblen, nb, cnt, tab, True, dst, outptr, sgn, cx, rs)
         out[s, :] = cnt
         s += 1
     return -1

@@ -21,7 +21,9 @@ enumerate every graph of small cases and check with chi-square tests that each i
 often. Chain lengths are counted in *proposals per movable edge*: ``burn_in`` before the first
 sample and ``thin`` between consecutive samples of one chain (:data:`DEFAULT_BURN_IN`,
 :data:`DEFAULT_THIN`; docs/analysis.md reports the autocorrelation of motif counts along the chain
-that these defaults are derived from).
+that these defaults are derived from). A directed graph denser than half the pairs draws its
+proposals from its complement's edges (the same moves, fewer of them rejected), and its movable
+edges are then the complement's.
 """
 
 from __future__ import annotations
@@ -45,6 +47,9 @@ DEFAULT_BURN_IN = 10.0
 DEFAULT_THIN = 1.0
 #: Probability that a directed-chain proposal is a triangle reversal rather than a swap.
 TRIANGLE_MOVE_P = 0.1
+#: Graphs of at most this many nodes that are denser than half the pairs move by proposals over
+#: their complement's edges (``_kernels.complement_moves``; it keeps an n x n edge index).
+COMPLEMENT_MAX_N = 2048
 #: The directed and layer chains keep a dense adjacency matrix: at most this many cells.
 DENSE_MAX_CELLS = 100_000_000
 
@@ -175,10 +180,26 @@ class DirectedChain:
         n_keys = int(self.tab.max()) + 1
         self.cnt = np.zeros(n_keys, dtype=np.int64)
         self.cnt[self.tab[0]] = n * (n - 1) * (n - 2) // 6
-        sgn = np.where(self.w > 0, 1, 2).astype(np.int64)
+        self.sgn = np.where(self.w > 0, 1, 2).astype(np.int64)
         K.directed_init(self.S, self.nbptr, self.nblen, self.nb, self.cnt, self.tab, self.track,
-                        self.src, self.dst, sgn)  # fmt: skip
+                        self.src, self.dst, self.sgn)  # fmt: skip
         self.mutual0 = int(np.count_nonzero(self.S[self.dst, self.src]))
+        # denser than half the pairs: propose moves over the complement's (fewer) edges
+        self.complement = n <= COMPLEMENT_MAX_N and self.m > n * (n - 1) // 2
+        if self.complement:
+            ei = np.full((n, n), -1, dtype=np.int64)
+            ei[self.src, self.dst] = np.arange(self.m)
+            free = self.S == 0
+            np.fill_diagonal(free, False)
+            csrc, cdst = (np.ascontiguousarray(x, dtype=np.int64) for x in np.nonzero(free))
+            coutptr = np.zeros(n + 1, dtype=np.int64)
+            np.cumsum(np.bincount(csrc, minlength=n), out=coutptr[1:])
+            self.cx = (True, ei, csrc, cdst, coutptr, np.arange(len(csrc), dtype=np.int64))
+        else:
+            z = np.zeros(1, dtype=np.int64)
+            self.cx = (False, np.zeros((1, 1), dtype=np.int64), z, z.copy(), z.copy(), z.copy())
+        #: Chain lengths count proposals per edge of the sparser of the graph and its complement.
+        self.movable = len(self.cx[2]) if self.complement else self.m
         self.beta = np.ones(2, dtype=np.float64)
         self.dstate = np.zeros(1, dtype=np.int64)
         self.hist = np.zeros(7, dtype=np.int64)
@@ -186,7 +207,8 @@ class DirectedChain:
         self.rs = K.rng_state(rng)
 
     def _mutable(self) -> list[np.ndarray]:
-        return [self.S, self.dst, self.nblen, self.nb, self.cnt, self.beta, self.dstate]
+        return [self.S, self.dst, self.nblen, self.nb, self.cnt, self.beta, self.dstate,
+                self.cx[1], self.cx[3]]  # fmt: skip
 
     def reset(self) -> None:
         """Back to the start graph (the random stream continues)."""
@@ -197,14 +219,14 @@ class DirectedChain:
 
     def advance(self, per_edge: float) -> int:
         """Propose ``per_edge * m`` moves; return how many were accepted."""
-        return self.advance_moves(_moves(per_edge, self.m))
+        return self.advance_moves(_moves(per_edge, self.movable))
 
     def advance_moves(self, n_moves: int) -> int:
         """Propose ``n_moves`` moves; return how many were accepted."""
         return int(K.directed_moves(
             self.S, self.nbptr, self.nblen, self.nb, self.cnt, self.tab, self.track, self.src,
             self.dst, self.outptr, self.outidx, self.keep_mutual, self.beta, self.dstate,
-            self.hist, TRIANGLE_MOVE_P, n_moves, self.rs,
+            self.hist, TRIANGLE_MOVE_P, n_moves, self.rs, self.cx,
         ))  # fmt: skip
 
     def burn(self, per_edge: float) -> None:
@@ -235,7 +257,7 @@ class DirectedChain:
         Advance by ``per_edge`` proposals per edge, repeated (keep_mutual) until the chain is at
         the start's mutual-dyad count on one of these grid times.
         """
-        moves = _moves(per_edge, self.m)
+        moves = _moves(per_edge, self.movable)
         if self.keep_mutual and moves == 0 and self.dstate[0] != 0:
             moves = 1  # no moves could never reach the slice (as in the compiled sampler)
         for _ in range(100_000):
@@ -260,11 +282,23 @@ class DirectedChain:
         bad = K.directed_samples(
             self.S, self.nbptr, self.nblen, self.nb, self.cnt, self.tab, self.src, self.dst,
             self.outptr, self.outidx, self.keep_mutual, self.beta, self.dstate, self.hist,
-            TRIANGLE_MOVE_P, _moves(thin, self.m), n, self.indeg0, self.mutual0, out, self.rs,
+            TRIANGLE_MOVE_P, _moves(thin, self.movable), n, self.indeg0, self.mutual0, out, self.rs,
+            self.cx, self.sgn,
         )  # fmt: skip
         if bad >= 0:  # pragma: no cover - an invariant broken is a bug in the kernel
             raise RuntimeError(f"switching sample {bad} broke the degree or mutual-dyad invariant")
         return out
+
+    def sample_weights(self) -> None:
+        """Give every source's out-weights a fresh uniform bijection onto its out-edges.
+
+        Done once per sample, after its moves (the samplers here do it themselves): with
+        ``signs="travel"`` a sample is a uniform topology with, independently, uniform
+        arrangements of each source's weights, which moves alone do not reach where a source's
+        out-edges cannot move.
+        """
+        K.shuffle_out_weights(self.S, self.nbptr, self.nblen, self.nb, self.cnt, self.tab,
+                              self.track, self.dst, self.outptr, self.sgn, self.cx, self.rs)  # fmt: skip
 
     def bit_census_samples(self, n: int, thin: float, first_thin: float | None = None) -> np.ndarray:
         """Return ``n`` rows of the triad census and signed FFL sums of successive samples.
@@ -284,8 +318,8 @@ class DirectedChain:
             bad = BC.chain_census_samples(
                 self.S, self.nbptr, self.nblen, self.nb, self.cnt, self.tab, self.src, self.dst,
                 self.outptr, self.outidx, self.keep_mutual, self.beta, self.dstate, self.hist,
-                TRIANGLE_MOVE_P, _moves(t, self.m), len(rows), self.indeg0, self.mutual0, B, rows,
-                self.rs,
+                TRIANGLE_MOVE_P, _moves(t, self.movable), len(rows), self.indeg0, self.mutual0, B, rows,
+                self.rs, self.cx, self.sgn,
             )  # fmt: skip
             if bad >= 0:  # pragma: no cover - an invariant broken is a bug in the kernel
                 raise RuntimeError(
@@ -445,6 +479,7 @@ def switching_samples(
         if (i and not independent) or chain.dstate[0] != 0:
             chain.next_sample(thin)
         chain.check()
+        chain.sample_weights()
         yield chain.graph(signs, rng)
 
 

@@ -245,6 +245,7 @@ def _switching_loop(
         if i or chain.dstate[0] != 0:
             chain.next_sample(thin)
         chain.check()
+        chain.sample_weights()
         vals[i] = recount()
     t_recount = (time.perf_counter() - t0) / max(probe, 1)
     done = probe
@@ -255,6 +256,7 @@ def _switching_loop(
         for i in range(done, n):
             chain.next_sample(thin)
             chain.check()
+            chain.sample_weights()
             vals[i] = recount()
         return vals
     if done < n:
@@ -275,6 +277,7 @@ def _switching_loop(
             for i in range(done, n):
                 chain.next_sample(thin)
                 chain.check()
+                chain.sample_weights()
                 vals[i] = recount()
     return vals
 

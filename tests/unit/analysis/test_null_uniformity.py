@@ -242,3 +242,57 @@ def test_zahn_uniform(case: tuple[list[int], list[list[Edge]]]) -> None:
     samples = [layered_key(h) for h in zahn_samples(
         lg, PER_CELL * len(space), seed=4, burn_in=20, independent=True)]
     check_uniform(samples, space)
+
+
+# ----------------------------------------------------------------------------- dense graphs
+def complement(n: int, edges: list[Edge]) -> list[Edge]:
+    """The non-loop pairs missing from ``edges``, plus ``edges``'s self-loops."""
+    have = set(edges)
+    return [(u, v) for u in range(n) for v in range(n) if u != v and (u, v) not in have] + [
+        (u, v) for u, v in edges if u == v]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("n", "edges", "keep_mutual"),
+    [(6, TWO_TRIANGLES, False), (6, TWO_TRIANGLES, True), (5, WITH_LOOPS, False),
+     (5, WITH_LOOPS, True)],
+)  # fmt: skip
+def test_switching_uniform_on_dense_graphs(n: int, edges: list[Edge], keep_mutual: bool) -> None:
+    # denser than half the pairs: the chain proposes over the complement's edges
+    from sparsetopo.analysis.nulls import DirectedChain
+
+    dense = complement(n, edges)
+    g = graph(n, dense)
+    assert DirectedChain(g, keep_mutual, False, np.random.default_rng(0)).complement
+    space = directed_space(n, dense)
+    if keep_mutual:
+        m0 = mutual(frozenset(e for e in dense if e[0] != e[1]))
+        space = [e for e in space if mutual(e) == m0]
+    samples = [directed_key(h) for h in switching_samples(
+        g, PER_CELL * len(space), seed=17, keep_mutual=keep_mutual, burn_in=20, thin=20,
+        independent=True)]  # fmt: skip
+    check_uniform(samples, space)
+
+
+def test_switching_signs_travel_uniform_on_a_dense_graph() -> None:
+    # every source keeps the multiset of its out-signs; each topology appears with every
+    # arrangement of them, uniformly
+    edges = complement(5, [(0, 1), (1, 0), (1, 2), (2, 3), (3, 4), (4, 0), (0, 2)])
+    rng = np.random.default_rng(3)
+    w = [float(x) for x in rng.choice([-1.0, 1.0], size=len(edges))]
+    w[0], w[1] = 1.0, -1.0  # source 0 mixed
+    g = graph(5, edges, w)
+    by_src: dict[int, list[int]] = {}
+    for (u, _), s in zip(edges, w, strict=True):
+        by_src.setdefault(u, []).append(int(np.sign(s)))
+    space = []
+    for e in directed_space(5, edges):
+        outs = {u: sorted(v for x, v in e if x == u) for u in by_src}
+        arrangements = [sorted(set(itertools.permutations(by_src[u]))) for u in by_src]
+        for combo in itertools.product(*arrangements):
+            space.append(frozenset((u, v, s) for u, signs in zip(by_src, combo, strict=True)
+                                   for v, s in zip(outs[u], signs, strict=True)))  # fmt: skip
+    assert len(space) > 50
+    samples = [directed_key(h, signed=True) for h in switching_samples(
+        g, PER_CELL * len(space), seed=8, burn_in=20, independent=True)]
+    check_uniform(samples, space)
