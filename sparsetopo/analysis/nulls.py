@@ -34,8 +34,8 @@ from collections.abc import Iterator
 import numpy as np
 import scipy.sparse as sp
 
-from sparsetopo.analysis import _bitcensus as BC
 from sparsetopo.analysis import _kernels as K
+from sparsetopo.analysis import _layered_census as LC
 from sparsetopo.analysis._validation import rng as _rng
 from sparsetopo.analysis.graphs import LayeredGraph, SignedGraph, _csr_from_coo
 from sparsetopo.analysis.layered import live_neurons, prune_ghost_dead
@@ -304,18 +304,18 @@ class DirectedChain:
         """Return ``n`` rows of the triad census and signed FFL sums of successive samples.
 
         The chain runs without bookkeeping and each sample is recounted over neighbour bitsets
-        (``_bitcensus.census_row``: 16 classes in TRIAD_CODES order, then the signed FFL sums
+        (``_kernels.census_row``: 16 classes in TRIAD_CODES order, then the signed FFL sums
         in ALL_FFL_CLASSES order). Same samples as :meth:`census_samples`; ``first_thin``
         (default ``thin``) proposals per edge come before the first sample.
         """
         if self.track:
             raise InputError("bit_census_samples needs a chain built with track=False")
-        out = np.zeros((n, BC.ROW), dtype=np.int64)
+        out = np.zeros((n, K.ROW), dtype=np.int64)
         if n == 0:
             return out
-        B = np.zeros((self.n, 8, BC.words(self.n)), dtype=np.uint64)
+        B = np.zeros((self.n, 8, K.words(self.n)), dtype=np.uint64)
         for rows, t in ((out[:1], thin if first_thin is None else first_thin), (out[1:], thin)):
-            bad = BC.chain_census_samples(
+            bad = K.chain_census_samples(
                 self.S, self.nbptr, self.nblen, self.nb, self.cnt, self.tab, self.src, self.dst,
                 self.outptr, self.outidx, self.keep_mutual, self.beta, self.dstate, self.hist,
                 TRIANGLE_MOVE_P, _moves(t, self.movable), len(rows), self.indeg0, self.mutual0, B, rows,
@@ -334,7 +334,7 @@ class DirectedChain:
         update about 8 d m neighbour visits per sample (d = mean number of neighbours).
         """
         mean_deg = 2.0 * self.m / max(self.n, 1)
-        return BC.words(self.n) <= 2.0 * max(mean_deg, 1.0)
+        return K.words(self.n) <= 2.0 * max(mean_deg, 1.0)
 
     def set_tracking(self, on: bool) -> None:
         """Switch incremental census tracking on (recounting the current state) or off."""
@@ -752,12 +752,12 @@ def layer_census_samples(
     sizes = np.asarray(lg.sizes, dtype=np.int64)
     offs = np.zeros(len(sizes) + 1, dtype=np.int64)
     np.cumsum(sizes, out=offs[1:])
-    w = BC.words(int(sizes.max()))
+    w = K.words(int(sizes.max()))
     op, on, ip, inn = (np.zeros((int(offs[-1]), w), dtype=np.uint64) for _ in range(4))
     masks = np.zeros((len(sizes), w), dtype=np.uint64)
     live = np.ones(int(offs[-1]), dtype=np.bool_)
     reach = np.zeros(w, dtype=np.uint64)
-    out = np.zeros((n, BC.LAYERED_ROW), dtype=np.int64)
+    out = np.zeros((n, LC.LAYERED_ROW), dtype=np.int64)
     for i in range(n):
         for st in states:
             if i == 0 or independent:
@@ -766,7 +766,7 @@ def layer_census_samples(
                 K.bipartite_swaps(st.M, st.src, st.dst, _moves(burn_in, len(st.src)), rs)
             else:
                 K.bipartite_swaps(st.M, st.src, st.dst, _moves(thin, len(st.src)), rs)
-        BC.layered_row(sizes, offs, eptr, src, dst, pos, op, on, ip, inn, masks, live, reach, out[i])
+        LC.layered_row(sizes, offs, eptr, src, dst, pos, op, on, ip, inn, masks, live, reach, out[i])
     return out
 
 

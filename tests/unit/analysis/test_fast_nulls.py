@@ -164,7 +164,7 @@ def _signed_ffl_sums_by_enumeration(S: np.ndarray) -> dict[str, int]:
 def test_bit_census_equals_networkx_and_enumeration(n: int, p: float, seed: int) -> None:
     import networkx as nx
 
-    from sparsetopo.analysis import _bitcensus as bc
+    from sparsetopo.analysis import _kernels as bc
     from sparsetopo.analysis.triads import TRIAD_CODES
 
     rng = np.random.default_rng(seed)
