@@ -22,6 +22,20 @@ LAYERED_ROW = 11
 
 
 @njit(cache=True)
+def _pairs_c2(P, Q, o, n_side, w):  # type: ignore[no-untyped-def]
+    """Sum over pairs x < y of nodes o..o+n_side of C(|set x & set y|, 2); sets = P | Q rows."""
+    tot = 0
+    for x in range(n_side):
+        for y in range(x + 1, n_side):
+            c = 0
+            for i in range(w):
+                c += _popcount((P[o + x, i] | Q[o + x, i]) & (P[o + y, i] | Q[o + y, i]))
+            c = np.int64(c)
+            tot += c * (c - 1) // 2
+    return tot
+
+
+@njit(cache=True)
 def layered_row(sizes, offs, eptr, src, dst, pos, OP, ON, IP, IN, LM, live, R, out):  # type: ignore[no-untyped-def]  # fmt: skip
     """Write the layered motif counts of one sample, after ghost/dead removal, into ``out``.
 
@@ -124,23 +138,9 @@ def layered_row(sizes, offs, eptr, src, dst, pos, OP, ON, IP, IN, LM, live, R, o
             out[5] += d * (d - 1) * (d - 2) // 6  # converging3
         # bifan: pairs of neurons on the smaller side and their common neighbours
         if sizes[lay] <= sizes[lay + 1]:
-            o, n_side, w = offs[lay], sizes[lay], wt
-            for x in range(n_side):
-                for y in range(x + 1, n_side):
-                    c = 0
-                    for i in range(w):
-                        c += _popcount((OP[o + x, i] | ON[o + x, i]) & (OP[o + y, i] | ON[o + y, i]))
-                    c = np.int64(c)
-                    out[7] += c * (c - 1) // 2
+            out[7] += _pairs_c2(OP, ON, offs[lay], sizes[lay], wt)
         else:
-            o, n_side, w = offs[lay + 1], sizes[lay + 1], ws
-            for x in range(n_side):
-                for y in range(x + 1, n_side):
-                    c = 0
-                    for i in range(w):
-                        c += _popcount((IP[o + x, i] | IN[o + x, i]) & (IP[o + y, i] | IN[o + y, i]))
-                    c = np.int64(c)
-                    out[7] += c * (c - 1) // 2
+            out[7] += _pairs_c2(IP, IN, offs[lay + 1], sizes[lay + 1], ws)
     for lay in range(L - 1):
         wm = (sizes[lay + 1] + 63) // 64
         w3 = (sizes[lay + 3] + 63) // 64 if lay + 2 < L else 0
