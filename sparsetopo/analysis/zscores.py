@@ -7,6 +7,7 @@ Z = (N_real - mean N_null) / sd N_null (Milo et al. 2002; Zahn, Daniel, Kutz 202
 from __future__ import annotations
 
 import time
+import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from math import comb
 from typing import Any
@@ -476,7 +477,9 @@ def motif_zscores(
             r = evaluate(sample)
             vals[i] = [r.get(k, np.nan) for k in names]
     count = np.array([real[k] for k in names], dtype=float)
-    with np.errstate(invalid="ignore", divide="ignore"):
+    with np.errstate(invalid="ignore", divide="ignore"), warnings.catch_warnings():
+        # a statistic undefined in every sample (e.g. a ratio without FFLs) is NaN, not a warning
+        warnings.simplefilter("ignore", RuntimeWarning)
         mean = np.nanmean(vals, axis=0)
         sd = np.nanstd(vals, axis=0, ddof=1) if n > 1 else np.zeros(len(names))
         z = np.where(sd > 0, (count - mean) / np.where(sd > 0, sd, 1), np.nan)
