@@ -3,7 +3,7 @@ under SET (30% turnover per epoch) with the Recorder taking one snapshot per epo
 against the same training without recording, in the same run.
 
     python benchmarks/large_scenario.py            # 784-2500-2500-1000-10, 60,000 samples/epoch
-    python benchmarks/large_scenario.py --quick    # same model and snapshots, 12,000 samples/epoch
+    python benchmarks/large_scenario.py --quick    # same model and snapshots, 30,000 samples/epoch
     python benchmarks/large_scenario.py --nice 0,19 --writer plugin
 
 Phases, each training the same model from the same seed on the same data with the project's
@@ -123,11 +123,11 @@ def nice_of(pid: int) -> set[int]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true",
-                        help="12,000 samples per epoch instead of 60,000 (same model, snapshots)")
+                        help="30,000 samples per epoch instead of 60,000 (same model, snapshots)")
     parser.add_argument("--sizes", default="784,2500,2500,1000,10",
                         help="MLP layer sizes, input to output")
     parser.add_argument("--samples", type=int, default=None,
-                        help="training samples per epoch (default 60,000; --quick 12,000)")
+                        help="training samples per epoch (default 60,000; --quick 30,000)")
     parser.add_argument("--snapshots", type=int, default=20,
                         help="snapshots (the initial one plus one per epoch)")
     parser.add_argument("--batch", type=int, default=256)
@@ -138,7 +138,7 @@ def main() -> None:
     parser.add_argument("--writer", default="auto", help="auto, plugin or cypher")
     args = parser.parse_args()
     args.sizes = [int(s) for s in args.sizes.split(",")]
-    samples = args.samples or (12_000 if args.quick else 60_000)
+    samples = args.samples or (30_000 if args.quick else 60_000)
     nices = [int(n) for n in args.nice.split(",") if n.strip()]
     if not resolve_connection(start=False).managed:
         raise SystemExit("this benchmark restarts the managed server; unset NEO4J_URI")
@@ -149,7 +149,9 @@ def main() -> None:
     n_weights = probe.strategy.n_weights()
     n_edges = probe.strategy.n_edges()
     del probe
-    print(f"{'quick' if args.quick else 'full'} run: MLP {'-'.join(map(str, args.sizes))} "
+    variant = "custom" if args.samples or args.sizes != [784, 2500, 2500, 1000, 10] or (
+        args.snapshots != 20) else ("quick" if args.quick else "full")
+    print(f"{variant} run: MLP {'-'.join(map(str, args.sizes))} "
           f"({n_weights:,} weights, {n_edges:,} edges at 90% sparsity), SET zeta 0.3, "
           f"{samples:,} samples/epoch, batch {args.batch}, {args.snapshots} snapshots, "
           f"torch threads {args.threads or torch.get_num_threads()}, writer {args.writer}",
