@@ -4,11 +4,15 @@ server, same run), the Recorder, and the naive per-row MERGE baseline.
     python benchmarks/ingest.py            # full workloads (a few minutes)
     python benchmarks/ingest.py --quick    # smaller workloads
     python benchmarks/ingest.py --quick --writers plugin,cypher --no-recorder
+    python benchmarks/ingest.py --quick --no-recorder --warm 2 --profile   # warm server, split
+    python benchmarks/ingest.py --commit-split   # statement vs commit of one transaction
 
 Workloads (issue 3): an MLP 784-1000-1000-1000-10 at 90% sparsity rewired SET-style for 20
 snapshots, and a 1024-unit RNN pruned from dense to 90% over 10 snapshots. Prints relationships
 per second, the Recorder's blocking time per snapshot, the training slowdown, and bytes on disk
-per stored edge and per edge-snapshot of weights. Uses the resolved database (NEO4J_* or the
+per stored edge and per edge-snapshot of weights, and per writer run the server's CPU time and
+GC pauses (with --profile, where the server's time goes). Each writer run starts after a clean
+restart (for the store size), i.e. on a cold server; --warm measures a warm one. Uses the resolved database (NEO4J_* or the
 managed server of SPARSETOPO_HOME); runs named bench-* are deleted afterwards.
 """
 
