@@ -12,8 +12,9 @@ snapshots, and a 1024-unit RNN pruned from dense to 90% over 10 snapshots. Print
 per second, the Recorder's blocking time per snapshot, the training slowdown, and bytes on disk
 per stored edge and per edge-snapshot of weights, and per writer run the server's CPU time and
 GC pauses (with --profile, where the server's time goes). Each writer run starts after a clean
-restart (for the store size), i.e. on a cold server; --warm measures a warm one. Uses the resolved database (NEO4J_* or the
-managed server of SPARSETOPO_HOME); runs named bench-* are deleted afterwards.
+restart (for the store size), i.e. on a cold server; --warm measures a warm one. Uses the
+resolved database (NEO4J_* or the managed server of SPARSETOPO_HOME); runs named bench-* are
+deleted afterwards.
 """
 
 from __future__ import annotations
