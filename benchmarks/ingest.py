@@ -4,23 +4,36 @@ server, same run), the Recorder, and the naive per-row MERGE baseline.
     python benchmarks/ingest.py            # full workloads (a few minutes)
     python benchmarks/ingest.py --quick    # smaller workloads
     python benchmarks/ingest.py --quick --writers plugin,cypher --no-recorder
+    python benchmarks/ingest.py --quick --no-recorder --warm 2 --profile   # warm server, split
+    python benchmarks/ingest.py --commit-split   # statement vs commit of one transaction
 
 Workloads (issue 3): an MLP 784-1000-1000-1000-10 at 90% sparsity rewired SET-style for 20
 snapshots, and a 1024-unit RNN pruned from dense to 90% over 10 snapshots. Prints relationships
 per second, the Recorder's blocking time per snapshot, the training slowdown, and bytes on disk
-per stored edge and per edge-snapshot of weights. Uses the resolved database (NEO4J_* or the
-managed server of SPARSETOPO_HOME); runs named bench-* are deleted afterwards.
+per stored edge and per edge-snapshot of weights, and per writer run the server's CPU time and
+GC pauses (with --profile, where the server's time goes). Each writer run starts after a clean
+restart (for the store size), i.e. on a cold server; --warm measures a warm one. Uses the
+resolved database (NEO4J_* or the managed server of SPARSETOPO_HOME); runs named bench-* are
+deleted afterwards.
 """
 
 from __future__ import annotations
 
 import argparse
+import collections
+import os
+import re
+import shutil
+import subprocess
+import tempfile
 import time
+from pathlib import Path
 
 import numpy as np
 import torch
 import torch.nn.utils.prune
 
+import sparsetopo.graphstore.writer as writer_module
 from sparsetopo.graphstore.connection import open_driver, resolve_connection
 from sparsetopo.graphstore.runs import delete_run
 from sparsetopo.graphstore.writer import RunWriter
@@ -62,6 +75,77 @@ def store_bytes() -> int | None:
     return sum(STORE_PARTS.values())
 
 
+def server_counters(driver) -> tuple[float, float]:
+    """(CPU seconds of the managed server's process so far, or NaN on an external server;
+    seconds of GC pauses so far, from the server's JMX beans)."""
+    cpu = float("nan")
+    pid = ManagedServer().pid() if resolve_connection(start=False).managed else None
+    if pid is not None:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        cpu = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    records, _, _ = driver.execute_query(
+        "CALL dbms.queryJmx('java.lang:type=GarbageCollector,*') YIELD attributes "
+        "RETURN sum(attributes.CollectionTime.value) AS ms")
+    return cpu, (records[0]["ms"] or 0) / 1e3
+
+
+#: Where a sampled server stack is attributed (first match from the top of the list wins).
+#: The frames are Neo4j 5.26's; "statement" is everything else the Bolt workers run.
+PROFILE_PARTS = (
+    ("commit: tx state -> record commands", "KernelTransactionImplementation.extractCommands"),
+    ("commit: index updates", "IndexTransactionApplierFactory"),
+    ("commit: index updates", "applyPendingIndexUpdates"),
+    ("commit: apply records to the store", "InternalTransactionCommitProcess.applyToStore"),
+    ("commit: append to the transaction log", "InternalTransactionCommitProcess.appendToLog"),
+    ("commit: other", "KernelTransactionImplementation.commit"),
+    ("statement: sparsetopo procedures", "dev.sparsetopo.neo4j.SnapshotWriter"),
+)
+
+
+class Profiler:
+    """Java Flight Recorder on the managed server (needs jcmd and jfr from the JDK): the share
+    of sampled server stacks per part of a write (statement vs the parts of the commit)."""
+
+    def __init__(self) -> None:
+        self.pid = ManagedServer().pid()
+        self.file = Path(tempfile.mkdtemp(prefix="sparsetopo-jfr-")) / "server.jfr"
+        self.ok = bool(self.pid and shutil.which("jcmd") and shutil.which("jfr"))
+
+    def start(self) -> None:
+        if self.ok:
+            subprocess.run(["jcmd", str(self.pid), "JFR.start", "name=sparsetopo-bench",
+                            "settings=profile", f"filename={self.file}"],
+                           capture_output=True, check=True)
+
+    def stop(self) -> str:
+        if not self.ok:
+            return "profile: needs the managed server and the JDK's jcmd and jfr"
+        subprocess.run(["jcmd", str(self.pid), "JFR.stop", "name=sparsetopo-bench"],
+                       capture_output=True, check=True)
+        out = subprocess.run(["jfr", "print", "--events", "jdk.ExecutionSample",
+                              "--stack-depth", "128", str(self.file)],
+                             capture_output=True, text=True, check=True).stdout
+        shutil.rmtree(self.file.parent, ignore_errors=True)
+        counts: collections.Counter[str] = collections.Counter()
+        total = 0
+        for sample in out.split("jdk.ExecutionSample")[1:]:
+            thread = re.search(r'sampledThread = "([^"]+)"', sample)
+            frames = re.findall(r"^\s+([\w.$<>]+)\(", sample, re.M)
+            if not frames:
+                continue
+            total += 1
+            if not (thread and "BoltWorker" in thread.group(1)):
+                counts["background threads (checkpoint, sampling, network)"] += 1
+                continue
+            stack = "\n".join(frames)
+            part = next((label for label, marker in PROFILE_PARTS if marker in stack),
+                        "statement: Cypher, Bolt, fence and other")
+            counts[part] += 1
+        shares = ", ".join(f"{label} {100 * n / max(total, 1):.0f}%"
+                           for label, n in counts.most_common())
+        return f"server profile ({total} samples of Java stacks; GC threads not sampled): {shares}"
+
+
 def mlp_arch(sizes: list[int]) -> Architecture:
     groups = {"input": sizes[0]} | {f"l{i}": n for i, n in enumerate(sizes[1:], 1)}
     names = list(groups)
@@ -101,10 +185,18 @@ def pruning_snapshots(n_hidden: int, final_density: float, n: int, seed: int):
         yield GraphSnapshot({"W_hh": LayerEdges.from_dense(pruned)}, step=step)
 
 
-def run_writer(name: str, arch: Architecture, snapshots, writer_kind: str = "auto") -> dict[str, float]:
-    before = store_bytes()
+def run_writer(name: str, arch: Architecture, snapshots, writer_kind: str = "auto",
+               profile: bool = False, sizes: bool = True) -> dict[str, float]:
+    """Write ``snapshots`` as run ``name``; with ``sizes``, restart the server before and after
+    to measure the store's growth (the restart also makes the server's JIT start cold)."""
+    before = store_bytes() if sizes else None
     parts_before = dict(STORE_PARTS)
     driver, _ = open_driver()
+    profiler = Profiler() if profile else None
+    if profiler is not None:
+        profiler.start()
+    cpu0, gc0 = server_counters(driver)
+    client0 = time.process_time()
     start = time.perf_counter()
     writer = RunWriter(driver, name, arch, replace=True, writer=writer_kind)
     assert writer_kind == "auto" or writer.writer.backend == writer_kind
@@ -115,12 +207,15 @@ def run_writer(name: str, arch: Architecture, snapshots, writer_kind: str = "aut
         edge_snapshots += result.n_edges
     writer.finish()
     seconds = time.perf_counter() - start
+    client_cpu = time.process_time() - client0
+    cpu1, gc1 = server_counters(driver)
+    split = profiler.stop() if profiler is not None else ""
     records, _, _ = driver.execute_query(
         "MATCH (r:Run {name: $n}) MATCH ()-[s:SYNAPSE]->() WHERE s.run_id = r.run_id "
         "RETURN count(s) AS n", n=name)
     stored = records[0]["n"]
     driver.close()
-    after = store_bytes()
+    after = store_bytes() if sizes else None
     grown = None if before is None or after is None else after - before
     parts = {k: (STORE_PARTS.get(k, 0) - parts_before.get(k, 0)) / max(stored, 1)
              for k in sorted(set(STORE_PARTS) | set(parts_before))}
@@ -134,6 +229,10 @@ def run_writer(name: str, arch: Architecture, snapshots, writer_kind: str = "aut
         "bytes_per_stored_rel": (grown / stored) if grown else float("nan"),
         "store_growth_mb": (grown or 0) / 1e6,
         "bytes_per_rel_by_file": parts,
+        "server_cpu_s": cpu1 - cpu0,
+        "gc_s": gc1 - gc0,
+        "client_cpu_s": client_cpu,
+        "profile": split,
     }
 
 
@@ -169,6 +268,7 @@ def commit_split(driver, n: int = 100_000, reps: int = 2) -> list[str]:
     for rep in range(reps):
         for kind in ("plugin", "cypher"):
             keys = rng.choice(1000 * 1000, n, replace=False)
+            cpu0, gc0 = server_counters(driver)
             with driver.session() as session:
                 tx = session.begin_transaction()
                 start = time.perf_counter()
@@ -186,8 +286,10 @@ def commit_split(driver, n: int = 100_000, reps: int = 2) -> list[str]:
                 called = time.perf_counter()
                 tx.commit()
                 done = time.perf_counter()
+            cpu1, gc1 = server_counters(driver)
             lines.append(f"{kind}: {n:,} births, statement {called - start:.2f} s, commit "
-                         f"{done - called:.2f} s, {n / (done - start):,.0f} rel/s")
+                         f"{done - called:.2f} s, {n / (done - start):,.0f} rel/s; server CPU "
+                         f"{cpu1 - cpu0:.2f} s, GC pauses {gc1 - gc0:.2f} s")
     with driver.session() as session:
         session.run("MATCH (n:BenchSplit) CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 20 ROWS"
                     ).consume()
@@ -249,10 +351,22 @@ def main() -> None:
     parser.add_argument("--workloads", default="mlp,rnn", help="which of mlp,rnn to run")
     parser.add_argument("--commit-split", action="store_true",
                         help="only time statement vs commit of 100k births, for both writers")
+    parser.add_argument("--plugin-chunk", type=int, default=None,
+                        help=f"relationship ops per transaction of the plugin writer (default "
+                             f"{writer_module.PLUGIN_CHUNK:,})")
+    parser.add_argument("--profile", action="store_true",
+                        help="sample the managed server with Java Flight Recorder during each "
+                             "writer run and print where its time goes")
+    parser.add_argument("--warm", type=int, default=0, metavar="ROUNDS",
+                        help="no server restarts (so no store sizes): a warm-up round, then "
+                             "ROUNDS rounds of every writer in turn on the warm server")
     args = parser.parse_args()
+    if args.plugin_chunk:
+        writer_module.PLUGIN_CHUNK = args.plugin_chunk
     writers = [w.strip() for w in args.writers.split(",") if w.strip()]
     driver, info = open_driver()
-    print(f"database: {info.uri}")
+    print(f"database: {info.uri}; plugin writer: {writer_module.PLUGIN_CHUNK:,} rel ops per "
+          f"transaction; load average {Path('/proc/loadavg').read_text().strip()}")
     if args.commit_split:
         for line in commit_split(driver):
             print(line, flush=True)
@@ -268,10 +382,40 @@ def main() -> None:
 
     breakdown: list[str] = []
 
+    def report_warm(label: str, snapshots, arch: Architecture, name: str) -> None:
+        # no restarts: round 0 warms the server's JIT and is not shown; the writers alternate
+        # so that a change in the machine's load hits both
+        for rep in range(args.warm + 1):
+            base = None
+            for kind in writers:
+                r = run_writer(f"{name}-{kind}", arch, snapshots(), kind, args.profile and rep > 0,
+                               sizes=False)
+                cleanup = open_driver()[0]
+                delete_run(cleanup, f"{name}-{kind}")
+                cleanup.close()
+                if rep == 0:
+                    continue
+                base = base or r["rel_per_s"]
+                print(f"| {label} | {kind}, warm round {rep} | {r['edge_snapshots']:,} | "
+                      f"{r['relationships']:,} | {r['rel_ops']:,} | {r['seconds']:.1f} | "
+                      f"{r['rel_per_s']:,.0f} | {r['rel_per_s'] / base:.1f}x | "
+                      f"{r['rel_per_s'] / naive:.1f}x | - | - |", flush=True)
+                breakdown.append(
+                    f"{label}, {kind}, warm round {rep}: server CPU {r['server_cpu_s']:.1f} s "
+                    f"({1e5 * r['server_cpu_s'] / r['rel_ops']:.2f} s per 1e5 rel ops), GC "
+                    f"pauses {r['gc_s']:.1f} s, client CPU {r['client_cpu_s']:.1f} s, wall "
+                    f"{r['seconds']:.1f} s; load average "
+                    f"{Path('/proc/loadavg').read_text().split()[0]}")
+                if r["profile"]:
+                    breakdown.append(f"{label}, {kind}, warm round {rep}: {r['profile']}")
+
     def report(label: str, snapshots, arch: Architecture, name: str) -> None:
+        if args.warm:
+            report_warm(label, snapshots, arch, name)
+            return
         base = None
         for kind in writers:
-            r = run_writer(f"{name}-{kind}", arch, snapshots(), kind)
+            r = run_writer(f"{name}-{kind}", arch, snapshots(), kind, args.profile)
             base = base or r["rel_per_s"]
             print(f"| {label} | {kind} | {r['edge_snapshots']:,} | {r['relationships']:,} | "
                   f"{r['rel_ops']:,} | {r['seconds']:.1f} | {r['rel_per_s']:,.0f} | "
@@ -280,6 +424,13 @@ def main() -> None:
                   flush=True)
             parts = ", ".join(f"{k} {v:.1f}" for k, v in r["bytes_per_rel_by_file"].items())
             breakdown.append(f"{label}, {kind}: bytes per stored rel by file: {parts}")
+            breakdown.append(
+                f"{label}, {kind}: server CPU {r['server_cpu_s']:.1f} s "
+                f"({1e5 * r['server_cpu_s'] / r['rel_ops']:.2f} s per 1e5 rel ops), GC pauses "
+                f"{r['gc_s']:.1f} s, client CPU {r['client_cpu_s']:.1f} s, wall "
+                f"{r['seconds']:.1f} s; load average {Path('/proc/loadavg').read_text().split()[0]}")
+            if r["profile"]:
+                breakdown.append(f"{label}, {kind}: {r['profile']}")
         # deleted only after every writer ran: a store that reuses freed records would hide
         # the next writer's growth
         cleanup = open_driver()[0]

@@ -21,13 +21,13 @@ server_app = typer.Typer(
 
 
 def _server(bolt_port: int | None = None, http_port: int | None = None,
-            heap: str | None = None, pagecache: str | None = None):
+            heap: str | None = None, pagecache: str | None = None, nice: int | None = None):
     from sparsetopo.server.process import ManagedServer
 
     server = ManagedServer()
     changed = False
     for key, value in (("bolt_port", bolt_port), ("http_port", http_port), ("heap", heap),
-                       ("pagecache", pagecache)):
+                       ("pagecache", pagecache), ("nice", nice)):
         if value is not None and getattr(server.settings, key) != value:
             setattr(server.settings, key, value)
             changed = True
@@ -61,14 +61,19 @@ def start(
     http_port: int = typer.Option(None, help="HTTP/Browser port (default 7474; remembered)."),
     heap: str = typer.Option(None, help="Java heap, e.g. 2g (remembered)."),
     pagecache: str = typer.Option(None, help="Page cache, e.g. 1g (remembered)."),
+    nice: int = typer.Option(
+        None, min=0, max=19,
+        help="CPU priority of the server: 0 normal (default) to 19 lowest, so that training "
+             "on the same cores goes first (remembered; also SPARSETOPO_NICE)."),
 ) -> None:
     """Start the server in the background and wait until it answers.
 
-    Installs it first if needed; does nothing if it already runs.
+    Installs it first if needed; does nothing if it already runs (a new --nice applies at
+    the next start).
 
-    **Example**: `sparsetopo server start --bolt-port 7688 --heap 2g`
+    **Example**: `sparsetopo server start --bolt-port 7688 --heap 2g --nice 10`
     """
-    server = _server(bolt_port, http_port, heap, pagecache)
+    server = _server(bolt_port, http_port, heap, pagecache, nice)
     if server.start(log=_log):
         console.print(f"Neo4j is up: {server.bolt_uri}  Browser: {server.browser_url}")
     else:

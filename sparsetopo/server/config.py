@@ -29,6 +29,22 @@ def home_dir() -> Path:
     return Path(base).expanduser().resolve() / "sparsetopo"
 
 
+def check_nice(value: object) -> int:
+    """The server's nice value, checked: an integer from 0 (normal) to 19 (lowest priority).
+
+    Raises
+    ------
+    ServerError
+        Anything else (a negative value would need root and raise the server above training).
+    """
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 19:
+        raise ServerError(
+            f"server nice value {value!r} is invalid; use an integer from 0 (normal priority) "
+            "to 19 (lowest): `sparsetopo server start --nice N` or SPARSETOPO_NICE=N"
+        )
+    return value
+
+
 @dataclass
 class ServerSettings:
     """Ports and memory of the managed server; kept in HOME/settings.json once chosen."""
@@ -40,10 +56,15 @@ class ServerSettings:
     #: Serve the sparsetopo style and guide from the Browser's own address and, when the
     #: Browser connects, apply the style and open the guide (``browser.post_connect_cmd``).
     browser_setup: bool = True
+    #: CPU priority of the server process (``nice`` value, 0 = normal, 19 = lowest): a positive
+    #: value lets a training process on the same cores go first while the server writes in the
+    #: idle time (docs/decisions/0007-server-side-writer.md).
+    nice: int = 0
 
     @classmethod
     def load(cls, home: Path) -> ServerSettings:
-        """Stored settings, overridden by SPARSETOPO_BOLT_PORT / _HTTP_PORT / _HEAP / _PAGECACHE."""
+        """Stored settings, overridden by SPARSETOPO_BOLT_PORT / _HTTP_PORT / _HEAP / _PAGECACHE /
+        _NICE."""
         settings = cls()
         path = home / "settings.json"
         if path.exists():
@@ -66,6 +87,15 @@ class ServerSettings:
         for key, env in (("heap", "SPARSETOPO_HEAP"), ("pagecache", "SPARSETOPO_PAGECACHE")):
             if os.environ.get(env):
                 setattr(settings, key, os.environ[env])
+        if os.environ.get("SPARSETOPO_NICE"):
+            try:
+                settings.nice = int(os.environ["SPARSETOPO_NICE"])
+            except ValueError as exc:
+                raise ServerError(
+                    f"SPARSETOPO_NICE={os.environ['SPARSETOPO_NICE']!r} is not an integer; use "
+                    "0 (normal priority) to 19 (lowest)"
+                ) from exc
+        check_nice(settings.nice)
         for port in (settings.bolt_port, settings.http_port):
             if not 1 <= int(port) <= 65535:
                 raise ServerError(f"port {port} is out of range 1..65535")

@@ -30,7 +30,13 @@ from importlib import resources
 from pathlib import Path
 
 from sparsetopo.errors import ServerError
-from sparsetopo.server.config import NEO4J_USER, ConnectionInfo, ServerSettings, home_dir
+from sparsetopo.server.config import (
+    NEO4J_USER,
+    ConnectionInfo,
+    ServerSettings,
+    check_nice,
+    home_dir,
+)
 
 MIN_JAVA = 17
 _ADD_OPENS = (
@@ -466,6 +472,17 @@ class ManagedServer:
         overlay_jar = self.browser_overlay()
         overlay = f"{overlay_jar}:" if overlay_jar is not None else ""
         command = [java, f"-Xms{self.settings.heap}", f"-Xmx{self.settings.heap}"]
+        nice = check_nice(self.settings.nice)
+        if nice:
+            # nice(1) execs java in the same process, so the pid stays the server's, and every
+            # thread the JVM starts inherits the priority.
+            nice_tool = shutil.which("nice")
+            if not nice_tool:
+                raise ServerError(
+                    f"the server should run at nice {nice} but the `nice` tool (coreutils) was "
+                    "not found; install coreutils or start with --nice 0"
+                )
+            command = [nice_tool, "-n", str(nice), *command]
         command += [f"--add-opens={m}=ALL-UNNAMED" for m in _ADD_OPENS]
         command += [
             "-XX:+UseG1GC", "-XX:-OmitStackTraceInFastThrow", "-XX:+ExitOnOutOfMemoryError",

@@ -357,6 +357,69 @@ def test_invalid_memory_setting_is_reported_with_its_cause(tmp_path, managed_ser
     assert not server.is_running()
 
 
+def _thread_nice_values(pid: int) -> set[int]:
+    """The nice value of every thread of `pid`, read from /proc (field 19 of stat)."""
+    values = set()
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            fields = (task / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:  # the thread ended meanwhile
+            continue
+        values.add(int(fields[16]))
+    return values
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(300)
+def test_nice_runs_every_server_thread_at_that_priority(throwaway):
+    server = throwaway
+    server.settings.nice = 7
+    assert server.start() is True
+    pid = server.pid()
+    assert pid is not None
+    # the pid is the JVM's own (nice execs it), and so are the Bolt threads that served this
+    drv, _ = open_driver(server.connection())
+    try:
+        drv.execute_query("UNWIND range(1, 100) AS i CREATE (:NiceProbe {i: i})")
+    finally:
+        drv.close()
+    assert "org.neo4j.server.CommunityEntryPoint" in Path(f"/proc/{pid}/cmdline").read_text()
+    assert _thread_nice_values(pid) == {7}
+    assert server.stop() is True
+    server.settings.nice = 0
+    assert server.start() is True
+    assert _thread_nice_values(server.pid() or -1) == {0}
+
+
+@pytest.mark.parametrize("value", [-1, 20, "5", True])
+def test_invalid_nice_is_refused_before_starting(tmp_path, managed_server, value):
+    bolt, http = free_ports(2)
+    settings = small_settings(bolt, http)
+    settings.nice = value
+    server = ManagedServer(make_home(tmp_path, managed_server), settings)
+    with pytest.raises(ServerError, match=r"nice value .* from 0 \(normal priority\) to 19"):
+        server.start(timeout=60)
+    assert not server.is_running()
+    assert not server.pid_file.exists()
+
+
+@pytest.mark.parametrize("value", ["x", "25"])
+def test_invalid_nice_environment_names_the_variable(tmp_path, monkeypatch, value):
+    monkeypatch.setenv("SPARSETOPO_NICE", value)
+    with pytest.raises(ServerError, match="SPARSETOPO_NICE"):
+        ServerSettings.load(tmp_path)
+
+
+def test_nice_from_the_environment_and_the_cli_option(tmp_path, monkeypatch):
+    monkeypatch.setenv("SPARSETOPO_NICE", "12")
+    assert ServerSettings.load(tmp_path).nice == 12
+    monkeypatch.delenv("SPARSETOPO_NICE")
+    assert ServerSettings.load(tmp_path).nice == 0
+    result = cli(["server", "start", "--nice", "20"], {"SPARSETOPO_HOME": str(tmp_path)})
+    assert result.exit_code == 2  # a usage error: out of the option's range, nothing started
+    assert "--nice" in result.output
+
+
 # -- 7. missing or old Java, missing Maven -------------------------------------------------------
 def _fake_java(root: Path, banner: str) -> Path:
     java_home = root / "fake-jdk"
