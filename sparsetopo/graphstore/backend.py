@@ -21,6 +21,7 @@ from neo4j import Driver
 from neo4j.exceptions import ClientError
 
 from sparsetopo.errors import InputError, StoreError
+from sparsetopo.graphstore.connection import READ
 
 _log = logging.getLogger(__name__)
 
@@ -48,7 +49,8 @@ WriterChoice = BackendChoice
 def plugin_version(driver: Driver, database: str | None = None) -> str | None:
     """The version of sparsetopo's plugin on the server, or None if it has none."""
     try:
-        records, _, _ = driver.execute_query("RETURN sparsetopo.version() AS v", database_=database)
+        records, _, _ = driver.execute_query("RETURN sparsetopo.version() AS v",
+                                             database_=database, routing_=READ)  # fmt: skip
     except ClientError as exc:
         if "Unknown function" in str(exc) or "sparsetopo.version" in str(exc):
             return None
