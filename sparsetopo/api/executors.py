@@ -163,20 +163,41 @@ def _worker_driver(info: ConnectionInfo) -> Driver:
         return drv
 
 
+def _read_on_worker(info: ConnectionInfo, ref: SnapshotRef) -> Any:
+    """Read one snapshot with this thread's driver, once more on a new driver after a BufferError.
+
+    The driver's receive buffer can refuse to grow ("Existing exports of data") on a Dask
+    worker thread (neo4j 6.4 with neo4j-rust-ext; seen in 1 of 3 full test runs even with a
+    driver per thread). The read is a read transaction, so repeating it is safe; the broken
+    driver is closed and replaced.
+    """
+    try:
+        return read_snapshot(_worker_driver(info), ref.run, seq=ref.seq, database=info.database)
+    except BufferError:
+        _log.warning("a Dask worker's driver failed reading %s seq %d (BufferError); retrying "
+                     "once on a new driver", ref.run, ref.seq)  # fmt: skip
+        key = (info.uri, info.user, info.database, threading.get_ident())
+        with _worker_lock:
+            broken = _worker_drivers.pop(key, None)
+        if broken is not None:
+            try:
+                broken.close()
+            except Exception:  # its connection is already broken; nothing to save
+                _log.debug("closing the broken worker driver failed", exc_info=True)
+        return read_snapshot(_worker_driver(info), ref.run, seq=ref.seq, database=info.database)
+
+
 def remote_task(info: ConnectionInfo, task: Task) -> dict[str, Any]:
     """Run one task on a Dask worker.
 
     Reads the referenced snapshots (read transactions on the worker's own driver), then calls
     ``pipeline.dispatch``. Pure: reads and computes, writes nothing.
     """
-    drv = _worker_driver(info)
     cache: dict[SnapshotRef, Edges] = {}
 
     def load(ref: SnapshotRef) -> Edges:
         if ref not in cache:
-            cache[ref] = edges_of(
-                read_snapshot(drv, ref.run, seq=ref.seq, database=info.database).layers
-            )
+            cache[ref] = edges_of(_read_on_worker(info, ref).layers)
         return cache[ref]
 
     return dispatch(*_resolve(task, load))
