@@ -19,11 +19,10 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests/unit/analysis"))
-from analysis_helpers import load_zhang
-
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from sparsetopo.analysis.fastnull import census_families
 from sparsetopo.analysis.nulls import switching_census_samples
+from tests.support.graphs import load_zhang
 
 
 def acf(x: np.ndarray, lags: list[int]) -> list[float]:

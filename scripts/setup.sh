@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Idempotent set-up of a fresh machine: system tools (Java 17+, Maven) when missing, a virtualenv
-# with sparsetopo and its dev tools, and the Neo4j jars. Sourced by demo.sh and test.sh.
+# with sparsetopo and its dev tools, and the Neo4j jars. Sourced by demo.sh and test.sh
+# (SETUP_SERVER=0 skips Java, Maven and the jars: `test.sh --fast` needs no server).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 VENV="${SPARSETOPO_VENV:-$ROOT/.venv}"
@@ -22,11 +23,14 @@ java_major() {
   java -version 2>&1 | sed -n 's/.*version "\([0-9]*\).*/\1/p' | head -n1
 }
 
+SETUP_SERVER="${SETUP_SERVER:-1}"
 need=()
 # A JDK, not only a JRE: `sparsetopo server install` compiles the server plugin from source.
-if ! command -v java >/dev/null 2>&1 || ! command -v javac >/dev/null 2>&1 \
-   || [ "$(java_major)" -lt 17 ]; then need+=(openjdk-17-jdk-headless); fi
-if ! command -v mvn >/dev/null 2>&1; then need+=(maven); fi
+if [ "$SETUP_SERVER" = 1 ]; then
+  if ! command -v java >/dev/null 2>&1 || ! command -v javac >/dev/null 2>&1 \
+     || [ "$(java_major)" -lt 17 ]; then need+=(openjdk-17-jdk-headless); fi
+  if ! command -v mvn >/dev/null 2>&1; then need+=(maven); fi
+fi
 if [ ${#need[@]} -gt 0 ]; then apt_install "${need[@]}"; fi
 
 if [ ! -x "$VENV/bin/python" ]; then
@@ -42,5 +46,7 @@ if [ ! -f "$stamp" ] || [ "$ROOT/pyproject.toml" -nt "$stamp" ]; then
 fi
 export PATH="$VENV/bin:$PATH"
 
-say "fetching the Neo4j server jars (cached after the first time)"
-sparsetopo server install >/dev/null
+if [ "$SETUP_SERVER" = 1 ]; then
+  say "fetching the Neo4j server jars (cached after the first time)"
+  sparsetopo server install >/dev/null
+fi

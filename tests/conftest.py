@@ -1,16 +1,27 @@
-"""Shared test configuration: integration tests get a real Neo4j (the managed server)."""
+"""Every shared fixture of the suite; integration tests get a real Neo4j (the managed server).
+
+Layout: ``tests/unit/<room>/`` needs no server (``bash scripts/test.sh --fast`` runs it, without
+the tests marked ``slow``), ``tests/integration/`` and ``tests/faults/`` talk to the real server
+(marked ``integration`` here). Helpers are plain modules in ``tests/support/``, imported by
+package path; no test module imports from another.
+"""
 
 from __future__ import annotations
 
 import os
+import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-DATA = Path(__file__).parent / "data"
-ZHANG = DATA / "zhang2023-sparse-rnn" / "MNIST"
+from tests.support.chromium import DevTools, devtools_session
+from tests.support.data import ZHANG
+
+# Helper modules are imported by the tests that use them; they hold no doctests to collect (and
+# some import an optional extra that only those tests check for).
+collect_ignore_glob = ["support/*.py", "faults/harness.py", "faults/malformed.py", "faults/proxy.py"]
 
 
 @pytest.fixture(scope="session")
@@ -50,7 +61,30 @@ def run_name(driver) -> Iterator[str]:
     delete_run(driver, name)
 
 
+@pytest.fixture
+def devtools(tmp_path) -> Iterator[DevTools]:
+    """Headless Chromium over the DevTools protocol (skips when Chromium is not installed)."""
+    with devtools_session(tmp_path) as tools:
+        yield tools
+
+
+@pytest.fixture
+def zhang_dir() -> Path:
+    """The Zhang et al. 2023 pruning run (150 hidden neurons, one edge list per epoch)."""
+    return ZHANG / "pruning_n_150_p_0.05"
+
+
+@pytest.fixture(autouse=True)
+def _torch_one_thread() -> None:
+    # Other suites run concurrently on two cores. Torch is configured only where a test module
+    # imported it already: the server-free analysis tests never pay for importing it.
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        torch.set_num_threads(1)
+
+
 def pytest_collection_modifyitems(config, items):
     for item in items:
-        if "/integration/" in str(item.fspath):
+        path = str(item.fspath)
+        if "/integration/" in path or "/faults/" in path:
             item.add_marker(pytest.mark.integration)

@@ -9,6 +9,10 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.extras import requires
+
+requires("torch")
+
 from tests.faults.harness import FaultServer, mount_small_fs, plan, run_one, unmount
 from tests.faults.proxy import FaultProxy
 

@@ -8,6 +8,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from tests.support.extras import requires
+
+requires("torch")
+
 from sparsetopo.cli.main import app
 from tests.faults.malformed import BASE_RUN, Case, build_base_run, cases
 

@@ -5,54 +5,19 @@ from __future__ import annotations
 
 import itertools
 import re
-from pathlib import Path
 
-import networkx as nx
 import numpy as np
 import pandas as pd
 import pytest
 
+from tests.support.extras import requires
+
+nx = requires("networkx")
+
 from sparsetopo.api.store import Store
 from sparsetopo.graphstore.results import count_results
 from sparsetopo.graphstore.runs import delete_run, find_run
-from sparsetopo.graphstore.writer import RunWriter
-from sparsetopo.topology import Architecture, GraphSnapshot, LayerEdges, LayerSpec
-
-ZHANG = Path(__file__).parents[1] / "data" / "zhang2023-sparse-rnn" / "MNIST"
-SET_DIR = ZHANG / "SET_n_150_p_0.05_zeta_0.2"
-EPOCHS = (0, 5, 10, 15, 20, 25)
-ARCH = Architecture({"hidden": 150},
-                    (LayerSpec("W_rec", "hidden", "hidden", 150, 150, "recurrent"),))
-
-
-def load(epoch: int) -> pd.DataFrame:
-    return pd.read_csv(SET_DIR / f"edge_list_weighted_{epoch}.csv")
-
-
-def write(driver, name: str, epochs) -> None:
-    writer = RunWriter(driver, name, ARCH)
-    for e in epochs:
-        df = load(e)
-        writer.write(GraphSnapshot({"W_rec": LayerEdges(df.Source.values, df.Target.values,
-                                                        df.Weight.values)}, step=e))
-    writer.finish()
-
-
-def brute_ffl_balance(df: pd.DataFrame) -> tuple[int, int]:
-    """(balanced, total) FFLs i->j, j->k, i->k on distinct nodes, by enumeration."""
-    sign = {(int(s), int(t)): np.sign(w) for s, t, w in zip(df.Source, df.Target, df.Weight, strict=False)
-            if s != t}
-    out: dict[int, list[int]] = {}
-    for s, t in sign:
-        out.setdefault(s, []).append(t)
-    bal = tot = 0
-    for i, js in out.items():
-        for j in js:
-            for k in out.get(j, []):
-                if k != i and (i, k) in sign:
-                    tot += 1
-                    bal += sign[(i, j)] * sign[(j, k)] * sign[(i, k)] > 0
-    return bal, tot
+from tests.support.zhang import EPOCHS, brute_ffl_balance, load, write
 
 
 def test_analyze_writes_round_trips_and_is_idempotent(driver, run_name):

@@ -9,7 +9,7 @@ import pandas as pd
 from typer.testing import CliRunner
 
 from sparsetopo.cli.main import app
-from tests.integration.test_analyze import load, write
+from tests.support.zhang import load, write
 
 runner = CliRunner()
 

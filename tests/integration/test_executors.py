@@ -21,8 +21,9 @@ from sparsetopo.graphstore.results import count_results
 from sparsetopo.graphstore.runs import delete_run
 from sparsetopo.graphstore.writer import RunWriter
 from sparsetopo.topology import Architecture, GraphSnapshot, LayerEdges, LayerSpec
+from tests.support.extras import requires
 
-distributed = pytest.importorskip("distributed")
+distributed = requires("distributed")
 
 SET_DIR = (Path(__file__).parents[1] / "data" / "zhang2023-sparse-rnn" / "MNIST"
            / "SET_n_150_p_0.05_zeta_0.2")

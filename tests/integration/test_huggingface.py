@@ -3,15 +3,14 @@ real store; the model is a tiny local module (no hub downloads)."""
 
 from __future__ import annotations
 
-import pytest
+from tests.support.extras import requires
 
-torch = pytest.importorskip("torch")
-transformers = pytest.importorskip("transformers")
+torch = requires("torch")
+transformers = requires("transformers")
 
-from sparsetopo.graphstore.reader import list_snapshots, read_snapshot  # noqa: E402
-from sparsetopo.ingest.callbacks.huggingface import (  # noqa: E402
+from sparsetopo.graphstore.reader import list_snapshots, read_snapshot
+from sparsetopo.ingest.callbacks.huggingface import (
     SparsetopoTrainerCallback,
-    metric_name,
 )
 
 
@@ -71,10 +70,3 @@ def test_trainer_callback_snapshots_every_epoch(driver, run_name, tmp_path):
 def test_trainer_callback_every_n_steps(driver, run_name, tmp_path):
     train(tmp_path, SparsetopoTrainerCallback(run=run_name, every_n_steps=3), epochs=2)
     assert [s["step"] for s in list_snapshots(driver, run_name)] == [0, 3, 6]
-
-
-def test_metric_names():
-    assert metric_name("eval/accuracy") == "eval_accuracy"
-    assert metric_name("step") == "train_step"
-    with pytest.raises(ValueError):
-        SparsetopoTrainerCallback(run="x", every_n_steps=0)

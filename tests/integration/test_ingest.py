@@ -21,7 +21,7 @@ from sparsetopo.graphstore.reader import list_snapshots, read_lifetimes, read_sn
 from sparsetopo.graphstore.runs import find_run
 from sparsetopo.graphstore.writer import LeaseHeldError, RunWriter
 from sparsetopo.topology import Architecture, GraphSnapshot, LayerEdges, LayerSpec
-from tests.conftest import ZHANG
+from tests.support.data import ZHANG
 
 ARCH = Architecture(
     groups={"input": 12, "h": 9, "out": 4},

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import pytest
-import torch
+from tests.support.extras import requires
 
-pl = pytest.importorskip("lightning.pytorch")
+torch = requires("torch")
+pl = requires("lightning.pytorch")
 
-from sparsetopo.graphstore.reader import list_snapshots, read_snapshot  # noqa: E402
-from sparsetopo.ingest.callbacks.lightning import SparsetopoCallback  # noqa: E402
+from sparsetopo.graphstore.reader import list_snapshots, read_snapshot
+from sparsetopo.ingest.callbacks.lightning import SparsetopoCallback
 
 
 class Tiny(pl.LightningModule):

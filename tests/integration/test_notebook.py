@@ -8,11 +8,13 @@ from pathlib import Path
 
 import pytest
 
-nbformat = pytest.importorskip("nbformat")
-nbclient = pytest.importorskip("nbclient")
-pytest.importorskip("ipykernel")
-pytest.importorskip("matplotlib")
-pytest.importorskip("networkx")
+from tests.support.extras import requires
+
+nbformat = requires("nbformat")
+nbclient = requires("nbclient")
+requires("ipykernel")
+requires("matplotlib")
+requires("networkx")
 
 ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOK = ROOT / "docs" / "example.ipynb"

@@ -24,8 +24,8 @@ from sparsetopo.graphstore.runs import delete_run
 from sparsetopo.graphstore.writer import RunWriter
 from sparsetopo.queries.library import get_query
 from sparsetopo.topology import Architecture, GraphSnapshot, LayerEdges, LayerSpec
-from tests.integration.test_writers import ARCH as WRITER_ARCH
-from tests.integration.test_writers import evolving
+from tests.support.synthetic import ARCH as WRITER_ARCH
+from tests.support.synthetic import evolving
 
 # The writer test's layers (fc1 > 250k entries: two WeightBlocks per snapshot; sign flips;
 # edges re-grown after dying) plus W_skip, which has edges at the first snapshot only and whose

@@ -18,6 +18,7 @@ from sparsetopo.graphstore.runs import delete_run, find_run
 from sparsetopo.graphstore.writer import RunWriter
 from sparsetopo.queries.library import library
 from sparsetopo.topology import Architecture, GraphSnapshot, LayerEdges, LayerSpec
+from tests.support.brute import brute_ffls
 
 ZHANG = Path(__file__).parents[1] / "data" / "zhang2023-sparse-rnn" / "MNIST"
 SET_DIR = ZHANG / "SET_n_150_p_0.05_zeta_0.2"
@@ -48,25 +49,6 @@ def signed_dense(df: pd.DataFrame) -> np.ndarray:
 
 def edge_dict(df: pd.DataFrame) -> dict[tuple[int, int], float]:
     return {(int(s), int(t)): float(w) for s, t, w in zip(df.Source, df.Target, df.Weight, strict=False)}
-
-
-def brute_ffls(m: np.ndarray) -> list[tuple[int, int, int, str, int]]:
-    """Every FFL (i, j, k, class, sign product) by enumeration over the edge list."""
-    out = []
-    src, dst = np.nonzero(m)
-    for i, k in zip(src, dst, strict=False):
-        if i == k:
-            continue
-        for j in np.nonzero((m[i] != 0) & (m[:, k] != 0))[0]:
-            if j in (i, k):
-                continue
-            ji, kj, ki = m[j, i] != 0, m[k, j] != 0, m[k, i] != 0
-            n_rev = int(ji) + int(kj) + int(ki)
-            cls = {0: "030T", 2: "210", 3: "300"}.get(n_rev)
-            if cls is None:
-                cls = "120U" if ji else ("120D" if kj else "120C")
-            out.append((int(i), int(j), int(k), cls, int(m[i, j]) * int(m[j, k]) * int(m[i, k])))
-    return out
 
 
 @pytest.fixture(scope="module")
@@ -252,18 +234,6 @@ def test_runs_lists_the_run(store, set_run):
     df = store.query("runs")
     row = df.set_index("run").loc[set_run]
     assert row.snapshots == len(EPOCHS) and row.last_step == EPOCHS[-1]
-
-
-def test_brute_force_reference_is_sane():
-    # a 3-node graph with one balanced and one unbalanced FFL classifies as documented
-    m = np.zeros((N, N), dtype=np.int8)
-    m[0, 1] = m[1, 2] = m[0, 2] = 1  # 030T balanced
-    m[3, 4] = m[4, 5] = 1
-    m[3, 5] = -1
-    m[5, 3] = 1  # k->i reverse: 120C
-    got = sorted(brute_ffls(m))
-    assert (0, 1, 2, "030T", 1) in got and (3, 4, 5, "120C", -1) in got
-    assert [g[3] for g in got].count("030T") == 1
 
 
 def graph_edges(df: pd.DataFrame) -> dict[tuple[int, int], tuple[str, float]]:

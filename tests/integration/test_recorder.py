@@ -7,7 +7,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
+
+from tests.support.extras import requires
+
+torch = requires("torch")
+
 from torch.nn.utils import prune
 
 from sparsetopo.graphstore.connection import open_driver

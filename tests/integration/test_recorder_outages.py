@@ -11,7 +11,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
+
+from tests.support.extras import requires
+
+torch = requires("torch")
 
 from sparsetopo.errors import SparsetopoError, StoreError
 from sparsetopo.graphstore.reader import list_snapshots, read_snapshot

@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.test_browser import devtools  # noqa: F401  (the Chromium fixture)
+from tests.support.extras import requires
 
-pytest.importorskip("torch")
-pytest.importorskip("matplotlib")
+requires("torch")
+requires("matplotlib")
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOT = ROOT / "artifacts" / "reproduce-report.png"
@@ -132,7 +132,7 @@ def test_complete_runs_are_reused_and_a_changed_config_is_not(store, prefix, tmp
 
 @pytest.mark.slow
 @pytest.mark.timeout(600)
-def test_report_renders_in_chromium(store, prefix, tmp_path, devtools):  # noqa: F811
+def test_report_renders_in_chromium(store, prefix, tmp_path, devtools):
     from sparsetopo.reproduce import reproduce
 
     reports = reproduce("liu2020", mode="tiny", out=tmp_path, prefix=prefix, store=store)

@@ -9,6 +9,10 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
+from tests.support.extras import requires
+
+requires("torch")
+
 from sparsetopo.cli.main import app
 from sparsetopo.graphstore.reader import list_snapshots, read_snapshot
 from sparsetopo.graphstore.runs import find_run

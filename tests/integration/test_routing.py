@@ -28,6 +28,7 @@ from sparsetopo.graphstore.reader import list_snapshots, read_lifetimes, read_sn
 from sparsetopo.graphstore.runs import delete_run, find_run, list_runs, require_run
 from sparsetopo.graphstore.writer import RunWriter
 from sparsetopo.topology import Architecture, GraphSnapshot, LayerEdges, LayerSpec
+from tests.support.extras import requires
 
 N = 30
 ARCH = Architecture({"hidden": N}, (LayerSpec("W_rec", "hidden", "hidden", N, N, "recurrent"),))
@@ -199,7 +200,7 @@ def test_unknown_database_is_one_line_error(managed_server, monkeypatch, driver,
 
 
 def test_recorder_uses_neo4j_database(managed_server, monkeypatch, run_name, tmp_path):
-    torch = pytest.importorskip("torch")
+    torch = requires("torch")
     from sparsetopo.ingest.recorder import Recorder
 
     model = torch.nn.RNN(4, 6, batch_first=True)

@@ -8,7 +8,6 @@ their lib/ and plugins/ are symlinks to the session server's jars, so nothing is
 from __future__ import annotations
 
 import ipaddress
-import os
 import re
 import shutil
 import socket
@@ -23,27 +22,14 @@ from typer.testing import CliRunner
 
 from sparsetopo.errors import ServerError
 from sparsetopo.graphstore.connection import open_driver
-from sparsetopo.server.config import ConnectionInfo, ServerSettings
-from sparsetopo.server.process import ManagedServer, java_version
+from sparsetopo.server.config import ConnectionInfo
+from sparsetopo.server.process import ManagedServer
+from tests.support.net import free_ports, is_loopback, listening_addresses, small_settings
 
 runner = CliRunner()
 
 
 # -- helpers -------------------------------------------------------------------------------------
-def free_ports(count: int) -> list[int]:
-    """Distinct ports free on 127.0.0.1 right now (held open together so they differ)."""
-    socks = []
-    try:
-        for _ in range(count):
-            sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-            sock.bind(("127.0.0.1", 0))
-            socks.append(sock)
-        return [s.getsockname()[1] for s in socks]
-    finally:
-        for sock in socks:
-            sock.close()
-
-
 def make_home(root: Path, source: ManagedServer) -> Path:
     """A fresh home that shares the installed jars of `source` (no Maven copy)."""
     home = root / "home"
@@ -51,11 +37,6 @@ def make_home(root: Path, source: ManagedServer) -> Path:
     (home / "lib").symlink_to(source.lib_dir, target_is_directory=True)
     (home / "plugins").symlink_to(source.plugins_dir, target_is_directory=True)
     return home
-
-
-def small_settings(bolt: int, http: int, heap: str = "512m") -> ServerSettings:
-    # Explicit settings: the SPARSETOPO_*_PORT variables of the session must not leak in.
-    return ServerSettings(bolt_port=bolt, http_port=http, heap=heap, pagecache="64m")
 
 
 def cli_env(server: ManagedServer) -> dict[str, str]:
@@ -231,15 +212,6 @@ def test_wrong_password_is_rejected_with_the_fix(managed_server):
         open_driver(managed)
 
 
-def test_unreachable_server_names_the_fix():
-    (port,) = free_ports(1)
-    info = ConnectionInfo(f"bolt://127.0.0.1:{port}", "neo4j", "x", None, managed=True)
-    with pytest.raises(ServerError) as exc:
-        open_driver(info)
-    assert "cannot reach" in str(exc.value)
-    assert "sparsetopo server start" in str(exc.value)
-
-
 # -- 4. loopback only ----------------------------------------------------------------------------
 def _non_loopback_ipv4() -> list[str]:
     found: set[str] = set()
@@ -252,49 +224,12 @@ def _non_loopback_ipv4() -> list[str]:
     return sorted(a for a in found if not ipaddress.IPv4Address(a).is_loopback)
 
 
-def _decode_proc_addr(hex_addr: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
-    raw = bytes.fromhex(hex_addr)
-    # /proc/net/tcp* prints each 32-bit word in host (little-endian) order.
-    words = b"".join(raw[i : i + 4][::-1] for i in range(0, len(raw), 4))
-    return ipaddress.ip_address(words)
-
-
-def _listeners(port: int) -> list[ipaddress.IPv4Address | ipaddress.IPv6Address]:
-    found = []
-    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
-        path = Path(table)
-        if not path.exists():
-            continue
-        for line in path.read_text().splitlines()[1:]:
-            fields = line.split()
-            local, state = fields[1], fields[3]
-            addr_hex, port_hex = local.split(":")
-            if state == "0A" and int(port_hex, 16) == port:  # 0A = LISTEN
-                found.append(_decode_proc_addr(addr_hex))
-    return found
-
-
-def _is_loopback(addr: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
-    if isinstance(addr, ipaddress.IPv6Address) and addr.ipv4_mapped is not None:
-        return addr.ipv4_mapped.is_loopback
-    return addr.is_loopback
-
-
-def test_proc_address_decoding():
-    assert _decode_proc_addr("0100007F") == ipaddress.IPv4Address("127.0.0.1")
-    assert _decode_proc_addr("00000000") == ipaddress.IPv4Address("0.0.0.0")
-    mapped = _decode_proc_addr("0000000000000000FFFF00000100007F")
-    assert _is_loopback(mapped)
-    assert not _is_loopback(_decode_proc_addr("00000000000000000000000000000000"))
-    assert not _is_loopback(_decode_proc_addr("0200000A"))  # 10.0.0.2
-
-
 def test_server_listens_on_loopback_only(managed_server):
     ports = {"Bolt": managed_server.settings.bolt_port, "HTTP": managed_server.settings.http_port}
     for name, port in ports.items():
-        listeners = _listeners(port)
+        listeners = listening_addresses(port)
         assert listeners, f"nothing listens on {name} port {port}"
-        assert all(_is_loopback(a) for a in listeners), f"{name} listens on {listeners}"
+        assert all(is_loopback(a) for a in listeners), f"{name} listens on {listeners}"
         assert not connect_refused("127.0.0.1", port)
 
     addresses = _non_loopback_ipv4()
@@ -401,109 +336,3 @@ def test_invalid_nice_is_refused_before_starting(tmp_path, managed_server, value
         server.start(timeout=60)
     assert not server.is_running()
     assert not server.pid_file.exists()
-
-
-@pytest.mark.parametrize("value", ["x", "25"])
-def test_invalid_nice_environment_names_the_variable(tmp_path, monkeypatch, value):
-    monkeypatch.setenv("SPARSETOPO_NICE", value)
-    with pytest.raises(ServerError, match="SPARSETOPO_NICE"):
-        ServerSettings.load(tmp_path)
-
-
-def test_nice_from_the_environment_and_the_cli_option(tmp_path, monkeypatch):
-    monkeypatch.setenv("SPARSETOPO_NICE", "12")
-    assert ServerSettings.load(tmp_path).nice == 12
-    monkeypatch.delenv("SPARSETOPO_NICE")
-    assert ServerSettings.load(tmp_path).nice == 0
-    result = cli(["server", "start", "--nice", "20"], {"SPARSETOPO_HOME": str(tmp_path)})
-    assert result.exit_code == 2  # a usage error: out of the option's range, nothing started
-    assert "--nice" in result.output
-
-
-# -- 7. missing or old Java, missing Maven -------------------------------------------------------
-def _fake_java(root: Path, banner: str) -> Path:
-    java_home = root / "fake-jdk"
-    (java_home / "bin").mkdir(parents=True)
-    java = java_home / "bin" / "java"
-    java.write_text(f"#!/bin/sh\necho '{banner}' >&2\n")
-    java.chmod(0o755)
-    return java_home
-
-
-def test_old_java_is_refused_with_the_fix(tmp_path, monkeypatch):
-    empty = tmp_path / "empty-path"
-    empty.mkdir()
-    java_home = _fake_java(tmp_path, 'openjdk version "11.0.2" 2019-01-15')
-    monkeypatch.setenv("JAVA_HOME", str(java_home))
-    monkeypatch.setenv("PATH", str(empty))
-    with pytest.raises(ServerError) as exc:
-        java_version()
-    message = str(exc.value)
-    assert str(java_home / "bin" / "java") in message
-    assert "Java 11" in message and "17" in message
-    assert "apt-get install openjdk-17" in message and "JAVA_HOME" in message
-
-
-def test_java_8_version_string_is_read_as_8(tmp_path, monkeypatch):
-    java_home = _fake_java(tmp_path, 'java version "1.8.0_292"')
-    monkeypatch.setenv("JAVA_HOME", str(java_home))
-    with pytest.raises(ServerError, match="Java 8;"):
-        java_version()
-
-
-def test_missing_java_is_reported_with_the_fix(tmp_path, monkeypatch):
-    empty = tmp_path / "empty-path"
-    empty.mkdir()
-    monkeypatch.delenv("JAVA_HOME", raising=False)
-    monkeypatch.setenv("PATH", str(empty))
-    with pytest.raises(ServerError) as exc:
-        java_version()
-    message = str(exc.value)
-    assert "Java was not found" in message
-    assert "17" in message and "apt-get install openjdk-17" in message and "JAVA_HOME" in message
-
-
-def test_real_java_is_accepted():
-    assert java_version() >= 17
-
-
-def test_missing_maven_is_reported_with_the_fix(tmp_path, monkeypatch):
-    real_java = shutil.which("java")
-    if real_java is None and not os.environ.get("JAVA_HOME"):
-        pytest.skip("no java to get past the Java check")
-    if real_java is not None:
-        monkeypatch.setenv("JAVA_HOME", str(Path(real_java).resolve().parent.parent))
-    empty = tmp_path / "empty-path"
-    empty.mkdir()
-    monkeypatch.setenv("PATH", str(empty))
-    home = tmp_path / "not-installed"
-    server = ManagedServer(home, small_settings(*free_ports(2)))
-    assert not server.is_installed()
-    with pytest.raises(ServerError) as exc:
-        server.install()
-    message = str(exc.value)
-    assert "Maven (mvn) was not found" in message
-    assert "apt-get install maven" in message
-    assert "sparsetopo server install" in message
-    assert not server.lib_dir.exists()
-
-
-def test_missing_jdk_compiler_is_reported_with_the_fix(tmp_path, monkeypatch):
-    """The plugin is compiled from source: a JRE without javac gets a message naming a JDK."""
-    real_java = shutil.which("java")
-    if real_java is None:
-        pytest.skip("no java to get past the Java check")
-    jre = tmp_path / "jre"
-    (jre / "bin").mkdir(parents=True)
-    (jre / "bin" / "java").symlink_to(Path(real_java).resolve())
-    monkeypatch.setenv("JAVA_HOME", str(jre))
-    empty = tmp_path / "empty-path"
-    empty.mkdir()
-    monkeypatch.setenv("PATH", str(empty))
-    server = ManagedServer(tmp_path / "not-installed", small_settings(*free_ports(2)))
-    with pytest.raises(ServerError) as exc:
-        server.install()
-    message = str(exc.value)
-    assert "javac" in message and "openjdk-17-jdk-headless" in message
-    assert "sparsetopo server install" in message
-    assert not server.lib_dir.exists()

@@ -19,7 +19,7 @@ from sparsetopo.graphstore.reader import list_snapshots
 from sparsetopo.graphstore.runs import find_run, list_runs
 from sparsetopo.graphstore.writer import RunWriter
 from sparsetopo.topology import Architecture, GraphSnapshot, LayerEdges, LayerSpec
-from tests.integration.storecheck import assert_store_matches
+from tests.support.storecheck import assert_store_matches
 
 N = 300
 ARCH = Architecture({"h": N}, (LayerSpec("W", "h", "h", N, N, "recurrent"),))

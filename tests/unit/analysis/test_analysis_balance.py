@@ -7,7 +7,6 @@ import math
 
 import numpy as np
 import pytest
-from analysis_helpers import load_zhang, random_graph
 
 from sparsetopo.analysis import (
     SignedGraph,
@@ -17,6 +16,7 @@ from sparsetopo.analysis import (
     triangle_balance,
 )
 from sparsetopo.errors import InputError
+from tests.support.graphs import load_zhang, random_graph
 
 
 def g_of(edges: list[tuple[int, int, float]], n: int | None = None) -> SignedGraph:

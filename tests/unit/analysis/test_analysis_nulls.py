@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from analysis_helpers import random_graph
 
 from sparsetopo.analysis import (
     LayeredGraph,
@@ -17,6 +16,7 @@ from sparsetopo.analysis import (
     zahn_null,
 )
 from sparsetopo.errors import InputError
+from tests.support.graphs import random_graph
 
 
 def _deg(g):  # type: ignore[no-untyped-def]

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import itertools
+from typing import Any
 
-import igraph
-import networkx as nx
 import numpy as np
 import pytest
-from analysis_helpers import random_edges, random_graph
 
 from sparsetopo.analysis import (
     TRIAD_CODES,
@@ -20,9 +18,12 @@ from sparsetopo.analysis import (
     triad_census,
 )
 from sparsetopo.errors import InputError
+from tests.support.extras import requires
+from tests.support.graphs import random_edges, random_graph
 
 
-def _nx(g: SignedGraph) -> nx.DiGraph:
+def _nx(g: SignedGraph) -> Any:
+    nx = requires("networkx")
     s, d, w = g.edges()
     G = nx.DiGraph()
     G.add_nodes_from(range(g.n_nodes))
@@ -36,12 +37,14 @@ def _nx(g: SignedGraph) -> nx.DiGraph:
 )
 @pytest.mark.parametrize("method", ["dense", "sparse"])
 def test_triad_census_equals_networkx(n: int, m: int, seed: int, method: str) -> None:
+    nx = requires("networkx")
     g = random_graph(n, m, seed)
     assert triad_census(g, method=method) == nx.triadic_census(_nx(g))
 
 
 @pytest.mark.parametrize(("n", "m", "seed"), [(60, 300, 7), (100, 3000, 8), (50, 2000, 9)])
 def test_triad_census_equals_igraph(n: int, m: int, seed: int) -> None:
+    igraph = requires("igraph")
     g = random_graph(n, m, seed)
     s, d, _ = g.edges()
     ig = igraph.Graph(n=n, edges=list(zip(s.tolist(), d.tolist(), strict=True)), directed=True)
@@ -61,6 +64,7 @@ def test_self_loops_are_ignored() -> None:
 
 
 def test_representatives_have_their_class() -> None:
+    nx = requires("networkx")
     for code, edges in TRIAD_EDGE_ORDER.items():
         G = nx.DiGraph()
         G.add_nodes_from(range(3))
@@ -69,6 +73,7 @@ def test_representatives_have_their_class() -> None:
 
 
 def _brute_signed(g: SignedGraph) -> dict[tuple[str, str], int]:
+    nx = requires("networkx")
     s, d, w = g.edges()
     sign = {(a, b): ("+" if x > 0 else "-") for a, b, x in zip(s, d, w, strict=True) if a != b}
     G = _nx(g)
@@ -96,6 +101,7 @@ def test_signed_census_brute_force(n: int, m: int, seed: int) -> None:
 
 
 def test_signed_census_collapses_to_unsigned() -> None:
+    nx = requires("networkx")
     g = random_graph(60, 900, 21)
     assert signed_triad_census(g).unsigned() == nx.triadic_census(_nx(g))
 
@@ -121,6 +127,7 @@ def test_dyad_census_brute_force(n: int, m: int, seed: int) -> None:
 @pytest.mark.parametrize(("n", "m", "seed"), [(10, 50, 0), (14, 120, 1), (9, 70, 2)])
 @pytest.mark.parametrize("method", ["dense", "sparse"])
 def test_ffl_counts_brute_force(n: int, m: int, seed: int, method: str) -> None:
+    nx = requires("networkx")
     g = random_graph(n, m, seed)
     s, d, w = g.edges()
     sign = {(a, b): np.sign(x) for a, b, x in zip(s, d, w, strict=True)}

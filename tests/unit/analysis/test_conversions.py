@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import numpy as np
-import pytest
 
 from sparsetopo.analysis import LayeredGraph, SignedGraph
+from tests.support.extras import requires
 
 SRC, DST, W = [0, 1, 2, 3, 3], [1, 2, 0, 3, 0], [0.5, -1.0, 2.0, -0.25, 0.75]
 
@@ -31,7 +31,7 @@ def test_signed_to_pandas():
 
 
 def test_signed_to_networkx():
-    nx = pytest.importorskip("networkx")
+    nx = requires("networkx")
     h = signed().to_networkx()
     assert isinstance(h, nx.DiGraph) and h.number_of_nodes() == 6 and h.number_of_edges() == 5
     for s, d, w in zip(SRC, DST, W, strict=True):
@@ -40,7 +40,7 @@ def test_signed_to_networkx():
 
 
 def test_signed_to_igraph():
-    pytest.importorskip("igraph")
+    requires("igraph")
     h = signed().to_igraph()
     assert h.is_directed() and h.vcount() == 6 and h.ecount() == 5
     got = {(e.source, e.target): (e["weight"], e["sign"]) for e in h.es}
@@ -58,12 +58,12 @@ def test_layered_conversions_agree():
     df = g.to_pandas()
     expected = [(0, 0, 0, 1.0), (0, 0, 2, -2.0), (0, 1, 1, 3.0), (1, 1, 0, -1.0), (1, 2, 0, 0.5)]
     assert list(df[["layer", "src", "dst", "weight"]].itertuples(index=False, name=None)) == expected
-    nx = pytest.importorskip("networkx")
+    nx = requires("networkx")
     h = g.to_networkx()
     assert h.number_of_nodes() == 2 + 3 + 1 and h.number_of_edges() == 5
     assert h[(1, 2)][(2, 0)]["weight"] == 0.5 and h.nodes[(1, 2)] == {"layer": 1, "unit": 2}
     assert nx.is_directed_acyclic_graph(h)
-    pytest.importorskip("igraph")
+    requires("igraph")
     i = g.to_igraph()
     assert i.vcount() == 6 and i.ecount() == 5
     # vertex 2 + 2 = unit 2 of layer 1, vertex 5 = unit 0 of layer 2

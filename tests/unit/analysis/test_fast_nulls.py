@@ -9,7 +9,6 @@ import itertools
 import numpy as np
 import pandas as pd
 import pytest
-from analysis_helpers import load_zhang, random_graph
 
 from sparsetopo.analysis import (
     LayeredGraph,
@@ -21,6 +20,8 @@ from sparsetopo.analysis import (
 from sparsetopo.analysis.fastnull import ffl_triples, sign_shuffle_ffl_moments
 from sparsetopo.analysis.nulls import DirectedChain, switching_census_samples, switching_samples
 from sparsetopo.analysis.zscores import motif_zscores
+from tests.support.extras import requires
+from tests.support.graphs import load_zhang, random_graph
 
 
 def census_vector(g: SignedGraph) -> np.ndarray:
@@ -28,6 +29,7 @@ def census_vector(g: SignedGraph) -> np.ndarray:
     return np.array([c[k] for k in signed_triad_keys()])
 
 
+@pytest.mark.slow  # ~2.5 s per case: a recount after every move
 @pytest.mark.parametrize("keep_mutual", [False, True])
 def test_incremental_census_equals_recount_after_every_move(keep_mutual: bool) -> None:
     rng = np.random.default_rng(0)
@@ -108,6 +110,7 @@ def test_exact_moments_equal_full_enumeration() -> None:
     assert mom.balanced == sum(signs0[a] * signs0[b] * signs0[c] > 0 for a, b, c in ffls)
 
 
+@pytest.mark.slow  # ~2 s of Monte Carlo
 def test_exact_moments_match_monte_carlo() -> None:
     # 90 % positive signs, so FFLs sharing edges are correlated and the covariance terms matter
     rng = np.random.default_rng(15)
@@ -147,7 +150,7 @@ def _signed_ffl_sums_by_enumeration(S: np.ndarray) -> dict[str, int]:
     sign = np.where(S == 2, -1, np.where(S == 1, 1, 0))
     n = len(S)
     out = dict.fromkeys(("030T", "120U", "120D", "120C", "210", "300"), 0)
-    import networkx as nx
+    nx = requires("networkx")
 
     for i, j, k in itertools.permutations(range(n), 3):
         if sign[i, j] and sign[j, k] and sign[i, k]:
@@ -162,7 +165,7 @@ def _signed_ffl_sums_by_enumeration(S: np.ndarray) -> dict[str, int]:
 
 @pytest.mark.parametrize(("n", "p", "seed"), [(3, 0.9, 0), (9, 0.4, 1), (16, 0.7, 2), (66, 0.08, 3)])
 def test_bit_census_equals_networkx_and_enumeration(n: int, p: float, seed: int) -> None:
-    import networkx as nx
+    nx = requires("networkx")
 
     from sparsetopo.analysis import _kernels as bc
     from sparsetopo.analysis.triads import TRIAD_CODES
@@ -216,6 +219,7 @@ def test_bit_census_samples_equal_the_tracked_census(keep_mutual: bool) -> None:
             np.testing.assert_array_equal(got[k], ref[k], err_msg=k)
 
 
+@pytest.mark.slow  # ~1 s
 def test_kernel_random_integers_are_uniform() -> None:
     from numba import njit
     from scipy.stats import chisquare

@@ -114,6 +114,7 @@ TWO_TRIANGLES = [(0, 1), (1, 2), (2, 0), (3, 4), (4, 5), (5, 3)]
 WITH_LOOPS = [(0, 1), (1, 0), (1, 2), (2, 3), (3, 4), (4, 0), (0, 2), (1, 1), (3, 3)]
 
 
+@pytest.mark.slow  # 1-2 s per case
 @pytest.mark.parametrize(
     ("n", "edges", "keep_mutual"),
     [(6, TWO_TRIANGLES, False), (6, TWO_TRIANGLES, True), (5, WITH_LOOPS, False),
@@ -143,6 +144,7 @@ def test_triangle_reaches_its_reverse() -> None:
     assert chisquare(list(seen.values())).pvalue > P_MIN
 
 
+@pytest.mark.slow  # ~1 s
 def test_switching_signs_travel_uniform() -> None:
     # sources 0 and 1 each have one positive and one negative out-edge: every topology of the
     # space appears with each of the 2 x 2 assignments of those signs, uniformly
@@ -226,6 +228,7 @@ ZAHN_232 = ([2, 3, 2], [[(0, 0), (1, 1), (1, 2), (0, 1)], [(0, 0), (1, 1), (2, 1
 ZAHN_333 = ([3, 3, 3], [[(0, 0), (1, 1), (2, 2), (0, 1)], [(0, 0), (1, 0), (2, 1)]])
 
 
+@pytest.mark.slow  # ~1 s per case
 @pytest.mark.parametrize("case", [ZAHN_232, ZAHN_333], ids=["2-3-2", "3-3-3"])
 def test_zahn_uniform(case: tuple[list[int], list[list[Edge]]]) -> None:
     sizes, layers = case
@@ -252,6 +255,7 @@ def complement(n: int, edges: list[Edge]) -> list[Edge]:
         (u, v) for u, v in edges if u == v]  # fmt: skip
 
 
+@pytest.mark.slow  # 1-2 s per case
 @pytest.mark.parametrize(
     ("n", "edges", "keep_mutual"),
     [(6, TWO_TRIANGLES, False), (6, TWO_TRIANGLES, True), (5, WITH_LOOPS, False),
@@ -274,6 +278,7 @@ def test_switching_uniform_on_dense_graphs(n: int, edges: list[Edge], keep_mutua
     check_uniform(samples, space)
 
 
+@pytest.mark.slow  # ~8 s: thousands of independent chains
 def test_switching_signs_travel_uniform_on_a_dense_graph() -> None:
     # every source keeps the multiset of its out-signs; each topology appears with every
     # arrangement of them, uniformly

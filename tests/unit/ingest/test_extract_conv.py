@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import numpy as np
-import torch
+import pytest
+
+from tests.support.extras import requires
+
+torch = requires("torch")
+
 from torch import nn
 
 from sparsetopo.ingest.extract import ModelGraph, reduce_conv_kernel
@@ -48,7 +53,6 @@ class ConvNet(nn.Module):
 
 
 def test_flatten_after_conv_gets_its_own_group() -> None:
-    import pytest
 
     with pytest.warns(UserWarning, match="separate group"):
         arch = ModelGraph(ConvNet()).architecture

@@ -6,7 +6,11 @@ import warnings
 
 import numpy as np
 import pytest
-import torch
+
+from tests.support.extras import requires
+
+torch = requires("torch")
+
 from torch import nn
 
 from sparsetopo.errors import InputError

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-import torch
-from ingest_helpers import tensor
+
+from tests.support.extras import requires
+
+torch = requires("torch")
+
 from torch import nn
 from torch.nn.utils import parametrize, prune
 
 from sparsetopo.ingest.extract import ModelGraph
+from tests.support.torch_utils import tensor
 
 
 def _dense(edges, n_in: int, n_out: int) -> np.ndarray:  # type: ignore[no-untyped-def]

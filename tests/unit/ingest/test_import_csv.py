@@ -9,6 +9,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from tests.support.extras import requires
+
+requires("torch")
+
 from sparsetopo.errors import InputError
 from sparsetopo.ingest.importers import read_inputs, step_from_name, write_csv_snapshot
 
@@ -22,6 +26,7 @@ def _rows(path: Path) -> list[tuple[int, int, float]]:
         ]
 
 
+@pytest.mark.slow  # ~3 s: reads 41 edge lists
 def test_zhang_directory(zhang_dir: Path) -> None:
     plan = read_inputs([zhang_dir])
     files = sorted(

@@ -9,6 +9,10 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
+from tests.support.extras import requires
+
+requires("torch")
+
 from sparsetopo.errors import InputError
 from sparsetopo.ingest.importers import read_inputs, write_npz_snapshot
 

@@ -6,14 +6,18 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
-from ingest_helpers import tensor
+
+from tests.support.extras import requires
+
+torch = requires("torch")
+
 from torch import nn
 from torch.nn.utils import prune
 
 from sparsetopo.errors import InputError
 from sparsetopo.ingest.extract import ModelGraph
 from sparsetopo.ingest.importers import read_inputs
+from tests.support.torch_utils import tensor
 
 
 class Net(nn.Module):

@@ -7,7 +7,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
+
+from tests.support.extras import requires
+
+torch = requires("torch")
 
 from sparsetopo.errors import InputError
 from sparsetopo.ingest.extract import as_float32_weights

@@ -10,6 +10,7 @@ import pytest
 
 from sparsetopo.errors import InputError
 from sparsetopo.ingest.metadata import read_metrics_file, sidecar_metadata
+from tests.support.extras import requires
 
 ZHANG = Path(__file__).resolve().parents[2] / "data" / "zhang2023-sparse-rnn" / "MNIST"
 STEPS = list(range(0, 201, 5))
@@ -56,8 +57,8 @@ def test_metrics_files(tmp_path):
 
 
 def test_safetensors_matches_the_pt_import(tmp_path):
-    torch = pytest.importorskip("torch")
-    safetensors_torch = pytest.importorskip("safetensors.torch")
+    torch = requires("torch")
+    safetensors_torch = requires("safetensors.torch")
     from sparsetopo.ingest.importers import read_inputs
 
     torch.manual_seed(0)

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-import torch
+
+from tests.support.extras import requires
+
+torch = requires("torch")
 
 from sparsetopo.errors import InputError
 from sparsetopo.ingest.recorder import Recorder

@@ -88,8 +88,11 @@ def test_the_rules_can_fail(tmp_path: Path) -> None:
     ("statement", "absent"),
     [
         ("import sparsetopo", {"torch", "neo4j", "matplotlib", "sklearn"}),
-        ("import sparsetopo.analysis", {"torch", "neo4j", "matplotlib", "sklearn"}),
-        ("import sparsetopo.api.store", {"torch", "matplotlib", "sklearn"}),
+        # ~3 s each (a fresh interpreter imports numba, pandas, the driver)
+        pytest.param("import sparsetopo.analysis", {"torch", "neo4j", "matplotlib", "sklearn"},
+                     marks=pytest.mark.slow),
+        pytest.param("import sparsetopo.api.store", {"torch", "matplotlib", "sklearn"},
+                     marks=pytest.mark.slow),
     ],
 )
 def test_light_imports_stay_light(statement: str, absent: set[str]) -> None:

@@ -7,6 +7,7 @@ from typer.testing import CliRunner
 
 from sparsetopo.cli.main import app
 from sparsetopo.reproduce import PAPER_NAMES, estimate_seconds, plan
+from tests.support.extras import requires
 
 
 @pytest.mark.parametrize(("args", "message"), [
@@ -24,6 +25,7 @@ def test_bad_input_is_one_line_and_exit_1(args, message, tmp_path, monkeypatch) 
 
 
 def test_run_names_and_plans() -> None:
+    requires("torch")  # a plan builds the papers' training configurations
     plans = plan("all", "quick")
     assert list(plans) == list(PAPER_NAMES)
     names = [s.name("repro") for specs in plans.values() for s in specs]

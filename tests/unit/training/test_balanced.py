@@ -5,7 +5,10 @@ import itertools
 
 import numpy as np
 import pytest
-import torch
+
+from tests.support.extras import requires
+
+torch = requires("torch")
 
 from sparsetopo.analysis import balance, graphs
 from sparsetopo.training.loop import Trainer
@@ -59,6 +62,7 @@ def test_annealer_raises_balance_and_preserves_degrees_and_signs(dale: bool) -> 
     assert len(set(zip(res.src.tolist(), res.dst.tolist(), strict=True))) == m
 
 
+@pytest.mark.slow  # ~3 s of training
 def test_balanced_strategy_builds_the_annealed_topology() -> None:
     trainer = Trainer("seq-digits", "rnn", "balanced", sparsity=0.85, epochs=1, hidden=20,
                       strategy_options={"target_balance": 0.8})

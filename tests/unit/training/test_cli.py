@@ -6,6 +6,10 @@ from pathlib import Path
 import typer
 from typer.testing import CliRunner
 
+from tests.support.extras import requires
+
+requires("torch")
+
 from sparsetopo.cli.train import register
 
 app = typer.Typer()

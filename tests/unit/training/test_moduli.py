@@ -4,7 +4,10 @@ import math
 
 import numpy as np
 import pytest
-import torch
+
+from tests.support.extras import requires
+
+torch = requires("torch")
 
 from sparsetopo.training.loop import Trainer
 from sparsetopo.training.sparsify.base import mask_of, orig_of

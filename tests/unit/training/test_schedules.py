@@ -4,7 +4,11 @@ import math
 from fractions import Fraction
 
 import pytest
-import torch
+
+from tests.support.extras import requires
+
+torch = requires("torch")
+
 from torch import nn
 
 from sparsetopo.errors import InputError

@@ -1,7 +1,11 @@
 """SET keeps the edge count and removes exactly the weights it should; Deep R never flips a sign."""
 
 import pytest
-import torch
+
+from tests.support.extras import requires
+
+torch = requires("torch")
+
 from torch import nn
 
 from sparsetopo.training.loop import Trainer

@@ -4,7 +4,10 @@ import math
 
 import numpy as np
 import pytest
-import torch
+
+from tests.support.extras import requires
+
+torch = requires("torch")
 
 from sparsetopo.training.tasks import TASK_NAMES, build_task
 from sparsetopo.training.tasks.adding import adding_sequences

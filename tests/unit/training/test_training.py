@@ -4,7 +4,11 @@ from typing import Any
 
 import numpy as np
 import pytest
-import torch
+
+from tests.support.extras import requires
+
+torch = requires("torch")
+
 from torch import nn
 from torch.nn import functional as F
 from torch.utils.data import DataLoader, TensorDataset
@@ -52,7 +56,10 @@ def test_checkpoints_and_recorder_calls() -> None:
     assert result.metric_name == "accuracy" and 0.0 <= result.final_metric <= 1.0
 
 
-@pytest.mark.parametrize("strategy", ["gradual", "set", "deepr", "balanced"])
+@pytest.mark.parametrize("strategy", [
+    "gradual",
+    *(pytest.param(s, marks=pytest.mark.slow) for s in ("set", "deepr", "balanced")),  # ~1.5 s each
+])
 def test_same_seed_same_masks(strategy: str) -> None:
     def masks(seed: int) -> dict[str, np.ndarray]:
         r = train("seq-digits", "rnn", strategy, sparsity=0.8, epochs=2, hidden=12, seed=seed,

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 
 from sparsetopo.analysis import SignedGraph
+from tests.support.data import ZHANG
 
-DATA = Path(__file__).resolve().parents[2] / "data" / "zhang2023-sparse-rnn" / "MNIST"
+DATA = ZHANG
 RUNS = {"pruning": "pruning_n_150_p_0.05", "SET": "SET_n_150_p_0.05_zeta_0.2"}
 
 

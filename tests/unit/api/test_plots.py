@@ -6,7 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-pytest.importorskip("matplotlib")
+from tests.support.extras import requires
+
+requires("matplotlib")
 
 from sparsetopo.api import plots  # noqa: E402
 
