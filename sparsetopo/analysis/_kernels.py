@@ -33,6 +33,8 @@ import numpy as np
 from numba import njit, types
 from numba.extending import intrinsic
 
+from sparsetopo.analysis._jit import cached_njit
+
 
 def rng_state(rng: np.random.Generator) -> np.ndarray:
     """Return a fresh xoshiro256** state (4 uint64 words, not all zero) drawn from ``rng``."""
@@ -83,7 +85,7 @@ def _below(rs, m):  # type: ignore[no-untyped-def]
 
 
 # ============================================================================ directed graphs
-@njit(cache=True)
+@cached_njit
 def _nb_remove(nbptr, nblen, nb, u, v):  # type: ignore[no-untyped-def]
     start = nbptr[u]
     last = start + nblen[u] - 1
@@ -94,7 +96,7 @@ def _nb_remove(nbptr, nblen, nb, u, v):  # type: ignore[no-untyped-def]
             return
 
 
-@njit(cache=True)
+@cached_njit
 def _toggle(S, nbptr, nblen, nb, cnt, tab, track, u, v, val):  # type: ignore[no-untyped-def]
     """Set S[u, v] = val; if track, also update the neighbour lists and the signed census."""
     old = np.int64(S[u, v])
@@ -141,7 +143,7 @@ def _toggle(S, nbptr, nblen, nb, cnt, tab, track, u, v, val):  # type: ignore[no
         nblen[v] += 1
 
 
-@njit(cache=True)
+@cached_njit
 def rebuild_neighbours(S, nbptr, nblen, nb):  # type: ignore[no-untyped-def]
     """Undirected neighbour lists from S (for switching census tracking on)."""
     n = S.shape[0]
@@ -154,14 +156,14 @@ def rebuild_neighbours(S, nbptr, nblen, nb):  # type: ignore[no-untyped-def]
         nblen[u] = k
 
 
-@njit(cache=True)
+@cached_njit
 def directed_init(S, nbptr, nblen, nb, cnt, tab, track, src, dst, sgn):  # type: ignore[no-untyped-def]
     """Insert the edges one by one into an empty state (census starts as all-003)."""
     for e in range(len(src)):
         _toggle(S, nbptr, nblen, nb, cnt, tab, track, src[e], dst[e], np.int64(sgn[e]))
 
 
-@njit(cache=True)
+@cached_njit
 def _find_edge(outptr, outidx, dst, a, b):  # type: ignore[no-untyped-def]
     for k in range(outptr[a], outptr[a + 1]):
         e = outidx[k]
@@ -179,7 +181,7 @@ def _tilt_accepts(D, delta, beta, rs):  # type: ignore[no-untyped-def]
     return not (pen_new > pen_old and _uniform(rs) >= np.exp(pen_old - pen_new))
 
 
-@njit(cache=True)
+@cached_njit
 def complement_moves(S, nbptr, nblen, nb, cnt, tab, track, dst, EI, csrc, cdst, coutptr, coutidx,
                      keep_mutual, beta, dstate, hist, p_tri, n_moves, rs):  # type: ignore[no-untyped-def]  # fmt: skip
     """:func:`directed_moves` with proposals drawn from the complement's edges (dense graphs).
@@ -303,7 +305,7 @@ def complement_moves(S, nbptr, nblen, nb, cnt, tab, track, dst, EI, csrc, cdst, 
     return acc
 
 
-@njit(cache=True)
+@cached_njit
 def directed_moves(S, nbptr, nblen, nb, cnt, tab, track, src, dst, outptr, outidx,
                    keep_mutual, beta, dstate, hist, p_tri, n_moves, rs, cx):  # type: ignore[no-untyped-def]  # fmt: skip
     """Propose ``n_moves`` moves; returns the number accepted.
@@ -417,7 +419,7 @@ def directed_moves(S, nbptr, nblen, nb, cnt, tab, track, src, dst, outptr, outid
     return acc
 
 
-@njit(cache=True)
+@cached_njit
 def shuffle_out_weights(S, nbptr, nblen, nb, cnt, tab, track, dst, outptr, sgn, cx, rs):  # type: ignore[no-untyped-def]  # fmt: skip
     """Assign every source's out-weights to its out-edges by a fresh uniform bijection.
 
@@ -447,7 +449,7 @@ def shuffle_out_weights(S, nbptr, nblen, nb, cnt, tab, track, dst, outptr, sgn, 
                 ei[u, v] = e
 
 
-@njit(cache=True)
+@cached_njit
 def invariants_hold(S, src, dst, indeg, indeg0, keep_mutual, mutual0):  # type: ignore[no-untyped-def]
     """Whether the in-degrees (and, with keep_mutual, the mutual-dyad count) are the start's."""
     indeg[:] = 0
@@ -462,7 +464,7 @@ def invariants_hold(S, src, dst, indeg, indeg0, keep_mutual, mutual0):  # type: 
     return not (keep_mutual and mut != mutual0)
 
 
-@njit(cache=True)
+@cached_njit
 def directed_samples(S, nbptr, nblen, nb, cnt, tab, src, dst, outptr, outidx, keep_mutual,
                      beta, dstate, hist, p_tri, n_thin, n_samples, indeg0, mutual0, out, rs, cx,
                      sgn):  # type: ignore[no-untyped-def]  # fmt: skip
@@ -527,7 +529,7 @@ def words(n: int) -> int:
     return max(1, (n + 63) // 64)
 
 
-@njit(cache=True)
+@cached_njit
 def _fill(S, src, dst, B):  # type: ignore[no-untyped-def]
     B[:] = 0
     one = np.uint64(1)
@@ -541,7 +543,7 @@ def _fill(S, src, dst, B):  # type: ignore[no-untyped-def]
         B[b, k + 2, a >> 6] |= one << np.uint64(a & 63)
 
 
-@njit(cache=True)
+@cached_njit
 def census_row(S, src, dst, B, out):  # type: ignore[no-untyped-def]
     """Write the triad census and the signed FFL sums of the graph into ``out`` (length ROW).
 
@@ -665,7 +667,7 @@ def census_row(S, src, dst, B, out):  # type: ignore[no-untyped-def]
     out[21] = s300
 
 
-@njit(cache=True)
+@cached_njit
 def chain_census_samples(S, nbptr, nblen, nb, cnt, tab, src, dst, outptr, outidx, keep_mutual,
                          beta, dstate, hist, p_tri, n_thin, n_samples, indeg0, mutual0, B,
                          out, rs, cx, sgn):  # type: ignore[no-untyped-def]  # fmt: skip
@@ -716,7 +718,7 @@ def _swap_once(M, src, dst, m, rs):  # type: ignore[no-untyped-def]
     return 1
 
 
-@njit(cache=True)
+@cached_njit
 def bipartite_swaps(M, src, dst, n_moves, rs):  # type: ignore[no-untyped-def]
     """Propose ``n_moves`` double-edge swaps on a bipartite layer; return the accepted count.
 
@@ -732,7 +734,7 @@ def bipartite_swaps(M, src, dst, n_moves, rs):  # type: ignore[no-untyped-def]
     return acc
 
 
-@njit(cache=True)
+@cached_njit
 def zahn_moves(M, src, dst, outdeg, indeg, s_live, t_live, n_moves, rs):  # type: ignore[no-untyped-def]
     """Propose ``n_moves`` moves of the chain on the Zahn et al. 2024 layer space.
 

@@ -10,10 +10,10 @@ neurons' out-sets. The numbers equal :func:`~sparsetopo.analysis.layered_motifs`
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
 
 # no other kernel is called (numba would not notice an edit there, see _kernels), only the
 # popcount intrinsic
+from sparsetopo.analysis._jit import cached_njit
 from sparsetopo.analysis._kernels import _popcount
 
 #: Row layout of :func:`layered_row`: the nine LAYERED_MOTIFS counts, then the balanced and the
@@ -21,7 +21,7 @@ from sparsetopo.analysis._kernels import _popcount
 LAYERED_ROW = 11
 
 
-@njit(cache=True)
+@cached_njit
 def _pairs_c2(P, Q, o, n_side, w):  # type: ignore[no-untyped-def]
     """Sum over pairs x < y of nodes o..o+n_side of C(|set x & set y|, 2); sets = P | Q rows."""
     tot = 0
@@ -35,7 +35,7 @@ def _pairs_c2(P, Q, o, n_side, w):  # type: ignore[no-untyped-def]
     return tot
 
 
-@njit(cache=True)
+@cached_njit
 def layered_row(sizes, offs, eptr, src, dst, pos, OP, ON, IP, IN, LM, live, R, out):  # type: ignore[no-untyped-def]  # fmt: skip
     """Write the layered motif counts of one sample, after ghost/dead removal, into ``out``.
 

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 from threadpoolctl import threadpool_limits
 
+from sparsetopo.analysis import _jit, _kernels, _layered_census
 from sparsetopo.analysis._validation import rng as _rng
 from sparsetopo.analysis.balance import ALL_FFL_CLASSES, balance_from_counts, triangle_balance
 from sparsetopo.analysis.fastnull import (
@@ -442,6 +443,7 @@ def motif_zscores(
         )
     if null is None:
         null = "layer_switching" if layered else "switching"
+    _jit.announce_compile(_kernels.__file__, _layered_census.__file__)
     allowed = LAYERED_NULLS if layered else GRAPH_NULLS
     if null not in allowed:
         kind = "LayeredGraph" if layered else "SignedGraph"

@@ -14,18 +14,19 @@ PACKAGE = Path(__file__).resolve().parents[3] / "sparsetopo"
 #: For each room, the sparsetopo rooms it may import (besides itself).
 ALLOWED: dict[str, set[str]] = {
     "errors": set(),
+    "settings": {"errors"},
     "topology": {"errors"},
-    "analysis": {"errors", "topology"},
+    "analysis": {"errors", "settings", "topology"},
     "queries": {"errors"},
-    "server": {"errors"},
-    "graphstore": {"errors", "topology", "server"},
+    "server": {"errors", "settings"},
+    "graphstore": {"errors", "settings", "topology", "server"},
     "training": {"errors", "topology"},
-    "ingest": {"errors", "topology", "graphstore", "server"},
-    "api": {"errors", "topology", "analysis", "queries", "graphstore", "server"},
-    "reproduce": {"errors", "topology", "analysis", "queries", "graphstore", "ingest",
-                  "training", "api"},
-    "cli": {"errors", "topology", "analysis", "queries", "graphstore", "server", "ingest",
-            "training", "api", "reproduce", "__init__"},
+    "ingest": {"errors", "settings", "topology", "graphstore", "server"},
+    "api": {"errors", "settings", "topology", "analysis", "queries", "graphstore", "server"},
+    "reproduce": {"errors", "settings", "topology", "analysis", "queries", "graphstore",
+                  "ingest", "training", "api"},
+    "cli": {"errors", "settings", "topology", "analysis", "queries", "graphstore", "server",
+            "ingest", "training", "api", "reproduce", "__init__"},
     "__init__": {"api", "ingest"},
 }
 #: Third-party packages a room must not import at all.
