@@ -11,6 +11,16 @@ class InputError(SparsetopoError, ValueError):
     """Bad input (file, shape, value, name). Nothing has been written when this is raised."""
 
 
+class UnknownNameError(InputError, KeyError):
+    """A name (layer, run, query, ...) that does not exist; the message lists the valid ones.
+
+    Also a KeyError, as a failed lookup, but printed as its message (KeyError would quote it).
+    """
+
+    def __str__(self) -> str:
+        return Exception.__str__(self)
+
+
 class ServerError(SparsetopoError):
     """The managed Neo4j server could not be installed, started or reached."""
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from sparsetopo.errors import InputError
+from sparsetopo.errors import InputError, UnknownNameError
 
 #: Largest number of units (Neurons) in one neuron group, and in one run. Every unit is a node
 #: in the store; beyond this an input is far more likely a broken index than a network, and
@@ -119,7 +119,7 @@ class Architecture:
             if spec.name == name:
                 return spec
         known = ", ".join(s.name for s in self.layers)
-        raise KeyError(f"unknown layer {name!r}; this architecture has: {known}")
+        raise UnknownNameError(f"unknown layer {name!r}; this run has the layers {known}")
 
     @property
     def is_recurrent(self) -> bool:

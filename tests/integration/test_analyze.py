@@ -178,3 +178,16 @@ def test_cli_and_plots(driver, run_name, tmp_path, managed_server):
         delete_run(driver, other)
     r = runner.invoke(app, ["plot", run_name, "--format", "gif"])
     assert r.exit_code == 2 and "gif" in r.output  # a bad choice is a usage error
+
+
+def test_unknown_layer_is_one_line_naming_the_layers(driver, run_name):
+    from typer.testing import CliRunner
+
+    from sparsetopo.cli.main import app
+
+    write(driver, run_name, (0, 5))
+    r = CliRunner().invoke(app, ["analyze", run_name, "--layer", "bogus", "--n-null", "5"])
+    assert r.exit_code == 1, r.output
+    assert "unknown layer 'bogus'" in r.output and "W_rec" in r.output
+    assert "Traceback" not in r.output
+    assert count_results(driver, find_run(driver, run_name)["run_id"])["motifs"] == 0
