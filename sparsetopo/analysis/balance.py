@@ -23,6 +23,20 @@ from sparsetopo.analysis._validation import choice, signed_graph
 from sparsetopo.analysis.graphs import SignedGraph
 from sparsetopo.analysis.triads import FFL_PER_CLASS, FFLCounts, ffl_counts
 
+__all__ = [
+    "ALL_FFL_CLASSES",
+    "MODES",
+    "PAPER_FFL_CLASSES",
+    "PREPROCESS",
+    "RECIPROCAL",
+    "FFLBalance",
+    "TriangleBalance",
+    "balance_from_counts",
+    "ffl_balance",
+    "paper_preprocess",
+    "triangle_balance",
+]
+
 #: The FFL-holding triad classes Zhang et al. 2023 use (030C is a pure cycle and holds none).
 PAPER_FFL_CLASSES: tuple[str, ...] = ("030T", "120U", "120D", "300")
 #: Every triad class that holds at least one FFL (i->j, j->k, i->k): the pooled mode counts these.

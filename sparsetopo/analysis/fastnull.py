@@ -41,6 +41,17 @@ from sparsetopo.analysis.triads import (
 )
 from sparsetopo.errors import InputError
 
+__all__ = [
+    "CENSUS_FAMILIES",
+    "FFLTriples",
+    "SignShuffleMoments",
+    "census_families",
+    "ffl_columns",
+    "ffl_triples",
+    "key_tables",
+    "sign_shuffle_ffl_moments",
+]
+
 
 # ============================================================================ exact moments
 def _mu(p: int, q: int, r: int) -> float:

@@ -34,6 +34,13 @@ import scipy.sparse as sp
 
 from sparsetopo.errors import InputError, MissingExtraError
 
+__all__ = [
+    "EdgeArrays",
+    "LayeredGraph",
+    "SignedGraph",
+    "sign_split",
+]
+
 
 def _as_1d(name: str, values: Any) -> np.ndarray:
     arr = np.asarray(values)

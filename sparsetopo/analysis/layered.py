@@ -35,6 +35,19 @@ import scipy.sparse as sp
 from sparsetopo.analysis._validation import layered_graph
 from sparsetopo.analysis.graphs import LayeredGraph, sign_split
 
+__all__ = [
+    "FIRST_ORDER",
+    "LAYERED_MOTIFS",
+    "SECOND_ORDER",
+    "THIRD_ORDER",
+    "Cycle4Balance",
+    "LayeredMotifs",
+    "cycle4_balance",
+    "layered_motifs",
+    "live_neurons",
+    "prune_ghost_dead",
+]
+
 #: First-order motifs (one edge).
 FIRST_ORDER = ("edge",)
 #: Second-order motifs (two edges).

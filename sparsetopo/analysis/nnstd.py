@@ -31,6 +31,15 @@ from sparsetopo.analysis._validation import choice, int_at_least
 from sparsetopo.analysis.graphs import LayeredGraph, SignedGraph, _clean_matrix, sign_split
 from sparsetopo.errors import InputError
 
+__all__ = [
+    "TIES",
+    "NNSTDResult",
+    "RecurrentNNSTDResult",
+    "jaccard_cost",
+    "nnstd",
+    "nnstd_recurrent",
+]
+
 #: Tie-breaking rules of :func:`nnstd`.
 TIES: tuple[str, ...] = ("reference", "robust")
 

@@ -41,6 +41,24 @@ from sparsetopo.analysis.graphs import LayeredGraph, SignedGraph, _csr_from_coo
 from sparsetopo.analysis.layered import live_neurons, prune_ghost_dead
 from sparsetopo.errors import InputError
 
+__all__ = [
+    "COMPLEMENT_MAX_N",
+    "DEFAULT_BURN_IN",
+    "DEFAULT_THIN",
+    "DENSE_MAX_CELLS",
+    "TRIANGLE_MOVE_P",
+    "DirectedChain",
+    "layer_census_samples",
+    "layer_switching",
+    "layer_switching_samples",
+    "sign_shuffle",
+    "switching",
+    "switching_census_samples",
+    "switching_samples",
+    "zahn_null",
+    "zahn_samples",
+]
+
 #: Proposals per movable edge before the first sample of a chain.
 DEFAULT_BURN_IN = 10.0
 #: Proposals per movable edge between two samples of one chain (docs/analysis.md, "Mixing").

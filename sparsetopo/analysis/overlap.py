@@ -24,6 +24,11 @@ import scipy.sparse as sp
 from sparsetopo.analysis.graphs import LayeredGraph, SignedGraph
 from sparsetopo.errors import InputError
 
+__all__ = [
+    "OverlapResult",
+    "edge_overlap",
+]
+
 
 @dataclass(frozen=True)
 class OverlapResult:

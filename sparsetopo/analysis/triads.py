@@ -37,6 +37,25 @@ import scipy.sparse as sp
 from sparsetopo.analysis._validation import choice, signed_graph
 from sparsetopo.analysis.graphs import SignedGraph
 
+__all__ = [
+    "DENSE_MAX_N",
+    "DYAD_CODES",
+    "FFL_PER_CLASS",
+    "METHODS",
+    "TRIAD_CODES",
+    "TRIAD_EDGE_ORDER",
+    "FFLCounts",
+    "SignedTriadCensus",
+    "dense_census",
+    "dense_sign_matrix",
+    "dyad_census",
+    "ffl_counts",
+    "ffl_counts_from_census",
+    "signed_triad_census",
+    "signed_triad_keys",
+    "triad_census",
+]
+
 #: The 16 MAN triad classes (Holland and Leinhardt) in the order networkx uses.
 TRIAD_CODES: tuple[str, ...] = (
     "003", "012", "102", "021D", "021U", "021C", "111D", "111U",
@@ -197,7 +216,27 @@ def _use_dense(g: SignedGraph, method: str) -> bool:
     return method == "dense" or (method == "auto" and g.n_nodes <= DENSE_MAX_N)
 
 
-def _dense_sign(g: SignedGraph) -> np.ndarray:
+def dense_sign_matrix(g: SignedGraph) -> np.ndarray:
+    """Return the graph's edge signs as a dense ``float32`` matrix without its diagonal.
+
+    Parameters
+    ----------
+    g : SignedGraph
+        The graph.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(n, n)`` array, ``s[i, j]`` = sign of the weight of i -> j (1, -1, or 0 for no
+        edge); self-loops are dropped. The input of :func:`dense_census`.
+
+    Examples
+    --------
+    >>> from sparsetopo.analysis import SignedGraph
+    >>> dense_sign_matrix(SignedGraph.from_edges([0, 1, 1], [1, 0, 1], [2.0, -0.5, 1.0]))
+    array([[ 0.,  1.],
+           [-1.,  0.]], dtype=float32)
+    """
     s = np.zeros((g.n_nodes, g.n_nodes), dtype=np.float32)
     coo = g.adj.tocoo()
     off = coo.row != coo.col
@@ -210,12 +249,46 @@ def _msum(z: np.ndarray, p: np.ndarray) -> int:
     return round(float(np.multiply(z, p).sum(dtype=np.float64)))
 
 
-def _dense_all(
+def dense_census(
     s: np.ndarray, signed: bool, blas: bool = False
 ) -> tuple[dict[str, int], dict[str, int]]:
-    """Compute the census and (if signed) per-class FFL sign sums from a dense sign matrix.
+    """Compute the triad census and, if ``signed``, the FFL sign sums from a dense sign matrix.
 
-    The matrix has no diagonal. ``blas``: use dense products even for small n (for callers that limit BLAS to one thread).
+    The dense path of :func:`triad_census` and :func:`ffl_counts` (matrix products), for
+    callers that hold a dense sign matrix already, e.g. a null-model chain's state.
+
+    Parameters
+    ----------
+    s : numpy.ndarray
+        ``(n, n)`` signs (1, -1, 0) with a zero diagonal, as :func:`dense_sign_matrix` returns.
+    signed : bool
+        Also compute, per FFL class, the sum over its FFLs of the product of their three signs.
+    blas : bool
+        Use dense (BLAS) products even for small ``n``; for callers that limit BLAS to one
+        thread (the default uses scipy's single-threaded sparse products up to 512 nodes).
+
+    Returns
+    -------
+    census : dict of str to int
+        Triads per MAN class, as :func:`triad_census`.
+    sums : dict of str to int
+        Per FFL class (030T, 120U, 120D, 120C, 210, 300), the signed sum; empty unless
+        ``signed``. :func:`ffl_counts_from_census` turns both into :class:`FFLCounts`.
+
+    Notes
+    -----
+    With A the asymmetric and M the mutual part of the adjacency (0/1), every closed class is
+    a trace-like sum of products, e.g. 030T = sum(A * (A @ A)), 030C = sum(A.T * (A @ A)) / 3,
+    300 = sum(M * (M @ M)) / 6; the open classes follow from the degrees. The signed sums use
+    the signed parts S * A and S * M in the same products.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> s = np.array([[0, 1, -1], [0, 0, 1], [0, 0, 0]], dtype=np.float32)  # i->j, j->k, i->k
+    >>> census, sums = dense_census(s, signed=True)
+    >>> census["030T"], sums["030T"]
+    (1, -1)
     """
     b = (s != 0).astype(np.float32)
     mut = b * b.T
@@ -328,7 +401,7 @@ def triad_census(g: SignedGraph, method: str = "auto") -> dict[str, int]:
     """
     g = signed_graph(g, "triad_census")
     if _use_dense(g, method):
-        return _dense_all(_dense_sign(g), signed=False)[0]
+        return dense_census(dense_sign_matrix(g), signed=False)[0]
     p = _parts(g)
     return _census_from_parts(p, _closed_counts(p))
 
@@ -410,8 +483,8 @@ def ffl_counts(g: SignedGraph, method: str = "auto") -> FFLCounts:
     """
     g = signed_graph(g, "ffl_counts")
     if _use_dense(g, method):
-        census, signed = _dense_all(_dense_sign(g), signed=True)
-        return _ffl_result(census, signed)
+        census, signed = dense_census(dense_sign_matrix(g), signed=True)
+        return ffl_counts_from_census(census, signed)
     p = _parts(g)
     census = _census_from_parts(p, _closed_counts(p))
     sa = p.sign.multiply(p.asy).tocsr()
@@ -434,10 +507,33 @@ def ffl_counts(g: SignedGraph, method: str = "auto") -> FFLCounts:
     s210 += _masked(sa, p_mm)
     s300 = _masked(sm, p_mm)
     signed = {"030T": s030t, "120U": s120u, "120D": s120d, "120C": s120c, "210": s210, "300": s300}
-    return _ffl_result(census, signed)
+    return ffl_counts_from_census(census, signed)
 
 
-def _ffl_result(census: dict[str, int], signed: dict[str, int]) -> FFLCounts:
+def ffl_counts_from_census(census: dict[str, int], signed: dict[str, int]) -> FFLCounts:
+    """Return the :class:`FFLCounts` of a triad census and its per-class FFL sign sums.
+
+    Parameters
+    ----------
+    census : dict of str to int
+        Triads per MAN class (:func:`triad_census` or :func:`dense_census`).
+    signed : dict of str to int
+        Per FFL class, the sum of the sign products of its FFLs (:func:`dense_census`).
+
+    Returns
+    -------
+    FFLCounts
+        total = FFLs per class (each triad of a class holds a fixed number of FFLs), balanced =
+        (total + sum) / 2 of them have a positive sign product.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> s = np.array([[0, 1, -1], [0, 0, 1], [0, 0, 0]], dtype=np.float32)
+    >>> f = ffl_counts_from_census(*dense_census(s, signed=True))
+    >>> f.total["030T"], f.balanced["030T"]
+    (1, 0)
+    """
     total = {c: FFL_PER_CLASS[c] * census[c] for c in FFL_PER_CLASS}
     balanced = {c: (total[c] + signed[c]) // 2 for c in FFL_PER_CLASS}
     return FFLCounts(total, balanced, census)

@@ -46,14 +46,23 @@ from sparsetopo.analysis.nulls import (
 from sparsetopo.analysis.triads import (
     FFL_PER_CLASS,
     TRIAD_CODES,
-    _dense_all,
-    _ffl_result,
+    dense_census,
     dyad_census,
     ffl_counts,
+    ffl_counts_from_census,
     signed_triad_census,
     triad_census,
 )
 from sparsetopo.errors import InputError
+
+__all__ = [
+    "GRAPH_MOTIFS",
+    "GRAPH_NULLS",
+    "LAYERED_MOTIF_FAMILIES",
+    "LAYERED_NULLS",
+    "Stats",
+    "motif_zscores",
+]
 
 Stats = Callable[[Any], dict[str, float]]
 
@@ -191,11 +200,11 @@ def _switching_values(
         out: dict[str, float] = {}
         if direct:
             # straight from the chain's dense sign matrix: no sample graph is built
-            census, sums = _dense_all(chain.sign_matrix(), "ffl_balance" in families, blas=True)
+            census, sums = dense_census(chain.sign_matrix(), "ffl_balance" in families, blas=True)
             if "triads" in families:
                 out.update({k: float(v) for k, v in census.items()})
             if "ffl_balance" in families:
-                f = _ffl_result(census, sums)
+                f = ffl_counts_from_census(census, sums)
                 tot = np.array([[f.total[c] for c in ALL_FFL_CLASSES]])
                 bal = np.array([[f.balanced[c] for c in ALL_FFL_CLASSES]])
                 out.update({k: float(v[0]) for k, v in ffl_columns(tot, bal).items()})

@@ -41,6 +41,18 @@ from sparsetopo.graphstore.connection import open_driver
 from sparsetopo.graphstore.reader import read_snapshot
 from sparsetopo.server.config import ConnectionInfo
 
+__all__ = [
+    "EXECUTORS",
+    "DaskExecutor",
+    "Executor",
+    "LocalExecutor",
+    "OnDone",
+    "SnapshotRef",
+    "Task",
+    "make_executor",
+    "remote_task",
+]
+
 _log = logging.getLogger(__name__)
 
 #: Names accepted by ``Store.analyze(executor=...)`` and ``sparsetopo analyze --executor``.

@@ -37,7 +37,7 @@ from sparsetopo.analysis import (
 )
 from sparsetopo.analysis.balance import balance_from_counts
 from sparsetopo.analysis.fastnull import sign_shuffle_ffl_moments
-from sparsetopo.analysis.triads import _dense_all, _dense_sign, _ffl_result
+from sparsetopo.analysis.triads import dense_census, dense_sign_matrix, ffl_counts_from_census
 from sparsetopo.errors import InputError
 from sparsetopo.topology import Architecture, LayerEdges
 
@@ -277,7 +277,7 @@ def snapshot_task(
     if options.balance:
         if isinstance(g, SignedGraph):
             # one census for both modes, dense products (workers run one BLAS thread)
-            counts = _ffl_result(*_dense_all(_dense_sign(g), True, blas=True))
+            counts = ffl_counts_from_census(*dense_census(dense_sign_matrix(g), True, blas=True))
             pooled = balance_from_counts(counts, "pooled")
             paper = balance_from_counts(counts, "paper")
             props.update(

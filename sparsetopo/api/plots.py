@@ -31,6 +31,21 @@ if TYPE_CHECKING:
 
     from sparsetopo.api.store import Store
 
+__all__ = [
+    "FORMATS",
+    "families",
+    "figures",
+    "motif_family",
+    "plot_balance",
+    "plot_nnstd",
+    "plot_null_bands",
+    "plot_run",
+    "plot_runs",
+    "plot_turnover",
+    "plot_zscores",
+    "series_style",
+]
+
 FORMATS = ("png", "pdf", "svg")
 _STYLES = ("-", "--", ":", "-.")
 _MARKERS = ("o", "s", "^", "D", "v", "P", "X", "<", ">", "*", "h")

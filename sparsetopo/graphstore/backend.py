@@ -23,6 +23,18 @@ from neo4j.exceptions import ClientError
 from sparsetopo.errors import InputError, StoreError
 from sparsetopo.graphstore.connection import READ
 
+__all__ = [
+    "CHOICES",
+    "ENV",
+    "PLUGIN_VERSION",
+    "BackendChoice",
+    "WriterChoice",
+    "choose_query_backend",
+    "choose_writer",
+    "plugin_version",
+    "requested_writer",
+]
+
 _log = logging.getLogger(__name__)
 
 #: The plugin protocol this client speaks (sparsetopo/server/plugin/pom.xml's version and

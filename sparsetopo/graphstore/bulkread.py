@@ -11,6 +11,10 @@ from sparsetopo.errors import StoreError
 from sparsetopo.graphstore.runs import architecture_from_json, require_run
 from sparsetopo.topology import LayerEdges
 
+__all__ = [
+    "read_snapshots_edges",
+]
+
 
 def read_snapshots_edges(
     driver: Driver, name: str, seqs: Sequence[int], database: str | None = None

@@ -30,6 +30,16 @@ from sparsetopo.errors import InputError, ServerError
 from sparsetopo.server.config import ConnectionInfo, external_connection
 from sparsetopo.server.process import ManagedServer
 
+__all__ = [
+    "FAIL_FAST",
+    "MAX_RETRY_SECONDS",
+    "READ",
+    "max_retry_seconds",
+    "open_driver",
+    "resolve_connection",
+    "session",
+]
+
 _log = logging.getLogger(__name__)
 
 #: Upper bound (seconds) of the driver's retries of one managed transaction on transient errors.

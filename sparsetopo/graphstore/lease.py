@@ -29,6 +29,24 @@ from neo4j import Driver
 
 from sparsetopo.errors import StoreError
 
+__all__ = [
+    "ACQUIRE",
+    "DEFAULT_TTL",
+    "FENCE",
+    "RELEASE",
+    "Heartbeat",
+    "LeaseHeldError",
+    "LeaseLostError",
+    "LeaseState",
+    "acquire",
+    "fence",
+    "held_message",
+    "is_live",
+    "lease_state",
+    "new_owner_id",
+    "release",
+]
+
 _log = logging.getLogger(__name__)
 
 #: Default lease time to live in seconds; a crashed writer blocks its run at most this long.

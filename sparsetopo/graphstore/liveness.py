@@ -14,6 +14,12 @@ from neo4j import Driver
 
 from sparsetopo.graphstore.runs import list_runs
 
+__all__ = [
+    "RESUME_HINT",
+    "effective_status",
+    "run_states",
+]
+
 #: What to do about an interrupted run (shown by `sparsetopo runs` and `run show`).
 RESUME_HINT = (
     "its writer stopped before finishing; run the same `sparsetopo ingest` command again (or "

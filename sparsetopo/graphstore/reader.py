@@ -14,6 +14,13 @@ from sparsetopo.graphstore.connection import READ
 from sparsetopo.graphstore.runs import RESERVED, architecture_from_json, require_run
 from sparsetopo.topology import Architecture, GraphSnapshot, LayerEdges
 
+__all__ = [
+    "Lifetimes",
+    "list_snapshots",
+    "read_lifetimes",
+    "read_snapshot",
+]
+
 
 def list_snapshots(driver: Driver, name: str, database: str | None = None) -> list[dict[str, Any]]:
     """All complete snapshots of a run with every stored property, in order."""

@@ -27,6 +27,16 @@ from sparsetopo.errors import InputError
 from sparsetopo.graphstore.connection import READ, session
 from sparsetopo.graphstore.runs import RESERVED
 
+__all__ = [
+    "BATCH",
+    "PAIR_TYPES",
+    "count_results",
+    "read_motifs",
+    "read_pairs",
+    "write_pair_results",
+    "write_snapshot_results",
+]
+
 #: Rows per write transaction.
 BATCH = 2_000
 

@@ -18,6 +18,19 @@ from sparsetopo.graphstore.connection import READ
 from sparsetopo.graphstore.lease import DEFAULT_TTL, is_live, new_owner_id
 from sparsetopo.topology import Architecture, LayerSpec
 
+__all__ = [
+    "RESERVED",
+    "architecture_from_json",
+    "architecture_to_json",
+    "check_metrics",
+    "delete_run",
+    "find_run",
+    "list_runs",
+    "require_run",
+    "run_architecture",
+    "validate_name",
+]
+
 #: Snapshot properties owned by sparsetopo; metrics may not use these names.
 RESERVED = frozenset(
     {"run_id", "seq", "step", "epoch", "n_edges", "sparsity", "complete", "created_at", "source",

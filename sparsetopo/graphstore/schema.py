@@ -17,6 +17,11 @@ import weakref
 from neo4j import Driver
 from neo4j.exceptions import ClientError
 
+__all__ = [
+    "SCHEMA_STATEMENTS",
+    "ensure_schema",
+]
+
 SCHEMA_STATEMENTS: tuple[str, ...] = (
     "CREATE CONSTRAINT run_id IF NOT EXISTS FOR (r:Run) REQUIRE r.run_id IS UNIQUE",
     "CREATE CONSTRAINT run_name IF NOT EXISTS FOR (r:Run) REQUIRE r.name IS UNIQUE",
