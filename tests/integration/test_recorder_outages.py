@@ -17,7 +17,9 @@ from tests.support.extras import requires
 torch = requires("torch")
 
 from sparsetopo.errors import SparsetopoError, StoreError
+from sparsetopo.graphstore.lease import lease_state
 from sparsetopo.graphstore.reader import list_snapshots, read_snapshot
+from sparsetopo.graphstore.runs import find_run
 from sparsetopo.graphstore.writer import RunWriter
 from sparsetopo.ingest.extract import ModelGraph
 from sparsetopo.ingest.recorder import MAX_BLOCK, Recorder
@@ -125,7 +127,7 @@ def test_outage_spools_fast_and_replays_in_background(
     assert rec.written == list(range(12))
 
 
-def _spooled_run(managed_server, proxy, run: str, spool: Path, steps: range, seed: int):
+def _spooled_run(managed_server, driver, proxy, run: str, spool: Path, steps: range, seed: int):
     """A Recorder that wrote `steps[0]` and then spooled the rest during an outage and ended
     (as a crashed or closed-while-down Recorder leaves it)."""
     model = _mlp(seed)
@@ -139,12 +141,17 @@ def _spooled_run(managed_server, proxy, run: str, spool: Path, steps: range, see
         rec.snapshot(step)
     rec.close()
     proxy.set_mode("pass")
-    time.sleep(LEASE_TTL + 0.5)  # it could not release its lease: wait until it expires
+    # it could not release its lease: wait until the server sees it expired
+    run_id = find_run(driver, run)["run_id"]
+    deadline = time.monotonic() + 10 * LEASE_TTL
+    while (state := lease_state(driver, run_id)) is not None and state.live:
+        assert time.monotonic() < deadline, "the ended Recorder's lease never expired"
+        time.sleep(0.1)
     return rec
 
 
 def test_replace_never_replays_an_old_spool(managed_server, driver, proxy, run_name, tmp_path):
-    old = _spooled_run(managed_server, proxy, run_name, tmp_path, range(100, 105), seed=2)
+    old = _spooled_run(managed_server, driver, proxy, run_name, tmp_path, range(100, 105), seed=2)
     assert len(list(old.spool.path.glob("*.npz"))) == 4
     model = _mlp(3)
     expected = {}
@@ -160,7 +167,7 @@ def test_replace_never_replays_an_old_spool(managed_server, driver, proxy, run_n
 def test_next_recorder_of_the_same_run_replays_an_ended_spool_first(
     managed_server, driver, proxy, run_name, tmp_path
 ):
-    old = _spooled_run(managed_server, proxy, run_name, tmp_path, range(100, 105), seed=4)
+    old = _spooled_run(managed_server, driver, proxy, run_name, tmp_path, range(100, 105), seed=4)
     spooled = {int(p.name.split("step")[1][:-4]): p for p in old.spool.files()}
     assert sorted(spooled) == [101, 102, 103, 104]
     with Recorder(_mlp(4), run=run_name, spool_dir=tmp_path) as rec:
@@ -175,7 +182,7 @@ def test_next_recorder_of_the_same_run_replays_an_ended_spool_first(
 def test_spooled_step_behind_the_run_is_reported_and_kept(
     managed_server, driver, proxy, run_name, tmp_path
 ):
-    old = _spooled_run(managed_server, proxy, run_name, tmp_path, range(0, 3), seed=5)
+    old = _spooled_run(managed_server, driver, proxy, run_name, tmp_path, range(0, 3), seed=5)
     graph = ModelGraph(_mlp(5))
     # meanwhile the run moved on past the spooled steps 1 and 2
     writer = RunWriter(driver, run_name, graph.architecture)

@@ -129,8 +129,16 @@ def test_concurrent_acquire_has_exactly_one_winner(driver, run_name):
 
 
 def test_idle_writer_keeps_its_lease(driver, run_name):
-    a = RunWriter(driver, run_name, ARCH, lease_ttl=6.0)
-    time.sleep(8.0)  # beyond the TTL: only the heartbeat (every 2 s) keeps the lease alive
+    # TTL 3 s, heartbeat every 1 s: a 2 s stall of a loaded machine is still tolerated
+    ttl = 3.0
+    a = RunWriter(driver, run_name, ARCH, lease_ttl=ttl)
+    run_id = find_run(driver, run_name)["run_id"]
+    # idle beyond the TTL: only the heartbeat keeps the lease alive, at every look
+    deadline = time.monotonic() + ttl + 1.0
+    while time.monotonic() < deadline:
+        state = lease_state(driver, run_id)
+        assert state is not None and state.live, "the idle writer lost its lease"
+        time.sleep(0.25)
     with pytest.raises(LeaseHeldError):
         RunWriter(driver, run_name, ARCH)
     a.write(snap(denses(3, 1)[0], 0))
