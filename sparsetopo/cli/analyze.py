@@ -8,15 +8,14 @@ from __future__ import annotations
 
 import json
 import sys
+from enum import Enum
 from pathlib import Path
 from typing import Annotated
 
 import pandas as pd
 import typer
 
-from sparsetopo.analysis.zscores import GRAPH_NULLS, LAYERED_NULLS
 from sparsetopo.cli.common import (
-    choice_enum,
     console,
     emit,
     friendly_errors,
@@ -24,16 +23,45 @@ from sparsetopo.cli.common import (
     parse_pairs,
 )
 
-#: Null models of the motif Z-scores (checked by Click before any work).
-NullModel = choice_enum("NullModel", (*GRAPH_NULLS, *LAYERED_NULLS))
-#: NNSTD pairs analyze computes.
-NNSTDPairs = choice_enum("NNSTDPairs", ("chain", "all", "none"))
-#: Where analyze runs its work.
-ExecutorKind = choice_enum("ExecutorKind", ("local", "dask"))
-#: File formats of `plot`.
-PlotFormat = choice_enum("PlotFormat", ("png", "pdf", "svg"))
-#: Which variant of a library query runs (queries with a server-plugin variant: overlap).
-QueryBackend = choice_enum("QueryBackend", ("auto", "plugin", "cypher"))
+
+class NullModel(str, Enum):
+    """Null models of the motif Z-scores (analysis.zscores GRAPH_NULLS and LAYERED_NULLS)."""
+
+    sign_shuffle = "sign_shuffle"
+    switching = "switching"
+    layer_switching = "layer_switching"
+    zahn = "zahn"
+
+
+class NNSTDPairs(str, Enum):
+    """NNSTD pairs analyze computes."""
+
+    chain = "chain"
+    all = "all"
+    none = "none"
+
+
+class ExecutorKind(str, Enum):
+    """Where analyze runs its work."""
+
+    local = "local"
+    dask = "dask"
+
+
+class PlotFormat(str, Enum):
+    """File formats of `plot`."""
+
+    png = "png"
+    pdf = "pdf"
+    svg = "svg"
+
+
+class QueryBackend(str, Enum):
+    """Which variant of a library query runs (queries with a server-plugin variant: overlap)."""
+
+    auto = "auto"
+    plugin = "plugin"
+    cypher = "cypher"
 
 
 @friendly_errors
@@ -210,3 +238,8 @@ def register(app: typer.Typer) -> None:
     app.command("cypher")(cypher)
     app.command("compare")(compare)
     app.command("plot")(plot)
+
+
+#: The commands of this module; sparsetopo.cli.main merges them into the root app (add_typer).
+app = typer.Typer()
+register(app)

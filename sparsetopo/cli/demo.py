@@ -121,3 +121,8 @@ def _clean(value: Any) -> Any:
 
 def register(app: typer.Typer) -> None:
     app.command("demo")(demo)
+
+
+#: The commands of this module; sparsetopo.cli.main merges them into the root app (add_typer).
+app = typer.Typer()
+register(app)

@@ -136,3 +136,8 @@ def ingest(
 
 def register(app: typer.Typer) -> None:
     app.command("ingest")(ingest)
+
+
+#: The commands of this module; sparsetopo.cli.main merges them into the root app (add_typer).
+app = typer.Typer()
+register(app)

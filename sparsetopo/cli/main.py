@@ -6,13 +6,13 @@ the source and is re-flowed to the terminal's width; every command shows an exam
 
 from __future__ import annotations
 
-import importlib
 import logging
 
 import typer
 from rich.logging import RichHandler
 
 import sparsetopo
+from sparsetopo.cli import analyze, demo, ingest, reproduce, runs, server, train
 from sparsetopo.cli.common import err_console
 
 app = typer.Typer(
@@ -53,17 +53,10 @@ def _main(
     root.propagate = False
 
 
-# Command modules, each exposing register(app). Imported here so that `--help` lists them all.
-_COMMAND_MODULES = ("demo", "train", "ingest", "runs", "analyze", "server", "reproduce")
-
-for _name in _COMMAND_MODULES:
-    try:
-        _module = importlib.import_module(f"sparsetopo.cli.{_name}")
-    except ModuleNotFoundError as exc:  # a module not written yet must not break the others
-        if exc.name != f"sparsetopo.cli.{_name}":
-            raise
-        continue
-    _module.register(app)
+# Every command module's own Typer app, merged into the root one (add_typer without a name adds
+# the commands themselves); imported here so that `--help` lists them all.
+for _commands in (demo, train, ingest, runs, analyze, reproduce, server):
+    app.add_typer(_commands.app)
 
 
 if __name__ == "__main__":

@@ -106,3 +106,8 @@ def reproduce_cmd(
 
 def register(app: typer.Typer) -> None:
     app.command("reproduce")(reproduce_cmd)
+
+
+#: The commands of this module; sparsetopo.cli.main merges them into the root app (add_typer).
+app = typer.Typer()
+register(app)

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+from enum import Enum
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from sparsetopo.cli.common import (
-    choice_enum,
     console,
     err_console,
     friendly_errors,
@@ -24,8 +24,12 @@ run_app = typer.Typer(
     no_args_is_help=True,
 )
 
-#: Formats `export` writes (the formats `ingest` reads).
-ExportFormat = choice_enum("ExportFormat", ("npz", "csv"))
+
+class ExportFormat(str, Enum):
+    """Formats `export` writes (the formats `ingest` reads)."""
+
+    npz = "npz"
+    csv = "csv"
 
 _RUN_COLUMNS = ["name", "snapshots", "last_step", "max_sparsity", "task", "strategy", "model",
                 "status", "writer", "created_at"]
@@ -144,3 +148,8 @@ def register(app: typer.Typer) -> None:
     app.command("runs")(runs)
     app.add_typer(run_app, name="run")
     app.command("export")(export)
+
+
+#: The commands of this module; sparsetopo.cli.main merges them into the root app (add_typer).
+app = typer.Typer()
+register(app)

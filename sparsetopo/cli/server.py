@@ -154,3 +154,8 @@ def password() -> None:
 
 def register(app: typer.Typer) -> None:
     app.add_typer(server_app, name="server")
+
+
+#: The commands of this module; sparsetopo.cli.main merges them into the root app (add_typer).
+app = typer.Typer()
+register(app)

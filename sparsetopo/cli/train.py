@@ -178,3 +178,8 @@ def register(app: typer.Typer) -> None:
             f"{summary['checkpoints']} checkpoints, {summary['seconds']:.1f} s"
             + ("" if summary["stored"] else " (not stored)")
         )
+
+
+#: The commands of this module; sparsetopo.cli.main merges them into the root app (add_typer).
+app = typer.Typer()
+register(app)
