@@ -14,7 +14,6 @@ message naming the fix instead of falling back. Library queries choose the same 
 from __future__ import annotations
 
 import logging
-import os
 from dataclasses import dataclass
 
 from neo4j import Driver
@@ -22,6 +21,7 @@ from neo4j.exceptions import ClientError
 
 from sparsetopo.errors import InputError, StoreError
 from sparsetopo.graphstore.connection import READ
+from sparsetopo.settings import environment
 
 __all__ = [
     "CHOICES",
@@ -72,7 +72,7 @@ def plugin_version(driver: Driver, database: str | None = None) -> str | None:
 
 def requested_writer(requested: str | None = None) -> str:
     """The requested writer: the argument, else $SPARSETOPO_WRITER, else "auto"."""
-    value = (requested or os.environ.get(ENV) or "auto").strip().lower()
+    value = (requested or environment().writer or "auto").strip().lower()
     if value not in CHOICES:
         source = "writer argument" if requested else f"${ENV}"
         raise InputError(f"{source} is {value!r}; use one of {', '.join(CHOICES)}")

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import os
 from collections.abc import Callable
 from typing import Any
 
@@ -29,6 +28,7 @@ from neo4j.exceptions import AuthError, ClientError, ServiceUnavailable
 from sparsetopo.errors import InputError, ServerError
 from sparsetopo.server.config import ConnectionInfo, external_connection
 from sparsetopo.server.process import ManagedServer
+from sparsetopo.settings import environment
 
 __all__ = [
     "FAIL_FAST",
@@ -57,7 +57,7 @@ def max_retry_seconds() -> float:
     ServerError
         When the variable is not a non-negative number.
     """
-    raw = os.environ.get("SPARSETOPO_MAX_RETRY_SECONDS")
+    raw = environment().max_retry_seconds
     if not raw:
         return MAX_RETRY_SECONDS
     try:
@@ -84,7 +84,7 @@ def resolve_connection(
     if start and not server.is_running():
         server.start(log=log)
     info = server.connection()
-    database = os.environ.get("NEO4J_DATABASE") or None
+    database = environment().neo4j_database or None
     return dataclasses.replace(info, database=database) if database else info
 
 

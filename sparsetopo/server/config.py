@@ -7,11 +7,11 @@ the per-user data directory ($XDG_DATA_HOME/sparsetopo, i.e. ~/.local/share/spar
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from sparsetopo.errors import ServerError
+from sparsetopo.settings import environment
 
 DEFAULT_BOLT_PORT = 7687
 DEFAULT_HTTP_PORT = 7474
@@ -22,10 +22,11 @@ NEO4J_USER = "neo4j"
 
 def home_dir() -> Path:
     """The managed server's home folder (created on demand by the server commands)."""
-    explicit = os.environ.get("SPARSETOPO_HOME")
+    env = environment()
+    explicit = env.sparsetopo_home
     if explicit:
         return Path(explicit).expanduser().resolve()
-    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    base = env.xdg_data_home or str(Path.home() / ".local" / "share")
     return Path(base).expanduser().resolve() / "sparsetopo"
 
 
@@ -78,21 +79,23 @@ class ServerSettings:
             for key, value in stored.items():
                 if hasattr(settings, key):
                     setattr(settings, key, value)
-        for key, env in (("bolt_port", "SPARSETOPO_BOLT_PORT"), ("http_port", "SPARSETOPO_HTTP_PORT")):
-            if os.environ.get(env):
+        env = environment()
+        for key, name, raw in (("bolt_port", "SPARSETOPO_BOLT_PORT", env.bolt_port),
+                               ("http_port", "SPARSETOPO_HTTP_PORT", env.http_port)):
+            if raw:
                 try:
-                    setattr(settings, key, int(os.environ[env]))
+                    setattr(settings, key, int(raw))
                 except ValueError as exc:
-                    raise ServerError(f"{env}={os.environ[env]!r} is not a port number") from exc
-        for key, env in (("heap", "SPARSETOPO_HEAP"), ("pagecache", "SPARSETOPO_PAGECACHE")):
-            if os.environ.get(env):
-                setattr(settings, key, os.environ[env])
-        if os.environ.get("SPARSETOPO_NICE"):
+                    raise ServerError(f"{name}={raw!r} is not a port number") from exc
+        for key, raw in (("heap", env.heap), ("pagecache", env.pagecache)):
+            if raw:
+                setattr(settings, key, raw)
+        if env.nice:
             try:
-                settings.nice = int(os.environ["SPARSETOPO_NICE"])
+                settings.nice = int(env.nice)
             except ValueError as exc:
                 raise ServerError(
-                    f"SPARSETOPO_NICE={os.environ['SPARSETOPO_NICE']!r} is not an integer; use "
+                    f"SPARSETOPO_NICE={env.nice!r} is not an integer; use "
                     "0 (normal priority) to 19 (lowest)"
                 ) from exc
         check_nice(settings.nice)
@@ -125,10 +128,11 @@ class ConnectionInfo:
 
 def external_connection() -> ConnectionInfo | None:
     """The connection named by NEO4J_URI (+ NEO4J_USER, NEO4J_PASSWORD, NEO4J_DATABASE), if set."""
-    uri = os.environ.get("NEO4J_URI")
+    env = environment()
+    uri = env.neo4j_uri
     if not uri:
         return None
-    password = os.environ.get("NEO4J_PASSWORD")
+    password = env.neo4j_password
     if password is None:
         raise ServerError(
             f"NEO4J_URI is set ({uri}) but NEO4J_PASSWORD is not. Export NEO4J_PASSWORD (and "
@@ -136,8 +140,8 @@ def external_connection() -> ConnectionInfo | None:
         )
     return ConnectionInfo(
         uri=uri,
-        user=os.environ.get("NEO4J_USER", NEO4J_USER),
+        user=NEO4J_USER if env.neo4j_user is None else env.neo4j_user,
         password=password,
-        database=os.environ.get("NEO4J_DATABASE") or None,
+        database=env.neo4j_database or None,
         managed=False,
     )

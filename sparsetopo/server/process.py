@@ -37,6 +37,7 @@ from sparsetopo.server.config import (
     check_nice,
     home_dir,
 )
+from sparsetopo.settings import environment
 
 MIN_JAVA = 17
 _ADD_OPENS = (
@@ -78,7 +79,7 @@ def _pom_path() -> Path:
 
 
 def _java() -> str:
-    java_home = os.environ.get("JAVA_HOME")
+    java_home = environment().java_home
     if java_home and (Path(java_home) / "bin" / "java").exists():
         return str(Path(java_home) / "bin" / "java")
     found = shutil.which("java")
@@ -197,7 +198,7 @@ class ManagedServer:
         if self.is_installed() and not force:
             return False
         java_version()
-        java_home = os.environ.get("JAVA_HOME")
+        java_home = environment().java_home
         if not shutil.which("javac") and not (
             java_home and (Path(java_home) / "bin" / "javac").exists()
         ):
