@@ -403,14 +403,13 @@ class DaskExecutor:
         _log.info("sending %d tasks (%d bytes) to %s", len(tasks), self.payload_bytes,
                   self.client.scheduler.address)
         futures = [self.client.submit(remote_task, info, t, pure=False) for t in tasks]
-        on_done = ServerWatch(driver, database).wrap(on_done)
+        done = ServerWatch(driver, database).wrap(on_done)
         results: list[dict[str, Any]] = []
         try:
             for fut in as_completed(futures):
                 res = fut.result()
                 results.append(res)
-                if on_done:
-                    on_done(res)
+                done(res)
         finally:
             for fut in futures:
                 fut.release()

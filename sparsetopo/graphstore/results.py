@@ -18,6 +18,7 @@ fixed table, never from user input.
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import signal
@@ -410,7 +411,8 @@ def write_analysis(
     kill_after, chunk = _fault_settings()
     committed = 0
     for part in _chunks(units, chunk or SNAPSHOTS_PER_TRANSACTION):
-        _commit(driver, database, lambda tx, p=part: _write_units(tx, run_id, p), retry_seconds)
+        _commit(driver, database, functools.partial(_write_units, run_id=run_id, part=part),
+                retry_seconds)
         committed += 1
         if after_commit is not None:
             after_commit(committed)
@@ -446,7 +448,7 @@ def write_comparison(
 
     committed = 0
     for part in _batches(rows, per_tx):
-        _commit(driver, database, lambda tx, p=part: work(tx, p), retry_seconds)
+        _commit(driver, database, functools.partial(work, part=part), retry_seconds)
         committed += 1
         if after_commit is not None:
             after_commit(committed)
