@@ -25,9 +25,14 @@ Dask distributed: https://distributed.dask.org (Client.submit, as_completed, Loc
 from __future__ import annotations
 
 import atexit
+import ctypes
 import logging
+import os
 import pickle
+import signal
+import sys
 import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -69,6 +74,120 @@ class SnapshotRef:
 
 Task = tuple[Any, ...]
 OnDone = Callable[[dict[str, Any]], None]
+
+#: Seconds between two checks of the server while tasks complete, and the bound on one check.
+CHECK_EVERY = 2.0
+CHECK_TIMEOUT = 6.0
+
+_PR_SET_PDEATHSIG = 1
+
+
+class ServerWatch:
+    """Check, between tasks, that the database still answers.
+
+    An analysis whose server died then fails within seconds (one line) instead of computing
+    on and failing at write time.
+
+    Parameters
+    ----------
+    driver, database
+        Where the results will be written.
+    every : float
+        Minimum seconds between two checks.
+    timeout : float
+        Bound (seconds) on one check; a server that does not answer by then counts as gone.
+    """
+
+    def __init__(self, driver: Driver, database: str | None, every: float = CHECK_EVERY,
+                 timeout: float = CHECK_TIMEOUT) -> None:
+        self.driver, self.database = driver, database
+        self.every, self.timeout = every, timeout
+        self._last = time.monotonic()
+
+    def _ping(self, box: list[BaseException | None]) -> None:
+        try:
+            with self.driver.session(database=self.database) as s:
+                s.run("RETURN 1").consume()  # auto-commit: no driver retries
+            box[0] = None
+        except BaseException as exc:  # noqa: BLE001 - reported by check()
+            box[0] = exc
+
+    def check(self, force: bool = False) -> None:
+        """Raise ServerError when the database does not answer within ``timeout``.
+
+        Raises
+        ------
+        ServerError
+            One line: what happened and that nothing of this analysis was written.
+        """
+        now = time.monotonic()
+        if not force and now - self._last < self.every:
+            return
+        self._last = now
+        box: list[BaseException | None] = [TimeoutError(f"no answer within {self.timeout:.0f} s")]
+        thread = threading.Thread(target=self._ping, args=(box,), daemon=True,
+                                  name="sparsetopo-server-check")
+        thread.start()
+        thread.join(self.timeout)
+        exc = box[0]
+        if exc is not None:
+            text = " ".join(str(getattr(exc, "message", None) or exc).split())[:160]
+            raise ServerError(
+                f"the database stopped answering during the analysis ({type(exc).__name__}: "
+                f"{text}); nothing more was written. Start it (`sparsetopo server start` for the "
+                "managed one) and run the same command again: it computes only what is missing"
+            ) from exc
+
+    def wrap(self, on_done: OnDone | None) -> OnDone:
+        """`on_done` preceded by a (throttled) check of the server."""
+
+        def done(result: dict[str, Any]) -> None:
+            self.check()
+            if on_done is not None:
+                on_done(result)
+
+        return done
+
+
+def _forked_from_main_thread() -> bool:
+    # After fork the forking thread is the child's only thread; it keeps its class, so a
+    # worker forked by another thread than the main one is a plain Thread here.
+    return type(threading.current_thread()).__name__ == "_MainThread"
+
+
+def _watch_parent(parent: int) -> None:
+    while True:
+        time.sleep(0.5)
+        if os.getppid() != parent:
+            os._exit(1)
+
+
+def die_with_parent() -> None:
+    """Make this pool worker end when the process that started it ends (SIGTERM, kill -9).
+
+    On Linux the kernel sends SIGKILL when the parent dies (``prctl(PR_SET_PDEATHSIG)``; only
+    for workers forked by the parent's main thread, since the signal follows the forking
+    thread); everywhere a daemon thread also polls the parent pid and exits once the worker
+    was re-parented. Called by the worker pool's initializer.
+    """
+    import multiprocessing
+
+    # the pid recorded before the fork: the parent may already be gone (and this worker
+    # re-parented) by the time the initializer runs
+    known = multiprocessing.parent_process()
+    parent = known.pid if known is not None and known.pid else os.getppid()
+    if parent != os.getppid():
+        os._exit(1)
+    if sys.platform.startswith("linux") and _forked_from_main_thread():
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(_PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0)
+        except (OSError, AttributeError):  # no prctl: the watch thread below still works
+            _log.debug("prctl(PR_SET_PDEATHSIG) is not available")
+        if os.getppid() != parent:  # the parent died before prctl took effect
+            os._exit(1)
+    threading.Thread(target=_watch_parent, args=(parent,), daemon=True,
+                     name="sparsetopo-parent-watch").start()
 
 
 class Executor(Protocol):
@@ -139,7 +258,8 @@ class LocalExecutor:
             return cache[ref]
 
         resolved = [_resolve(t, load) for t in tasks]
-        return run_parallel(dispatch, resolved, self.workers, on_done=on_done)
+        watch = ServerWatch(driver, database)
+        return run_parallel(dispatch, resolved, self.workers, on_done=watch.wrap(on_done))
 
     def close(self) -> None:
         """Release nothing: the pool lives only inside :meth:`run`."""
@@ -295,13 +415,13 @@ class DaskExecutor:
         _log.info("sending %d tasks (%d bytes) to %s", len(tasks), self.payload_bytes,
                   self.client.scheduler.address)
         futures = [self.client.submit(remote_task, info, t, pure=False) for t in tasks]
+        done = ServerWatch(driver, database).wrap(on_done)
         results: list[dict[str, Any]] = []
         try:
             for fut in as_completed(futures):
                 res = fut.result()
                 results.append(res)
-                if on_done:
-                    on_done(res)
+                done(res)
         finally:
             for fut in futures:
                 fut.release()

@@ -383,7 +383,10 @@ def _init_worker() -> None:
     # more than they save, 10-30x on a loaded machine)
     from threadpoolctl import threadpool_limits
 
+    from sparsetopo.api.executors import die_with_parent
+
     threadpool_limits(1)
+    die_with_parent()  # no orphaned workers after SIGTERM / kill -9 of the caller
 
 
 _POOLS: dict[int, ProcessPoolExecutor] = {}

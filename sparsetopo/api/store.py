@@ -1044,7 +1044,8 @@ class Store:
         if not snaps:
             return report
         seqs = [int(s["seq"]) for s in snaps]
-        props_by_seq = {int(s["seq"]): s for s in snaps}
+        props_by_seq = res.without_unbacked_markers(self.driver, run_id,
+                                                    {int(s["seq"]): s for s in snaps}, self.database)
         spec = options.motif_spec(plan)
 
         snap_tasks: list[tuple[Any, ...]] = []
@@ -1132,45 +1133,7 @@ class Store:
             return ex.run(tasks, self.driver, self.database, self.info, on_done=done)
 
     def _write_analysis(self, run_id: int, seqs: list[int], results: list[dict[str, Any]]) -> None:
-        first = seqs[0]
-        prev_of = dict(zip(seqs[1:], seqs, strict=False))
-        rows: dict[int, dict[str, Any]] = {}
-
-        def row(seq: int) -> dict[str, Any]:
-            return rows.setdefault(seq, {"seq": seq, "props": {}, "motifs": None})
-
-        nnstd_rows: list[dict[str, Any]] = []
-        overlap_rows: list[dict[str, Any]] = []
-        for r in results:
-            if r["kind"] == "snapshot":
-                target = row(r["seq"])
-                target["props"].update(r["props"])
-                target["motifs"] = r["motifs"]
-                continue
-            a, b, _, _ = r["key"]
-            base = {"a_run": run_id, "a_seq": a, "b_run": run_id, "b_seq": b}
-            if "nnstd" in r:
-                nnstd_rows.append({**base, "props": r["nnstd"]})
-                if a == first:
-                    row(b)["props"].update(nnstd_to_first=r["nnstd"]["distance"],
-                                           analysis_nnstd="v1")
-                if prev_of.get(b) == a:
-                    row(b)["props"].update(nnstd_to_prev=r["nnstd"]["distance"],
-                                           analysis_nnstd="v1")
-            if "overlap" in r:
-                overlap_rows.append({**base, "props": r["overlap"]})
-                if prev_of.get(b) == a:
-                    o = r["overlap"]
-                    row(b)["props"].update(overlap_prev_jaccard=o["jaccard"],
-                                           overlap_prev_shared=o["shared"],
-                                           analysis_overlap="v1")
-        if nnstd_rows and first not in rows:
-            row(first)
-        if nnstd_rows:
-            row(first)["props"].update(nnstd_to_first=0.0)
-        res.write_snapshot_results(self.driver, run_id, list(rows.values()), self.database)
-        res.write_pair_results(self.driver, "NNSTD", nnstd_rows, self.database)
-        res.write_pair_results(self.driver, "OVERLAP", overlap_rows, self.database)
+        res.write_analysis(self.driver, run_id, seqs, results, self.database)
 
     def aligned(self, run_a: str, run_b: str) -> list[tuple[int, int, int, int]]:
         """Pair up the snapshots of two runs.
@@ -1262,12 +1225,7 @@ class Store:
             rows.append({"step_a": ta, "step_b": tb, "seq_a": qa, "seq_b": qb,
                          "nnstd": r["nnstd"]["distance"], **r["overlap"]})
         if write and results:
-            base = [{"a_run": ia["run_id"], "a_seq": r["key"][0], "b_run": ib["run_id"],
-                     "b_seq": r["key"][1]} for r in results]
-            res.write_pair_results(self.driver, "NNSTD", [
-                {**b, "props": r["nnstd"]} for b, r in zip(base, results, strict=False)], self.database)
-            res.write_pair_results(self.driver, "OVERLAP", [
-                {**b, "props": r["overlap"]} for b, r in zip(base, results, strict=False)], self.database)
+            res.write_comparison(self.driver, ia["run_id"], ib["run_id"], results, self.database)
         cols = ["step_a", "step_b", "seq_a", "seq_b", "nnstd", "jaccard", "shared", "only_a",
                 "only_b", "sign_flips"]
         return pd.DataFrame(rows, columns=cols)

@@ -54,12 +54,13 @@ DEFAULT_TTL = 60.0
 
 _LOCK = "MATCH (r:Run {run_id: $id}) SET r._lease_lock = true WITH r REMOVE r._lease_lock "
 
-#: Acquire (or renew) the lease: succeeds when it is free, expired or already ours.
+#: Acquire (or renew) the lease: succeeds when it is free, expired or already ours, or held by
+#: ``$gone`` (a writer on this host whose process no longer exists).
 ACQUIRE = (
     _LOCK
     + "WITH r, timestamp() AS now, r.lease_owner AS holder, r.lease_expires_at AS expires "
     "WITH r, now, holder, expires, "
-    "(holder IS NULL OR holder = $me OR coalesce(expires, 0) <= now) AS free "
+    "(holder IS NULL OR holder = $me OR coalesce(expires, 0) <= now OR holder = $gone) AS free "
     "FOREACH (_ IN CASE WHEN free THEN [1] ELSE [] END | "
     "SET r.lease_owner = $me, r.lease_expires_at = now + $ttl_ms) "
     "RETURN free, holder, expires - now AS remaining_ms"
@@ -101,6 +102,40 @@ def new_owner_id() -> str:
     return f"{secrets.token_hex(8)}@{socket.gethostname()}:{os.getpid()}"
 
 
+def holder_is_gone(holder: str | None) -> bool:
+    """True when lease holder ``holder`` (an owner id, ``hex@host:pid``) ran on this host and
+    its process no longer exists: its lease can be taken over at once instead of waiting for
+    the time to live. Writers on other hosts (or ids without host and pid) keep the TTL.
+
+    Examples
+    --------
+    >>> holder_is_gone("9f2c41d07be3a815@some-other-host:4242")
+    False
+    >>> holder_is_gone(new_owner_id())  # this very process
+    False
+    """
+    if not holder or "@" not in holder:
+        return False
+    where = holder.rsplit("@", 1)[1]
+    host, _, pid_text = where.rpartition(":")
+    if host != socket.gethostname() or not pid_text.isdigit():
+        return False
+    pid = int(pid_text)
+    if pid <= 0 or pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except OSError:  # exists (e.g. another user's process)
+        return False
+    try:  # a killed process not yet reaped by its parent is a zombie: gone as a writer
+        with open(f"/proc/{pid}/stat") as handle:
+            return handle.read().rsplit(")", 1)[1].split()[0] == "Z"
+    except (OSError, IndexError):
+        return False
+
+
 def _seconds(remaining_ms: Any) -> float:
     return max(0.0, float(remaining_ms or 0) / 1000.0)
 
@@ -132,7 +167,14 @@ def acquire(tx: Any, run_id: int, owner: str, ttl: float, name: str) -> None:
     LeaseLostError
         The run does not exist (any more).
     """
-    record = tx.run(ACQUIRE, id=run_id, me=owner, ttl_ms=int(ttl * 1000)).single()
+    record = tx.run(ACQUIRE, id=run_id, me=owner, ttl_ms=int(ttl * 1000), gone=None).single()
+    if record is None:
+        raise LeaseLostError(f"run {name!r} no longer exists (it was deleted)")
+    if not record["free"] and holder_is_gone(record["holder"]):
+        _log.warning("run %r: taking over the lease of %s, a writer on this host whose process "
+                     "is gone", name, record["holder"])
+        record = tx.run(ACQUIRE, id=run_id, me=owner, ttl_ms=int(ttl * 1000),
+                        gone=record["holder"]).single()
     if record is None:
         raise LeaseLostError(f"run {name!r} no longer exists (it was deleted)")
     if not record["free"]:

@@ -18,10 +18,16 @@ fixed table, never from user input.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+import functools
+import logging
+import os
+import signal
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from neo4j import Driver, ManagedTransaction
+from neo4j.exceptions import IncompleteCommit, ServiceUnavailable, SessionExpired, TransientError
 
 from sparsetopo.errors import InputError
 from sparsetopo.graphstore.connection import READ, session
@@ -35,7 +41,14 @@ __all__ = [
     "read_pairs",
     "write_pair_results",
     "write_snapshot_results",
+    "analysis_units",
+    "write_analysis",
+    "write_comparison",
+    "unbacked_markers",
+    "without_unbacked_markers",
 ]
+
+_log = logging.getLogger(__name__)
 
 #: Rows per write transaction.
 BATCH = 2_000
@@ -220,3 +233,302 @@ def count_results(driver: Driver, run_id: int, database: str | None = None) -> d
     r = records[0]
     return {"motifs": int(r["motifs"] or 0), "nnstd": int(r["nnstd"] or 0),
             "overlap": int(r["overlap"] or 0)}
+
+
+# -- analysis write-back as one unit ------------------------------------------------------------
+
+#: Snapshots whose results go into one write-back transaction (with every NNSTD / OVERLAP
+#: relationship into them); fewer when their pair rows exceed :data:`BATCH`.
+SNAPSHOTS_PER_TRANSACTION = 200
+
+#: Seconds a write-back transaction is retried after the server went away (it replaces what
+#: it writes, so a repeat after an unacknowledged commit writes nothing twice).
+RETRY_SECONDS = 10.0
+
+#: Fault injection for tests/faults: ``"kill-after=N[,chunk=K]"`` kills this process with
+#: SIGKILL right after its N-th write-back commit (K snapshots per transaction).
+FAULT_ENV = "SPARSETOPO_FAULT_RESULTS"
+
+#: Called with the number of write-back transactions committed so far, after each commit
+#: (tests/faults kill the server or the client here).
+after_commit: Callable[[int], None] | None = None
+
+#: Snapshot markers and what each one stands for.
+MARKERS = ("analysis_balance", "analysis_motifs", "analysis_nnstd", "analysis_overlap")
+
+
+def _fault_settings() -> tuple[int | None, int | None]:
+    raw = os.environ.get(FAULT_ENV, "")
+    kill_after: int | None = None
+    chunk: int | None = None
+    for part in filter(None, (p.strip() for p in raw.split(","))):
+        key, _, value = part.partition("=")
+        if key == "kill-after":
+            kill_after = int(value)
+        elif key == "chunk":
+            chunk = int(value)
+    return kill_after, chunk
+
+
+def analysis_units(
+    run_id: int, seqs: Sequence[int], results: Sequence[Mapping[str, Any]]
+) -> list[dict[str, Any]]:
+    """Group analysis results by the snapshot they belong to.
+
+    A pair result (a, b) belongs to snapshot b, whose ``analysis_nnstd`` / ``analysis_overlap``
+    marker says it was computed. Each unit: ``{"seq", "props", "markers", "motifs", "nnstd",
+    "overlap"}`` (props without the ``analysis_*`` markers; motifs None = leave stored Motifs
+    alone; nnstd / overlap: relationship rows as :func:`write_pair_results` takes them).
+    """
+    seqs = [int(s) for s in seqs]
+    first = seqs[0] if seqs else None
+    prev_of = dict(zip(seqs[1:], seqs, strict=False))
+    units: dict[int, dict[str, Any]] = {}
+
+    def unit(seq: int) -> dict[str, Any]:
+        return units.setdefault(int(seq), {"seq": int(seq), "props": {}, "markers": {},
+                                           "motifs": None, "nnstd": [], "overlap": []})
+
+    def put(seq: int, props: Mapping[str, Any]) -> None:
+        target = unit(seq)
+        for key, value in props.items():
+            (target["markers"] if key.startswith("analysis_") else target["props"])[key] = value
+
+    for r in results:
+        if r["kind"] == "snapshot":
+            put(r["seq"], r["props"])
+            unit(r["seq"])["motifs"] = r["motifs"]
+            continue
+        a, b = int(r["key"][0]), int(r["key"][1])
+        base = {"a_run": run_id, "a_seq": a, "b_run": run_id, "b_seq": b}
+        if "nnstd" in r:
+            unit(b)["nnstd"].append({**base, "props": r["nnstd"]})
+            if a == first:
+                put(b, {"nnstd_to_first": r["nnstd"]["distance"], "analysis_nnstd": "v1"})
+            if prev_of.get(b) == a:
+                put(b, {"nnstd_to_prev": r["nnstd"]["distance"], "analysis_nnstd": "v1"})
+        if "overlap" in r:
+            unit(b)["overlap"].append({**base, "props": r["overlap"]})
+            if prev_of.get(b) == a:
+                o = r["overlap"]
+                put(b, {"overlap_prev_jaccard": o["jaccard"], "overlap_prev_shared": o["shared"],
+                        "analysis_overlap": "v1"})
+    if first is not None and any(u["nnstd"] for u in units.values()):
+        put(first, {"nnstd_to_first": 0.0})
+    return [units[s] for s in sorted(units)]
+
+
+def _chunks(units: Sequence[dict[str, Any]], per_tx: int) -> Iterable[list[dict[str, Any]]]:
+    part: list[dict[str, Any]] = []
+    rows = 0
+    for u in units:
+        n = len(u["nnstd"]) + len(u["overlap"]) + len(u["motifs"] or ())
+        if part and (len(part) >= per_tx or rows + n > BATCH):
+            yield part
+            part, rows = [], 0
+        part.append(u)
+        rows += n
+    if part:
+        yield part
+
+
+def _write_units(tx: ManagedTransaction, run_id: int, part: Sequence[dict[str, Any]]) -> None:
+    """One transaction: results, motifs and relationships of the snapshots in `part`, then
+    (last) their markers."""
+    rows = [{"seq": u["seq"], "props": _clean_props(u["props"]),
+             "replace_motifs": u["motifs"] is not None,
+             "motifs": [{k: _clean_value(m.get(k)) for k in _MOTIF_FIELDS}
+                        for m in (u["motifs"] or [])]} for u in part]
+    tx.run("UNWIND $rows AS row "
+           "MATCH (s:Snapshot {run_id: $id, seq: row.seq}) SET s += row.props",
+           rows=rows, id=run_id).consume()
+    tx.run("UNWIND $rows AS row WITH row WHERE row.replace_motifs "
+           "MATCH (m:Motif {run_id: $id, seq: row.seq}) DETACH DELETE m",
+           rows=rows, id=run_id).consume()
+    tx.run("UNWIND $rows AS row WITH row WHERE row.replace_motifs "
+           "MATCH (s:Snapshot {run_id: $id, seq: row.seq}) UNWIND row.motifs AS m "
+           "CREATE (s)-[:HAS_MOTIF]->(x:Motif) SET x = m, x.run_id = $id, x.seq = row.seq",
+           rows=rows, id=run_id).consume()
+    for kind in PAIR_TYPES:
+        pairs = [_pair_row(r) for u in part for r in u[kind.lower()]]
+        if pairs:
+            tx.run(_PAIR_STATEMENTS[kind], rows=pairs).consume()
+    markers = [{"seq": u["seq"], "props": _clean_props(u["markers"])}
+               for u in part if u["markers"]]
+    if markers:
+        tx.run("UNWIND $rows AS row "
+               "MATCH (s:Snapshot {run_id: $id, seq: row.seq}) SET s += row.props",
+               rows=markers, id=run_id).consume()
+
+
+def _pair_row(r: Mapping[str, Any]) -> dict[str, Any]:
+    return {"a_run": r["a_run"], "a_seq": int(r["a_seq"]), "b_run": r["b_run"],
+            "b_seq": int(r["b_seq"]),
+            "props": {k: _clean_value(v) for k, v in (r.get("props") or {}).items()}}
+
+
+def _commit(driver: Driver, database: str | None, work: Callable[[Any], None],
+            retry_seconds: float) -> None:
+    """Run `work` in one explicit write transaction, repeated (bounded) when the server went
+    away; the driver's own retries (which log a warning each) are not used."""
+    deadline = time.monotonic() + retry_seconds
+    delay = 0.5
+    while True:
+        try:
+            with session(driver, database, write=True) as s, s.begin_transaction() as tx:
+                work(tx)
+                tx.commit()
+            return
+        except (ServiceUnavailable, SessionExpired, TransientError, IncompleteCommit):
+            if time.monotonic() + delay > deadline:
+                raise
+            time.sleep(delay)
+            delay = min(2 * delay, 2.0)
+
+
+def write_analysis(
+    driver: Driver,
+    run_id: int,
+    seqs: Sequence[int],
+    results: Sequence[Mapping[str, Any]],
+    database: str | None = None,
+    retry_seconds: float = RETRY_SECONDS,
+) -> int:
+    """Write what ``Store.analyze`` computed, one snapshot's results as one unit.
+
+    Parameters
+    ----------
+    driver : neo4j.Driver
+    run_id : int
+        The analysed run.
+    seqs : sequence of int
+        Its complete snapshots in order (the first and previous snapshot of each).
+    results : sequence of dict
+        ``pipeline.dispatch`` results: ``kind="snapshot"`` ones (``seq``, ``props``,
+        ``motifs``) and ``kind="pair"`` ones (``key=(a, b, ...)``, ``nnstd``, ``overlap``).
+    database : str, optional
+    retry_seconds : float
+        Bound on retrying a transaction after the server went away.
+
+    Returns
+    -------
+    int
+        Write-back transactions committed.
+
+    Notes
+    -----
+    A snapshot's properties, Motif nodes, the NNSTD / OVERLAP relationships into it and, last,
+    its ``analysis_*`` markers are committed in one transaction (several snapshots share one):
+    a marker is never visible without what it marks, so an interrupted write-back leaves some
+    snapshots fully done and the others untouched, and :func:`unbacked_markers` finds nothing.
+    """
+    units = analysis_units(run_id, seqs, results)
+    kill_after, chunk = _fault_settings()
+    committed = 0
+    for part in _chunks(units, chunk or SNAPSHOTS_PER_TRANSACTION):
+        _commit(driver, database, functools.partial(_write_units, run_id=run_id, part=part),
+                retry_seconds)
+        committed += 1
+        if after_commit is not None:
+            after_commit(committed)
+        if kill_after is not None and committed >= kill_after:
+            _log.warning("fault injection (%s): killing this process after commit %d",
+                         FAULT_ENV, committed)
+            os.kill(os.getpid(), signal.SIGKILL)
+    return committed
+
+
+def write_comparison(
+    driver: Driver,
+    run_a: int,
+    run_b: int,
+    results: Sequence[Mapping[str, Any]],
+    database: str | None = None,
+    retry_seconds: float = RETRY_SECONDS,
+) -> int:
+    """Write ``Store.compare`` results: the NNSTD and OVERLAP relationship of each pair of
+    aligned snapshots in the same transaction (a pair is never half-written). Each result:
+    ``key=(seq_a, seq_b, ...)``, ``nnstd``, ``overlap``. Returns the transactions committed."""
+    rows = [{"a_run": run_a, "a_seq": int(r["key"][0]), "b_run": run_b, "b_seq": int(r["key"][1]),
+             "nnstd": r.get("nnstd"), "overlap": r.get("overlap")} for r in results]
+    kill_after, chunk = _fault_settings()
+    per_tx = chunk or BATCH // 2
+
+    def work(tx: Any, part: Sequence[dict[str, Any]]) -> None:
+        for kind in PAIR_TYPES:
+            pairs = [_pair_row({**r, "props": r[kind.lower()]}) for r in part
+                     if r[kind.lower()] is not None]
+            if pairs:
+                tx.run(_PAIR_STATEMENTS[kind], rows=pairs).consume()
+
+    committed = 0
+    for part in _batches(rows, per_tx):
+        _commit(driver, database, functools.partial(work, part=part), retry_seconds)
+        committed += 1
+        if after_commit is not None:
+            after_commit(committed)
+        if kill_after is not None and committed >= kill_after:
+            os.kill(os.getpid(), signal.SIGKILL)
+    return committed
+
+
+def unbacked_markers(
+    driver: Driver, run_id: int, database: str | None = None
+) -> dict[int, list[str]]:
+    """Markers of a run's snapshots that claim more than is stored.
+
+    ``analysis_nnstd`` on snapshot b needs NNSTD relationships from the run's first complete
+    snapshot and from b's previous one; ``analysis_overlap`` an OVERLAP relationship from the
+    previous one; ``analysis_motifs`` at least one Motif node. (Older versions wrote markers
+    and relationships in separate transactions, so an interrupted analyze could leave markers
+    without them.)
+
+    Returns
+    -------
+    dict of int to list of str
+        seq -> the markers to disregard (compute that part again).
+    """
+    records, _, _ = driver.execute_query(
+        "MATCH (s:Snapshot {run_id: $id}) WHERE s.complete = true "
+        "CALL (s) { OPTIONAL MATCH (s)-[:HAS_MOTIF]->(m:Motif) RETURN count(m) AS motifs } "
+        "CALL (s) { OPTIONAL MATCH (a:Snapshot {run_id: $id})-[:NNSTD]->(s) "
+        "  RETURN collect(a.seq) AS nnstd_from } "
+        "CALL (s) { OPTIONAL MATCH (a:Snapshot {run_id: $id})-[:OVERLAP]->(s) "
+        "  RETURN collect(a.seq) AS overlap_from } "
+        "RETURN s.seq AS seq, s.analysis_nnstd IS NOT NULL AS nnstd, "
+        "s.analysis_overlap IS NOT NULL AS overlap, s.analysis_motifs IS NOT NULL AS motif_mark, "
+        "motifs, nnstd_from, overlap_from ORDER BY seq",
+        id=run_id, database_=database, routing_=READ,
+    )
+    out: dict[int, list[str]] = {}
+    first = records[0]["seq"] if records else None
+    prev = None
+    for r in records:
+        seq = int(r["seq"])
+        gone = []
+        if r["motif_mark"] and not r["motifs"]:
+            gone.append("analysis_motifs")
+        if prev is not None:
+            if r["nnstd"] and not {first, prev} <= set(r["nnstd_from"]):
+                gone.append("analysis_nnstd")
+            if r["overlap"] and prev not in set(r["overlap_from"]):
+                gone.append("analysis_overlap")
+        if gone:
+            out[seq] = gone
+        prev = seq
+    return out
+
+
+def without_unbacked_markers(
+    driver: Driver, run_id: int, props_by_seq: Mapping[int, Mapping[str, Any]],
+    database: str | None = None,
+) -> dict[int, dict[str, Any]]:
+    """`props_by_seq` (seq -> snapshot properties) with the markers that
+    :func:`unbacked_markers` finds removed, so that the analysis computes that part again."""
+    gone = unbacked_markers(driver, run_id, database)
+    if gone:
+        _log.warning("run id %d: %d snapshot(s) carry analysis markers without the results "
+                     "they mark (an interrupted analyze); computing those parts again",
+                     run_id, len(gone))
+    return {seq: {k: v for k, v in props.items() if k not in gone.get(seq, ())}
+            for seq, props in props_by_seq.items()}

@@ -41,8 +41,13 @@ _NAME_MAX = 200
 
 def validate_name(name: str, what: str = "run name") -> str:
     """Names are data (always passed as parameters), but must be printable and reasonably short."""
-    if not isinstance(name, str) or not name.strip():
-        raise InputError(f"the {what} is empty; give a non-empty name, e.g. --run my-experiment")
+    example = "--run my-experiment" if what == "run name" else "'loss'" if what == "metric name" \
+        else "'hidden'"
+    if not isinstance(name, str):
+        raise InputError(f"the {what} must be a string, not {type(name).__name__} ({name!r}); "
+                         f"e.g. {example}")
+    if not name.strip():
+        raise InputError(f"the {what} is empty; give a non-empty name, e.g. {example}")
     if len(name) > _NAME_MAX:
         raise InputError(f"the {what} is {len(name)} characters long; use at most {_NAME_MAX}")
     if not name.isprintable():

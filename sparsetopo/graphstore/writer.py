@@ -31,6 +31,7 @@ from sparsetopo.graphstore.lease import (
     acquire,
     fence,
     held_message,
+    holder_is_gone,
     lease_state,
     new_owner_id,
     release,
@@ -173,7 +174,8 @@ class RunWriter:
         existing = find_run(driver, self.name, database)
         if existing is not None and existing.get("status") != "deleting" and replace:
             state = lease_state(driver, existing["run_id"], database)
-            if state is not None and state.live and state.holder != self.owner:
+            if (state is not None and state.live and state.holder != self.owner
+                    and not holder_is_gone(state.holder)):
                 raise LeaseHeldError(held_message(self.name, state.holder or "?",
                                                   state.remaining_s * 1000))
         if existing is not None and (replace or existing.get("status") == "deleting"):
@@ -183,6 +185,8 @@ class RunWriter:
         self.last_seq: int = -1
         self.last_step: int | None = None
         self._neuron_ids: dict[str, np.ndarray] = {}
+        #: True when this writer created the run (it did not exist, or was replaced).
+        self.created = existing is None
         if existing is None:
             # An integer id keeps every SYNAPSE index entry small (a 32-character string key
             # tripled the index size); 53 bits stay exact in JavaScript, i.e. in Neo4j Browser.
@@ -193,6 +197,7 @@ class RunWriter:
                 existing = find_run(driver, self.name, database)
                 if existing is None:
                     raise
+                self.created = False
         if existing is not None:
             self.run_id = existing["run_id"]
             stored = architecture_from_json(existing["architecture_json"])
@@ -336,7 +341,7 @@ class RunWriter:
             if missing:
                 raise StoreError(
                     f"run {self.name!r} lacks neurons of group {group!r} (expected {size}); the "
-                    "run is damaged: delete it with `sparsetopo runs delete` and write it anew"
+                    "run is damaged: delete it with `sparsetopo run delete` and write it anew"
                 )
 
     def _resume(self) -> None:

@@ -321,6 +321,12 @@ def read_inputs(
                 f"n={size} hidden units is beyond the limit of {MAX_GROUP_UNITS:,} units per "
                 "group (docs/ingest-formats.md); pass a smaller --n."
             )
+        if max_index < 0 and n is None:
+            raise InputError(
+                f"{pairs[0][1] if len(pairs) == 1 else 'the CSV files'}: no edges, only a header "
+                "(or nothing); give CSV edge lists with at least one row "
+                "'Id,Source,Target,Weight', or pass --n to record empty snapshots."
+            )
         if size <= max_index or size <= 0:
             raise InputError(
                 f"n={size} hidden units is too small: the files use unit index {max_index}; "
@@ -365,6 +371,13 @@ def read_inputs(
             )
         assert first is not None
         arch = first[1]
+        for spec in arch.layers:
+            if spec.n_in <= 0 or spec.n_out <= 0:
+                raise InputError(
+                    f"{first[0]}: weight {spec.name!r} has {spec.n_out} row(s) and {spec.n_in} "
+                    "column(s); a layer needs at least one of each. Remove that parameter from "
+                    "the file or leave it out with mapping={...}."
+                )
     check_unit_limits(arch, "input")
     total = sum(dropped_by.values())
     if total:

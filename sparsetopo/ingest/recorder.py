@@ -48,7 +48,6 @@ from sparsetopo.ingest.spool import (
     SpoolDir,
     created_meta,
     ended_writers,
-    is_disk_full,
     private_dir,
     writer_folder_name,
 )
@@ -67,6 +66,11 @@ _log = logging.getLogger(__name__)
 # Outages and replays are warnings: Python shows them on stderr even when the application has
 # not configured logging, so a notebook user sees that snapshots are being spooled.
 _say = _log.warning
+
+
+def _describe(exc: BaseException) -> str:
+    """``OSError [Errno 27] File too large`` and the like, on one line."""
+    return " ".join(f"{type(exc).__name__}: {exc}".split())[:200]
 
 
 def _spool_index(path: Path) -> int:
@@ -162,15 +166,21 @@ class Recorder:
         self.lease_ttl = float(lease_ttl)
         self.writer_id = new_owner_id()  # also the lease owner: reconnects keep the lease
         digest = hashlib.sha1(self.run.encode()).hexdigest()[:12]
-        if spool_dir:
-            self.spool_root = Path(spool_dir)
-        else:
-            private_dir(home_dir() / "spool")
-            self.spool_root = home_dir() / "spool" / digest
-        if replace:
-            self._clear_ended_spools()
-        self.spool = SpoolDir(self.spool_root / writer_folder_name(self.writer_id),
-                              created_meta(self.run, self.writer_id, replace))
+        self.spool_root = Path(spool_dir) if spool_dir else home_dir() / "spool" / digest
+        try:
+            if not spool_dir:
+                private_dir(home_dir() / "spool")
+            if not self.spool_root.exists():
+                private_dir(self.spool_root)  # owner-only, like everything below it
+            if replace:
+                self._clear_ended_spools()
+            self.spool = SpoolDir(self.spool_root / writer_folder_name(self.writer_id),
+                                  created_meta(self.run, self.writer_id, replace))
+        except OSError as exc:
+            raise InputError(
+                f"spool_dir {str(self.spool_root)!r}: cannot create this Recorder's spool folder "
+                f"there ({exc.strerror or exc}); pass a folder you can write as spool_dir="
+            ) from None
         self.spool_dir = self.spool.path
         self._connection = connection
         self._may_start = True
@@ -186,6 +196,7 @@ class Recorder:
         self._adopted: list[SpoolDir] = []
         self._adoption_done = False
         self._spool_full: BaseException | None = None
+        self._unrecorded: list[int] = []  # acknowledged steps that could not be kept
         self._driver: Driver | None = None
         self._writer: RunWriter | None = None
         self._errors: list[BaseException] = []
@@ -249,14 +260,25 @@ class Recorder:
         try:
             self._captured.put(item, timeout=self.max_block)
         except queue.Full:
-            if self._spool_full is not None:
-                self.blocking_seconds.append(time.perf_counter() - start)
-                raise SpoolFullError(
-                    f"snapshot step {step} was not recorded: the database is unreachable and the "
-                    f"spool folder {self.spool.path} is full ({self._spool_full}). Free disk "
-                    "space there; snapshots taken before are safe."
-                ) from None
-            self._captured.put(item)  # the disk is slow, not full: backpressure
+            while True:
+                if self._spool_full is not None:
+                    self.blocking_seconds.append(time.perf_counter() - start)
+                    raise SpoolFullError(
+                        f"snapshot step {step} was not recorded: the database is unreachable and "
+                        f"the spool folder {self.spool.path} cannot be written "
+                        f"({_describe(self._spool_full)}). Free disk space there or fix the "
+                        "folder; snapshots taken before are kept in memory or on disk."
+                    ) from None
+                if not self._stager.is_alive():
+                    raise SparsetopoError(
+                        f"snapshot step {step} was not recorded: the Recorder's staging thread "
+                        f"stopped ({self._error}); close() names what was not recorded"
+                    ) from None
+                try:
+                    self._captured.put(item, timeout=0.5)  # the disk is slow: backpressure
+                    break
+                except queue.Full:
+                    continue
         self._index += 1
         self._last_step = step
         self.blocking_seconds.append(time.perf_counter() - start)
@@ -312,9 +334,10 @@ class Recorder:
         with contextlib.suppress(queue.Full):
             self._captured.put(_STOP, timeout=max(0.0, deadline - time.monotonic()))
         self._stager.join(max(0.0, deadline - time.monotonic()))
-        if self._stager.is_alive():  # the spool disk is full and the database is down
+        if self._stager.is_alive():  # the spool cannot be written and the database is down
             with self._cond:
                 self._closing = True
+                self._cond.notify_all()
             while True:
                 try:
                     item = self._captured.get_nowait()
@@ -322,23 +345,44 @@ class Recorder:
                     break
                 if item is not _STOP:
                     lost.append(item[1])
+            with contextlib.suppress(queue.Full):
+                self._captured.put_nowait(_STOP)
+            # the snapshot the staging thread holds is named by it in _unrecorded
+            self._stager.join(min(1.0, max(0.1, deadline - time.monotonic())))
         with self._cond:
             self._closing = True
             self._cond.notify_all()
         self._db_thread.join(max(0.0, deadline - time.monotonic()))
-        if self._db_thread.is_alive():
-            # A write hangs (e.g. a stalled connection): keep what is in memory on disk. Should
-            # the hung write still commit, the copy is recognised as identical and skipped.
+        if self._db_thread.is_alive() or self._pending:
+            # A write hangs (e.g. a stalled connection) or the database went away: keep what is
+            # in memory on disk. Should a hung write still commit, the copy is recognised as
+            # identical and skipped.
             self._spill()
+        with self._cond:
+            lost += self._unrecorded + [snap.step for _, snap in self._pending]
         leftover = self.spool.files()
         for adopted in self._adopted:
             leftover += adopted.files()
-        if self._writer is not None and not leftover and not self._pending:
-            with contextlib.suppress(*_UNAVAILABLE, StoreError):
-                self._writer.finish(status)
-        if self._writer is not None:
-            with contextlib.suppress(Exception):
-                self._writer.close()  # releases the lease if finish() did not
+        writer, driver = self._writer, self._driver
+        if writer is not None:
+            # bounded like everything in close(): a stalled server must not hold it longer
+            def finish() -> None:
+                if not leftover and not lost and not self._pending:
+                    with contextlib.suppress(*_UNAVAILABLE, StoreError):
+                        writer.finish(status)
+                with contextlib.suppress(Exception):
+                    writer.close()  # releases the lease if finish() did not
+                if driver is not None:
+                    with contextlib.suppress(Exception):
+                        driver.close()
+
+            ender = threading.Thread(target=finish, name=f"sparsetopo-close-{self.run}",
+                                     daemon=True)
+            ender.start()
+            ender.join(max(0.5, deadline - time.monotonic()))
+            if ender.is_alive():
+                _say(f"run {self.run!r}: the database did not answer while closing; the run "
+                     "stays 'recording' until its lease expires")
         elif leftover:
             _say(
                 f"{len(leftover)} snapshot(s) of run {self.run!r} are still spooled in "
@@ -348,13 +392,15 @@ class Recorder:
         self.spool.release()
         for adopted in self._adopted:
             adopted.release()
-        if self._driver is not None:
+        if writer is None and driver is not None:
             with contextlib.suppress(Exception):
-                self._driver.close()
+                driver.close()
         if lost:
+            why = _describe(self._spool_full) if self._spool_full is not None else "no space"
             raise SpoolFullError(
-                f"snapshot step(s) {lost} were not recorded: the database was unreachable and "
-                f"the spool folder {self.spool.path} is full. Free disk space there."
+                f"snapshot step(s) {sorted(set(lost))} were not recorded: the database was "
+                f"unreachable and the spool folder {self.spool.path} could not be written "
+                f"({why}). Free disk space there or fix the folder."
             )
         self._raise_pending()
 
@@ -397,10 +443,16 @@ class Recorder:
             shutil.rmtree(old.path, ignore_errors=True)
             old.release(remove_if_empty=False)
 
-    def _adopt_ended_spools(self, run_id: int) -> None:
-        """Spools of ended Recorders of this very run (same run id) are replayed first; others
-        are left alone and reported."""
+    def _adopt_ended_spools(self, run_id: int, created: bool) -> None:
+        """Spools of ended Recorders of this very run (same run id) are replayed first, and so
+        are those of Recorders that never reached the database (no run id yet) and meant to
+        append to this run name, or to create it (`created`: this Recorder just created the
+        run); others are left alone and reported."""
         for old in ended_writers(self.spool_root, exclude=self.spool.path):
+            never = old.run_id is None and old.meta.get("run") == self.run
+            if never and (created or not old.meta.get("replace")):
+                with contextlib.suppress(OSError):
+                    old.set_run_id(run_id)  # it belongs to this run from now on
             if not old.files():
                 old.release()
             elif old.run_id == run_id:
@@ -446,7 +498,7 @@ class Recorder:
         self.spool.set_run_id(writer.run_id)
         if not self._adoption_done:
             self._adoption_done = True
-            self._adopt_ended_spools(writer.run_id)
+            self._adopt_ended_spools(writer.run_id, bool(getattr(writer, "created", False)))
         with self._cond:
             self._driver, self._writer = driver, writer
             self._db_ok = True
@@ -500,28 +552,38 @@ class Recorder:
                     self._staged = index + 1
                     self._cond.notify_all()
                     continue
-            self._spool_or_wait(index, snap)
+            try:
+                kept = self._spool_or_wait(index, snap)
+            except BaseException as exc:  # never a silent death of this thread
+                self._error = exc
+                kept = False
+            if not kept:
+                with self._cond:
+                    self._unrecorded.append(step)
+                    self._staged = index + 1
+                    self._cond.notify_all()
 
-    def _spool_or_wait(self, index: int, snap: GraphSnapshot) -> None:
-        """Spool `snap`; while the disk is full, keep it in memory if the database is up,
-        else retry (snapshot() meanwhile refuses new snapshots after its bound)."""
+    def _spool_or_wait(self, index: int, snap: GraphSnapshot) -> bool:
+        """Spool `snap`; while the spool cannot be written (any OSError: disk full, quota,
+        file too large, I/O error, read-only or no permission...), keep it in memory if the
+        database is up, else retry (snapshot() meanwhile refuses new snapshots after its
+        bound). False when close() gave up on it."""
         while True:
             try:
                 self.spool.write(index, snap)
-            except OSError as exc:
-                if not is_disk_full(exc) and not isinstance(exc, PermissionError):
-                    raise
+            except Exception as exc:
                 if self._spool_full is None:
-                    _say(f"cannot spool snapshot step {snap.step} to {self.spool.path}: {exc}")
+                    _say(f"cannot spool snapshot step {snap.step} to {self.spool.path}: "
+                         f"{_describe(exc)}")
                 self._spool_full = exc
                 with self._cond:
                     if self._db_ok and self._on_disk == 0:
                         self._pending.append((index, snap))
                         self._staged = index + 1
                         self._cond.notify_all()
-                        return
+                        return True
                     if self._closing:
-                        return
+                        return False
                     self._cond.wait(self.retry_interval)
                 continue
             self._spool_full = None
@@ -529,7 +591,7 @@ class Recorder:
                 self._on_disk += 1
                 self._staged = index + 1
                 self._cond.notify_all()
-            return
+            return True
 
     # -- writing thread ------------------------------------------------------------------------
     def _has_work(self) -> bool:
@@ -585,7 +647,7 @@ class Recorder:
         for index, snap in items:
             try:
                 self.spool.write(index, snap)
-            except OSError as exc:
+            except Exception as exc:  # noqa: BLE001 - any spool failure: kept in memory
                 self._spool_full = exc
                 break
             moved += 1

@@ -14,6 +14,7 @@ snapshot is missing. The longest time any call blocked is recorded.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import json
 import os
 import random
@@ -592,6 +593,285 @@ def delete_scenario(server: FaultServer, proxy: FaultProxy, work: Path, fault: s
     return record
 
 
+
+# -- issue 24: write-back boundaries, never-connected Recorders, spool errors --------------------
+
+def _markers_backed(driver, run: str, record: FaultRecord, when: str) -> None:
+    from sparsetopo.graphstore.results import unbacked_markers
+
+    found = find_run(driver, run)
+    if found is None:
+        return
+    gone = unbacked_markers(driver, found["run_id"])
+    if gone:
+        record.problems.append(f"{when}: markers without what they mark: {gone}")
+
+
+def _analysis_complete(driver, run: str, record: FaultRecord) -> None:
+    from sparsetopo.graphstore.results import read_pairs
+
+    run_id = find_run(driver, run)["run_id"]
+    seqs = [int(s["seq"]) for s in list_snapshots(driver, run)]
+    chain = {(seqs[0], b) for b in seqs[1:]} | set(itertools.pairwise(seqs))
+    nn = {(r["seq_a"], r["seq_b"]) for r in read_pairs(driver, "NNSTD", run_id, run_id)}
+    ov = {(r["seq_a"], r["seq_b"]) for r in read_pairs(driver, "OVERLAP", run_id, run_id)}
+    if nn != chain or ov != set(itertools.pairwise(seqs)):
+        record.problems.append(f"after the repeat: NNSTD {sorted(nn)}, OVERLAP {sorted(ov)}")
+    records, _, _ = driver.execute_query(
+        "MATCH (s:Snapshot {run_id: $id}) WHERE s.complete "
+        "RETURN count(s) AS n, count(s.ffl_balance) AS analysed, count(s.analysis_motifs) AS m",
+        id=run_id)
+    if not records[0]["n"] == records[0]["analysed"] == records[0]["m"]:
+        record.problems.append("analysis results missing after the repeat")
+
+
+def _analysis_run(server: FaultServer, work: Path, run: str, seed: int, steps: int = 4):
+    from sparsetopo.graphstore.writer import RunWriter
+    from sparsetopo.ingest.formats.csv_edges import csv_architecture
+
+    expected = make_csv_run(work / f"wb-{run}", seed, steps, 60, 700)
+    driver, _ = open_driver(server.connection())
+    delete_run(driver, run)
+    writer = RunWriter(driver, run, csv_architecture(60))
+    for snap in expected.values():
+        writer.write(snap)
+    writer.finish()
+    return driver, expected
+
+
+def analyze_boundary_scenario(server: FaultServer, proxy: FaultProxy, work: Path, fault: str,
+                              seed: int, steps: int = 4) -> FaultRecord:
+    """`analyze` killed right after each write-back commit in turn (one snapshot per
+    transaction): the client with kill -9 (``client-kill-at-commit``, through the injection
+    point of graphstore.results) or the server (``server-kill-at-commit``). After each kill
+    every marker must have what it marks; a repeat must finish the analysis."""
+    from sparsetopo.api.store import Store
+    from sparsetopo.errors import ServerError
+    from sparsetopo.graphstore import results as res
+
+    record = FaultRecord("analyze-boundary", fault, seed)
+    run = f"fault-wb-{seed}"
+    driver, expected = _analysis_run(server, work, run, seed, steps)
+    env = server.env()
+    argv = ["analyze", run, "--n-null", "5", "--workers", "1"]
+    try:
+        for k in range(1, steps):  # a kill after the last commit is a finished analysis
+            start = time.monotonic()
+            if fault == "client-kill-at-commit":
+                code, stderr, _ = _run_cli(argv, {**env, res.FAULT_ENV: f"kill-after={k},chunk=1"},
+                                           timeout=600)
+                if code != -signal.SIGKILL:
+                    record.problems.append(f"boundary {k}: analyze was not killed ({code}: "
+                                           f"{stderr.strip()[-200:]})")
+            else:
+                res.after_commit = (lambda n, k=k: server.kill9() if n == k else None)
+                old = res.SNAPSHOTS_PER_TRANSACTION
+                res.SNAPSHOTS_PER_TRANSACTION = 1
+                try:
+                    with Store.connect(uri=server.connection().uri,
+                                       password=server.server.password(), start=False) as store:
+                        store.analyze(run, n_null=5, workers=1, seed=seed)
+                    record.problems.append(f"boundary {k}: analyze did not notice the kill")
+                except ServerError as exc:
+                    if "\n" in str(exc).strip():
+                        record.problems.append(f"boundary {k}: multi-line error")
+                finally:
+                    res.after_commit = None
+                    res.SNAPSHOTS_PER_TRANSACTION = old
+                record.blocked_max_s = max(record.blocked_max_s, time.monotonic() - start)
+                recover("server-kill9", server, proxy)
+                driver.close()
+                driver, _ = open_driver(server.connection())
+            record.blocked_max_s = max(record.blocked_max_s, time.monotonic() - start)
+            _markers_backed(driver, run, record, f"after the kill at boundary {k}")
+            record.repeats += 1
+            code, stderr, _ = _run_cli(argv, env, timeout=600)
+            _one_line_or_ok(code, stderr, record, "repeated analyze")
+            if code != 0:
+                record.problems.append(f"boundary {k}: the repeat failed: {stderr[-200:]}")
+            _markers_backed(driver, run, record, f"after the repeat of boundary {k}")
+            _analysis_complete(driver, run, record)
+            # undo the analysis for the next boundary
+            driver.execute_query(
+                "MATCH (s:Snapshot {run_id: $id}) OPTIONAL MATCH (s)-[x:NNSTD|OVERLAP]->() "
+                "DELETE x WITH DISTINCT s OPTIONAL MATCH (s)-[:HAS_MOTIF]->(m) DETACH DELETE m "
+                "WITH DISTINCT s SET s.analysis_nnstd = null, s.analysis_overlap = null, "
+                "s.analysis_motifs = null, s.analysis_balance = null, s.ffl_balance = null",
+                id=find_run(driver, run)["run_id"])
+        check_run(driver, run, expected, set(expected), record)
+        delete_run(driver, run)
+    finally:
+        driver.close()
+    record.ok = not record.problems
+    return record
+
+
+def compare_boundary_scenario(server: FaultServer, proxy: FaultProxy, work: Path, fault: str,
+                              seed: int, steps: int = 4) -> FaultRecord:
+    """`sparsetopo compare` killed (-9) after each write-back commit in turn (one pair per
+    transaction): every pair has both its NNSTD and OVERLAP relationship or neither; a repeat
+    writes all pairs."""
+    from sparsetopo.graphstore import results as res
+
+    record = FaultRecord("compare-boundary", fault, seed)
+    run_a, run_b = f"fault-cmp-{seed}-a", f"fault-cmp-{seed}-b"
+    driver, expected = _analysis_run(server, work, run_a, seed, steps)
+    driver.close()
+    driver, _ = _analysis_run(server, work, run_b, seed + 1, steps)
+    env = server.env()
+    argv = ["compare", run_a, run_b, "--workers", "1"]
+    try:
+        ia, ib = find_run(driver, run_a)["run_id"], find_run(driver, run_b)["run_id"]
+        for k in range(1, steps):
+            code, stderr, took = _run_cli(argv, {**env, res.FAULT_ENV: f"kill-after={k},chunk=1"},
+                                          timeout=600)
+            record.blocked_max_s = max(record.blocked_max_s, took)
+            if code != -signal.SIGKILL:
+                record.problems.append(f"boundary {k}: compare was not killed ({code})")
+            nn = {(r["seq_a"], r["seq_b"]) for r in res.read_pairs(driver, "NNSTD", ia, ib)}
+            ov = {(r["seq_a"], r["seq_b"]) for r in res.read_pairs(driver, "OVERLAP", ia, ib)}
+            if nn != ov or len(nn) != k:
+                record.problems.append(f"boundary {k}: NNSTD {sorted(nn)} vs OVERLAP {sorted(ov)}")
+            record.repeats += 1
+            code, stderr, _ = _run_cli(argv, env, timeout=600)
+            _one_line_or_ok(code, stderr, record, "repeated compare")
+            if len(res.read_pairs(driver, "OVERLAP", ia, ib)) != steps:
+                record.problems.append(f"boundary {k}: the repeat left pairs out")
+            driver.execute_query("MATCH (:Snapshot {run_id: $a})-[x:NNSTD|OVERLAP]->"
+                                 "(:Snapshot {run_id: $b}) DELETE x", a=ia, b=ib)
+        check_run(driver, run_a, expected, set(expected), record)
+        delete_run(driver, run_a)
+        delete_run(driver, run_b)
+    finally:
+        driver.close()
+    record.ok = not record.problems
+    return record
+
+
+def never_connected_scenario(server: FaultServer, proxy: FaultProxy, work: Path, fault: str,
+                             seed: int, steps: int = 6) -> FaultRecord:
+    """A Recorder whose database is down (``proxy-drop``) or stalled (``proxy-hang``) from
+    the start takes `steps` snapshots and closes; the next Recorder of the run replays them
+    all (the run is created for them; never an empty run marked complete)."""
+    from sparsetopo.ingest.recorder import Recorder
+
+    record = FaultRecord("recorder-never-connected", fault, seed)
+    run = f"fault-never-{seed}"
+    spool = work / f"spool-never-{seed}"
+    driver, _ = open_driver(server.connection())
+    delete_run(driver, run)
+    proxy.set_mode(fault.removeprefix("proxy-"))
+    model = _mlp(seed)
+    expected = {}
+    rec = Recorder(model, run=run, connection=server.connection(proxy.port), spool_dir=spool,
+                   retry_interval=0.3, close_timeout=5)
+    for step in range(steps):
+        expected[step] = _evolve(model, step)
+        rec.snapshot(step)
+    start = time.monotonic()
+    try:
+        rec.close()
+    except Exception as exc:  # noqa: BLE001
+        record.problems.append(f"close: {type(exc).__name__}: {exc}")
+    record.blocked_max_s = max([*rec.blocking_seconds, time.monotonic() - start])
+    proxy.set_mode("drop")
+    proxy.set_mode("pass")
+    record.repeats += 1
+    try:
+        with Recorder(_mlp(seed), run=run, connection=server.connection(), spool_dir=spool,
+                      retry_interval=0.3) as again:
+            again.flush(timeout=120)
+    except Exception as exc:  # noqa: BLE001
+        record.problems.append(f"next Recorder: {type(exc).__name__}: {exc}")
+    try:
+        check_run(driver, run, expected, set(expected), record)
+        delete_run(driver, run)
+    finally:
+        driver.close()
+    if spool.exists() and list(spool.rglob("*.npz")):
+        record.problems.append("spool not empty after the replay")
+    shutil.rmtree(spool, ignore_errors=True)
+    record.ok = not record.problems
+    return record
+
+
+def spool_errno_scenario(server: FaultServer, proxy: FaultProxy, work: Path, fault: str,
+                         seed: int, steps: int = 10) -> FaultRecord:
+    """Database down (proxy drop) while every spool write fails with errno `fault`
+    (``spool-EFBIG`` ...); then both heal. Every acknowledged step is stored or named in the
+    error, snapshot() never hangs, refused steps are not stored."""
+    import errno as errno_mod
+
+    from sparsetopo.ingest import spool as spool_mod
+    from sparsetopo.ingest.recorder import Recorder, SpoolFullError
+
+    record = FaultRecord("recorder-spool-errno", fault, seed)
+    code = getattr(errno_mod, fault.removeprefix("spool-"))
+    run = f"fault-errno-{seed}"
+    spool = work / f"spool-errno-{seed}"
+    model = _mlp(seed)
+    expected: dict[int, GraphSnapshot] = {}
+    refused: set[int] = set()
+    named: set[int] = set()
+    real_write = spool_mod.SpoolDir.write
+    broken = {"on": False}
+
+    def write(self, index, snap):
+        if broken["on"]:
+            raise OSError(code, os.strerror(code))
+        return real_write(self, index, snap)
+
+    spool_mod.SpoolDir.write = write  # type: ignore[method-assign]
+    try:
+        rec = Recorder(model, run=run, connection=server.connection(proxy.port),
+                       spool_dir=spool, retry_interval=0.3, close_timeout=60, replace=True,
+                       queue_size=2)
+        for step in range(steps):
+            if step == 2:
+                broken["on"] = True
+                proxy.set_mode("drop")
+            snap = _evolve(model, step)
+            expected[step] = snap
+            try:
+                rec.snapshot(step)
+            except SpoolFullError:
+                refused.add(step)
+            if step == steps - 3:
+                broken["on"] = False
+                proxy.set_mode("pass")
+            time.sleep(0.05)
+        try:
+            rec.flush(timeout=120)
+            rec.close()
+        except SpoolFullError as exc:
+            import re
+
+            found = re.search(r"step\(s\) \[([0-9, ]*)\]", str(exc))
+            named = {int(x) for x in found.group(1).split(",") if x.strip()} if found else set()
+    finally:
+        spool_mod.SpoolDir.write = real_write  # type: ignore[method-assign]
+        proxy.set_mode("pass")
+    record.blocked_max_s = max([*rec.blocking_seconds, 0.0])
+    record.refused_reported = len(refused) + len(named)
+    if not refused:
+        record.problems.append("no snapshot was refused while the spool failed")
+    driver, _ = open_driver(server.connection())
+    try:
+        check_run(driver, run, expected, set(expected) - refused - named, record)
+        visible = {int(s["step"]) for s in list_snapshots(driver, run)}
+        if visible & refused:
+            record.problems.append(f"refused steps {sorted(visible & refused)} were stored")
+        delete_run(driver, run)
+    finally:
+        driver.close()
+    shutil.rmtree(spool, ignore_errors=True)
+    record.ok = not record.problems
+    return record
+
+
+#: Errnos of the spool-error faults (each ends in SpoolFullError, never a hang).
+SPOOL_ERRNOS = ("EFBIG", "EIO", "ENOSPC", "EDQUOT", "EACCES", "EROFS", "EPERM", "EMFILE")
+
 Scenario = Callable[..., FaultRecord]
 
 
@@ -621,6 +901,11 @@ def plan(long: bool, disk_full: bool) -> list[tuple[str, str, int]]:
                  ("delete", "client-kill9", 11)]
         if disk_full:
             items.append(("recorder", "spool-full", 12))
+        items += [("analyze-boundary", "client-kill-at-commit", 13),
+                  ("compare-boundary", "client-kill-at-commit", 14),
+                  ("recorder-never-connected", "proxy-drop", 15),
+                  ("recorder-never-connected", "proxy-hang", 16),
+                  ("recorder-spool-errno", "spool-EFBIG", 17)]
         return items
     # Server faults cost a restart (a minute on a loaded 2-core machine): one or two of each
     # kind; the network and client faults, which are cheap, are repeated with other seeds.
@@ -634,6 +919,13 @@ def plan(long: bool, disk_full: bool) -> list[tuple[str, str, int]]:
         "analyze": ["proxy-drop", "proxy-hang-then-cut", "proxy-slow"],
         "delete": ["proxy-drop", "proxy-hang-then-cut", "client-kill9"],
     }
+    out += [("analyze-boundary", "server-kill-at-commit", 107),
+            ("analyze-boundary", "client-kill-at-commit", 108),
+            ("compare-boundary", "client-kill-at-commit", 109),
+            ("recorder-never-connected", "proxy-drop", 110),
+            ("recorder-never-connected", "proxy-hang", 111)]
+    out += [("recorder-spool-errno", f"spool-{name}", 120 + k)
+            for k, name in enumerate(SPOOL_ERRNOS)]
     seed = 200
     for _ in range(3):
         for scenario, kinds in cheap.items():
@@ -656,6 +948,14 @@ def run_one(scenario: str, fault: str, seed: int, server: FaultServer, proxy: Fa
         return analyze_scenario(server, proxy, work, fault, seed)
     if scenario == "delete":
         return delete_scenario(server, proxy, work, fault, seed)
+    if scenario == "analyze-boundary":
+        return analyze_boundary_scenario(server, proxy, work, fault, seed)
+    if scenario == "compare-boundary":
+        return compare_boundary_scenario(server, proxy, work, fault, seed)
+    if scenario == "recorder-never-connected":
+        return never_connected_scenario(server, proxy, work, fault, seed)
+    if scenario == "recorder-spool-errno":
+        return spool_errno_scenario(server, proxy, work, fault, seed)
     raise ValueError(scenario)
 
 

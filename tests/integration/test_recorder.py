@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import time
 from pathlib import Path
 
 import numpy as np
@@ -96,6 +97,11 @@ def test_spool_and_replay_across_restart(second_server, tmp_path: Path, caplog):
             rec.flush(timeout=60)  # database down: flushing spools instead of failing
             assert len(rec.spool.files()) >= 2
     second_server.start()
+    # flush() returns at once while the Recorder still counts the database as down; on a
+    # loaded machine the reconnection to a fresh server can take longer than close_timeout
+    deadline = time.monotonic() + 180
+    while not rec._db_ok and time.monotonic() < deadline:
+        time.sleep(0.2)
     rec.flush(timeout=120)
     rec.close()
     err = "\n".join(r.getMessage() for r in caplog.records)
