@@ -95,10 +95,12 @@ class Residual(nn.Module):
         return self.head(h + torch.relu(self.fc2(h)))
 
 
-def test_identity_residual_keeps_layer_feed_forward() -> None:
+def test_identity_residual_is_one_group() -> None:
+    # h + f(h): f writes the very units it reads (the residual stream), so its matrix is a
+    # layer from the stream to itself (docs/ingest-formats.md, graph rules)
     spec = {s.name: s for s in ModelGraph(Residual()).architecture.layers}
-    assert (spec["fc2.weight"].src_group, spec["fc2.weight"].dst_group) == ("fc1", "fc2")
-    assert spec["head.weight"].src_group == "fc2"
+    assert (spec["fc2.weight"].src_group, spec["fc2.weight"].dst_group) == ("fc1", "fc1")
+    assert spec["head.weight"].src_group == "fc1"
 
 
 class Dynamic(nn.Module):
