@@ -875,13 +875,13 @@ class _Interpreter:
         tensor = self.param_tensor(w.fqn)
         tied = self.tied(w.fqn)
         name = f"{module_path}.{attr}" if module_path else attr
+        group = module_path or w.fqn
         if name in {s.name for s, _ in self.b.layers}:
             warnings.warn(f"parameter {w.fqn!r} is used more than once by {module_path!r}; "
                           "its edges are recorded from the first use.", stacklevel=4)
-            return self.b.find(module_path or "output")
+            return self.b.find(group)
         if w.rows is not None:
             name = f"{name}.{w.rows[0]}:{w.rows[1]}"
-        group = module_path or "output"
         if kind == "conv":
             n_out, n_in = int(tensor.shape[0]), int(tensor.shape[1]) * groups
             recipe = MatrixRecipe(w.fqn, "conv", groups=groups)
@@ -1126,11 +1126,11 @@ class _Interpreter:
         if name == "getitem" and isinstance(index, (slice, tuple)):
             shape = _shape(node.args[0])
             items = index if isinstance(index, tuple) else (index,)
-            if shape is not None and items and isinstance(items[-1], slice):
-                if Ellipsis in items or len(items) == len(shape):
-                    last = items[-1]
-                    return self.part(self.b.find(base), node.args[0], len(shape) - 1,
-                                     last.start, last.stop)
+            if shape is not None and items and isinstance(items[-1], slice) and (
+                    Ellipsis in items or len(items) == len(shape)):
+                last = items[-1]
+                return self.part(self.b.find(base), node.args[0], len(shape) - 1,
+                                 last.start, last.stop)
         return self.b.find(base)
 
     def rnn(self, node: torch.fx.Node) -> str | None:
