@@ -880,6 +880,8 @@ class _Interpreter:
             warnings.warn(f"parameter {w.fqn!r} is used more than once by {module_path!r}; "
                           "its edges are recorded from the first use.", stacklevel=4)
             return self.b.find(group)
+        if _resolve_parameter(self.model, name) is not None:
+            w = _Param(name, w.rows)  # the user's own name for a tied parameter
         if w.rows is not None:
             name = f"{name}.{w.rows[0]}:{w.rows[1]}"
         if kind == "conv":
@@ -922,8 +924,9 @@ class _Interpreter:
         tensor = self.param_tensor(w.fqn)
         n_in, n_out = int(tensor.shape[0]), int(tensor.shape[1])
         source = self.b.consume(tokens, n_in, f"{group}.tokens")
+        param = name if _resolve_parameter(self.model, name) is not None else w.fqn
         self.b.add(LayerSpec(name, source, group, n_in, n_out, "embedding", tied_to=tied),
-                   MatrixRecipe(w.fqn, "in_out"))
+                   MatrixRecipe(param, "in_out"))
         self.param_layers.setdefault(id(self.param_tensor_raw(w.fqn)), name)
         return group
 
