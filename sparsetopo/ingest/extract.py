@@ -1137,7 +1137,7 @@ class _Interpreter:
         return self.b.find(base)
 
     def rnn(self, node: torch.fx.Node) -> str | None:
-        params = node.args[2] if len(node.args) > 2 else []
+        params: Any = node.args[2] if len(node.args) > 2 else []
         fqns = [v.fqn for v in (self.val(p) for p in params) if isinstance(v, _Param)]
         if not fqns:
             return None
@@ -1319,6 +1319,8 @@ def _guess_example(model: nn.Module) -> Any:
 
 def _leaf_weighted_modules(model: nn.Module, example_input: Any) -> list[str]:
     names = [n for n, m in model.named_modules() if isinstance(m, _WEIGHTED)]
+    # the out_proj of an nn.MultiheadAttention belongs to it, not to the chain
+    names = [n for n in names if not any(n.startswith(f"{o}.") for o in names if o != n)]
     if example_input is None:
         return names
     order: list[str] = []
@@ -1370,7 +1372,7 @@ def _chain(model: nn.Module, builder: ArchBuilder, example_input: Any) -> None:
             return hook
 
         handles = [model.get_submodule(n).register_forward_pre_hook(pre(n))
-                   for n, m in model.named_modules() if isinstance(m, _WEIGHTED)]
+                   for n in _leaf_weighted_modules(model, None)]
         args, kwargs = _example_args(example_input)
         try:
             with torch.no_grad():

@@ -174,8 +174,7 @@ class TransformerNet(nn.Module):
         self.readout = nn.Linear(width, n_out)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if x.dim() == 2:
-            x = x.unsqueeze(1)
+        x = x.reshape(x.shape[0], -1, x.shape[-1])  # (batch, features): one step
         h = self.embed(x) + self.position[:, : x.shape[1]]
         h = self.norm(self.blocks(h))
         return self.readout(h[:, -1] if self.output == "last" else h)
