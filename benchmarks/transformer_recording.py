@@ -20,6 +20,7 @@ afterwards.
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 import warnings
 
@@ -33,6 +34,10 @@ from sparsetopo.ingest.recorder import Recorder
 from sparsetopo.server.process import ManagedServer
 
 RUN = "bench-bert"
+
+
+def note(text: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {text}", file=sys.stderr, flush=True)
 
 
 def build(hidden: int, blocks: int, seed: int = 0) -> BertModel:
@@ -123,7 +128,7 @@ def main() -> None:
     delete_run(driver, RUN)
     before = store_bytes()
 
-    # baseline: the loop without the Recorder
+    note("baseline: the training loop without the Recorder")
     model = build(args.hidden, args.blocks)
     masks = prune_global(model, 0.9)
     opt = torch.optim.SGD(model.parameters(), lr=1e-3)
@@ -132,7 +137,7 @@ def main() -> None:
         period(model, masks, opt, args)
     plain = time.perf_counter() - start
 
-    # the same loop with the Recorder (same seed, same model)
+    note(f"baseline took {plain:.1f} s; now the same loop with the Recorder")
     model = build(args.hidden, args.blocks)
     masks = prune_global(model, 0.9)
     opt = torch.optim.SGD(model.parameters(), lr=1e-3)
@@ -149,8 +154,10 @@ def main() -> None:
         if step == 0:
             first_snapshot_at = time.perf_counter()
         rec.snapshot(step)
+        note(f"snapshot {step} handed over")
     recorded = time.perf_counter() - start
     rec.flush()
+    note("all snapshots written")
     drained = time.perf_counter() - first_snapshot_at
     rec.close()
 

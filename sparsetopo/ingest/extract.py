@@ -754,6 +754,7 @@ class _Param:
 
     fqn: str
     rows: tuple[int, int] | None = None
+    transposed: bool = False
 
 
 @dataclass(frozen=True)
@@ -968,7 +969,7 @@ class _Interpreter:
         if name in ("matmul", "mm", "bmm"):
             a, b = self.val(args[0]), self.val(args[1])
             if isinstance(b, _Param):
-                return self.param_layer(node, args[0], b, "in_out")
+                return self.param_layer(node, args[0], b, "out_in" if b.transposed else "in_out")
             if isinstance(a, _Param):
                 self.refuse(node, a)
             ga, gb = self.group(args[0]), self.group(args[1])
@@ -1018,6 +1019,9 @@ class _Interpreter:
                 self.refuse(node, v)
         first = self.val(args[0]) if args else None
         if isinstance(first, _Param):
+            if name in ("t", "numpy_T", "T", "mT") or (name in ("transpose", "swapaxes") and {
+                    int(a) % 2 for a in args[1:3] if isinstance(a, int)} == {0, 1}):
+                return _Param(first.fqn, first.rows, not first.transposed)
             return first if name in _PASS_PARAM else None
         if isinstance(first, (str, _Pieces)):
             return first

@@ -173,3 +173,28 @@ def test_depthwise_conv_is_block_diagonal() -> None:
     model = nn.Sequential(nn.Conv2d(2, 4, 1), conv)
     dense = ModelGraph(model).snapshot().layers["1.weight"].to_dense(4, 4)
     assert np.count_nonzero(dense - np.diag(np.diag(dense))) == 0
+
+
+class DirectParams(nn.Module):
+    """Parameters used directly in forward: x @ W.t() (torch layout) and x @ V ((in, out))."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.w = nn.Parameter(torch.zeros(5, 4))
+        self.v = nn.Parameter(torch.zeros(5, 2))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.relu(x @ self.w.t()) @ self.v
+
+
+def test_parameters_used_directly_keep_their_orientation() -> None:
+    model = DirectParams()
+    with torch.no_grad():
+        model.w[3, 1] = 2.0  # torch layout: output 3 reads input 1
+        model.v[4, 0] = -1.0  # (in, out): input 4 feeds output 0
+    graph = ModelGraph(model)
+    spec = _specs(graph)
+    assert (spec["w"].n_in, spec["w"].n_out, spec["v"].src_group) == (4, 5, "w")
+    snap = graph.snapshot()
+    assert (snap.layers["w"].src.tolist(), snap.layers["w"].dst.tolist()) == ([1], [3])
+    assert (snap.layers["v"].src.tolist(), snap.layers["v"].dst.tolist()) == ([4], [0])
