@@ -776,6 +776,12 @@ _MERGE_OPS = {"add", "sub", "mul", "div", "true_divide", "truediv", "iadd", "isu
 _PASS_PARAM = {"contiguous", "clone", "detach", "to", "_to_copy", "alias", "type_as", "float"}
 _CAT_OPS = {"cat", "concat", "concatenate", "stack", "hstack", "vstack"}
 _PLAIN_CONV = {"conv1d", "conv2d", "conv3d"}
+#: ops through which a matrix parameter is a constant added or laid out (class tokens, learned
+#: position tables), not a map between units
+_CONSTANT_SAFE = _MERGE_OPS | _CAT_OPS | {
+    "expand", "expand_as", "view", "reshape", "unsqueeze", "squeeze", "flatten", "repeat",
+    "slice", "getitem", "select", "index_select", "narrow", "unflatten", "broadcast_to",
+    "where", "masked_fill", "copy", "layer_norm", "dropout", "size", "sym_size", "dim"}
 
 
 def _op_name(node: torch.fx.Node) -> str:
@@ -1017,6 +1023,13 @@ class _Interpreter:
             if isinstance(v, _Param) and self.param_tensor(v.fqn).dim() >= 2 and name in (
                     "einsum", "bilinear", "baddbmm", "conv_transpose1d", "conv_transpose2d"):
                 self.refuse(node, v)
+        for v in [self.val(a) for a in args]:
+            if isinstance(v, _Param) and name not in _CONSTANT_SAFE and name not in _PASS_PARAM \
+                    and name not in ("t", "transpose") and self.param_tensor(v.fqn).dim() >= 2:
+                warnings.warn(
+                    f"parameter {v.fqn!r} enters {name!r}, which sparsetopo does not map to "
+                    f"edges; it is not recorded. Pass mapping={{'{v.fqn}': ('src_group', "
+                    "'dst_group')} to record it.", stacklevel=5)
         first = self.val(args[0]) if args else None
         if isinstance(first, _Param):
             if name in ("t", "numpy_T", "T", "mT") or (name in ("transpose", "swapaxes") and {

@@ -133,9 +133,20 @@ class Custom(nn.Module):
         return x @ self.w.t() + self.b
 
 
-def test_custom_parameter_needs_mapping() -> None:
-    with pytest.raises(InputError, match="mapping"):
-        ModelGraph(Custom())
+def test_custom_parameter_used_as_a_matrix_is_a_layer() -> None:
+    spec = {s.name: s for s in ModelGraph(Custom()).architecture.layers}
+    assert (spec["w"].src_group, spec["w"].n_in, spec["w"].n_out) == ("input", 4, 3)
+    assert "b" not in spec  # a bias: a vector, no edges
+
+
+class Einsum(Custom):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.einsum("bi,oi->bo", x, self.w)
+
+
+def test_unmappable_parameter_use_names_it_and_the_fix() -> None:
+    with pytest.raises(InputError, match=r"parameter 'w' is used by 'einsum'.*layers=.*mapping"):
+        ModelGraph(Einsum())
 
 
 def test_mapping_out_in_in_out_and_bias() -> None:
