@@ -81,7 +81,12 @@ def check_unit_limits(arch: Architecture, where: str) -> None:
 
 
 #: Layer kinds recorded on (:Layer {kind}).
-LAYER_KINDS = ("linear", "input", "recurrent", "readout", "conv", "custom")
+LAYER_KINDS = (
+    "linear", "input", "recurrent", "readout", "conv", "custom", "embedding", "attention",
+)
+#: Roles of attention and gated-MLP layers (LayerSpec.role); "expand" is the constant layer that
+#: feeds each key/value feature to every query head sharing it (grouped-query attention).
+LAYER_ROLES = ("q", "k", "v", "o", "expand", "gate", "up", "down")
 
 
 @dataclass(frozen=True)
@@ -95,6 +100,9 @@ class LayerSpec:
     kind:      one of LAYER_KINDS.
     gate:      gate name for GRU/LSTM matrices (r, z, n / i, f, g, o), else None.
     position:  order of the layer in data flow (0 = closest to the input).
+    role:      attention / gated-MLP role (one of LAYER_ROLES) or None.
+    tied_to:   name of the layer whose parameter this layer shares (e.g. an LM head tied to
+               the token embedding), else None; each use is stored as its own layer.
     """
 
     name: str
@@ -105,6 +113,8 @@ class LayerSpec:
     kind: str = "linear"
     gate: str | None = None
     position: int = 0
+    role: str | None = None
+    tied_to: str | None = None
 
 
 @dataclass(frozen=True)

@@ -53,6 +53,10 @@ def ingest(
         "per line (see docs/ingest-formats.md). test_accuracy.txt and hp.json beside the inputs "
         "are picked up anyway.",
     ),
+    layers: list[str] = typer.Option(
+        None, "--layers", help="Import only layers whose name matches this glob (repeatable), "
+        "e.g. --layers 'encoder.layer.0.*'.",
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print a machine-readable summary."),
 ) -> None:
     """Import checkpoint files (edge-list CSV, .pt state dicts, .npz layers) as snapshots of a run.
@@ -78,7 +82,7 @@ def ingest(
             ) from None
     with err_console.status("reading and validating input files"):
         plan = read_inputs(list(paths), fmt=fmt, steps=step_list, drop_bias=not keep_bias,
-                           allow_nonfinite=allow_nonfinite, n=n)
+                           allow_nonfinite=allow_nonfinite, n=n, layers=layers or None)
     if plan.dropped_nonfinite:
         err_console.print(f"[yellow]dropping {plan.dropped_nonfinite} NaN/Inf weight(s)[/]")
     from sparsetopo.ingest.metadata import read_metrics_file, sidecar_metadata

@@ -23,13 +23,14 @@ HELP = """Train a sparse network and snapshot its wiring at every checkpoint.
 **Names**
 
 * tasks: digits, seq-digits, adding, mackey-glass, navigation, inverse-control
-* models: mlp, rnn, ctrnn, gru, lstm (default: the task's own)
+* models: mlp, rnn, ctrnn, gru, lstm, transformer (default: the task's own)
 * strategies: magnitude (one-shot), iterative (Zahn 15..99 %), gradual (Zhu & Gupta cubic),
   narang (threshold ramp), set, deepr, moduli, balanced, dense (no sparsification)
 
 **What --sparsity counts**: the fraction of zero weights among the matrices the strategy
 sparsifies. Recurrent models (rnn, ctrnn, gru, lstm): the recurrent hidden-to-hidden matrix
-only, unless --scope all. mlp: every weight matrix (hidden layers and readout). Biases are
+only, unless --scope all. mlp, transformer: every weight matrix (hidden layers, attention
+projections and readout). Biases are
 never sparsified.
 
 Checkpoints: the start (epoch 0), every --snapshot-every epochs and the last epoch. Each goes

@@ -2,7 +2,8 @@
 
 (:Run {run_id, name, created_at, model, task, strategy, config_json, groups_json, status,
        lease_owner, lease_expires_at})  -- the writer lease (docs/decisions/0003-writer-lease.md)
-(:Run)-[:HAS_LAYER]->(:Layer {run_id, name, kind, gate, src_group, dst_group, n_in, n_out, position})
+(:Run)-[:HAS_LAYER]->(:Layer {run_id, name, kind, gate, src_group, dst_group, n_in, n_out, position,
+                           role, tied_to})
 (:Neuron {run_id, layer, index})            -- `layer` is the neuron group ("input", "hidden", "fc1")
 (:Run)-[:HAS_SNAPSHOT]->(:Snapshot {run_id, seq, step, epoch, n_edges, sparsity, complete, ...})
 (:Snapshot)-[:NEXT]->(:Snapshot)

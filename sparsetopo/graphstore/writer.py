@@ -296,7 +296,8 @@ class RunWriter:
             "writer": self.writer.backend,
         }
         layers = [
-            {**spec.__dict__, "run_id": self.run_id, "gate": spec.gate or ""}
+            {**spec.__dict__, "run_id": self.run_id, "gate": spec.gate or "",
+             "role": spec.role or "", "tied_to": spec.tied_to or ""}
             for spec in arch.layers
         ]
         groups = [{"name": g, "size": n} for g, n in arch.groups.items()]

@@ -281,6 +281,27 @@ def _load_csv(unit: Path, step: int, n: int, allow_nonfinite: bool) -> GraphSnap
     return _snapshot(step, {"W_rec": data.edges})
 
 
+def _keep(snapshot: GraphSnapshot, names: set[str]) -> GraphSnapshot:
+    snapshot.layers = {k: v for k, v in snapshot.layers.items() if k in names}
+    return snapshot
+
+
+def _select(
+    arch: Architecture, items: list[ImportItem], patterns: list[str]
+) -> tuple[Architecture, list[ImportItem]]:
+    from sparsetopo.ingest.extract import MatrixRecipe, select_layers
+
+    recipes = {s.name: MatrixRecipe(s.name) for s in arch.layers}
+    sub, _ = select_layers(arch, recipes, patterns)
+    names = {s.name for s in sub.layers}
+
+    def load(loader: Callable[[], GraphSnapshot]) -> GraphSnapshot:
+        return _keep(loader(), names)
+
+    kept = [ImportItem(i.step, i.source, partial(load, i.loader)) for i in items]
+    return sub, kept
+
+
 def read_inputs(
     paths: list[str | Path],
     fmt: str | None = None,
@@ -289,6 +310,7 @@ def read_inputs(
     allow_nonfinite: bool = False,
     mapping: dict | None = None,
     n: int | None = None,
+    layers: list[str] | None = None,
 ) -> ImportPlan:
     """Validate every input and return an :class:`ImportPlan` (architecture + lazy loaders).
 
@@ -300,6 +322,7 @@ def read_inputs(
         raising.
     mapping: pt only; ``{"param.name": ("src_group", "dst_group")}`` instead of inference.
     n:     csv only; number of hidden units (default: max index + 1 over all files).
+    layers: import only the layers whose name matches one of these globs.
     """
     fmt_found, units = _collect_units([Path(p) for p in paths], fmt)
     pairs = _assign_steps(units, steps)
@@ -378,6 +401,8 @@ def read_inputs(
                     "column(s); a layer needs at least one of each. Remove that parameter from "
                     "the file or leave it out with mapping={...}."
                 )
+    if layers:
+        arch, items = _select(arch, items, layers)
     check_unit_limits(arch, "input")
     total = sum(dropped_by.values())
     if total:

@@ -98,6 +98,13 @@ class Recorder:
         :class:`sparsetopo.ingest.extract.ModelGraph`; `mapping` for anything else).
     run : str
         Run name (unique in the database).
+    layers : list of str, optional
+        Record only the layers whose name or parameter name matches one of these globs
+        (``["bert.encoder.layer.0.*"]``), for models too large to record whole. A glob that
+        matches nothing is an InputError listing valid names.
+    example_input : tensor, tuple or dict, optional
+        An input for tracing with torch.export when torch.fx cannot trace the model
+        (built for Hugging Face models from their config when not given).
     task, strategy, model_name, config
         Stored on the Run node.
     replace : bool
@@ -140,7 +147,8 @@ class Recorder:
         config: Mapping[str, Any] | None = None,
         *,
         mapping: dict | None = None,
-        example_input: torch.Tensor | None = None,
+        example_input: Any = None,
+        layers: list[str] | str | None = None,
         replace: bool = False,
         allow_nonfinite: bool = False,
         queue_size: int = 4,
@@ -153,7 +161,8 @@ class Recorder:
         lease_ttl: float = DEFAULT_TTL,
     ) -> None:
         self.run = validate_name(run)
-        self.graph = ModelGraph(model, mapping=mapping, example_input=example_input)
+        self.graph = ModelGraph(model, mapping=mapping, example_input=example_input,
+                                layers=layers)
         check_unit_limits(self.graph.architecture, f"model of run {self.run!r}")
         self.allow_nonfinite = allow_nonfinite
         self.meta = {"task": task, "strategy": strategy, "model": model_name or type(model).__name__,

@@ -8,6 +8,9 @@ recognises them. Parameter names, all in PyTorch's (out, in) orientation:
              ``rnn.weight_hh_l0`` (recurrent), then ``readout.weight``.
 - ``gru`` / ``lstm``: same names under ``rnn`` (nn.GRU / nn.LSTM); ``weight_hh_l0`` stacks the
              gate blocks (GRU: r, z, n; LSTM: i, f, g, o), each hidden x hidden.
+- ``transformer``: a small pre-norm encoder :class:`TransformerNet`: ``embed`` (nn.Linear of
+             the input features), ``blocks.<k>.attn`` (nn.MultiheadAttention, packed
+             ``in_proj_weight``), ``blocks.<k>.fc1`` / ``fc2`` (MLP), then ``readout``.
 - ``ctrnn``: continuous-time RNN :class:`LeakyRNN` (an nn.RNN subclass) under ``rnn``,
              ``h <- (1 - alpha) h + alpha tanh(W_ih x + W_hh h + b)`` with ``alpha = dt / tau``
              = 0.5; same names as ``rnn``: ``rnn.weight_hh_l0`` is the recurrent matrix.
@@ -29,7 +32,7 @@ from torch import nn
 
 from sparsetopo.errors import InputError
 
-MODEL_NAMES = ("mlp", "rnn", "ctrnn", "gru", "lstm")
+MODEL_NAMES = ("mlp", "rnn", "ctrnn", "gru", "lstm", "transformer")
 RECURRENT_MODELS = ("rnn", "ctrnn", "gru", "lstm")
 SCOPES = ("recurrent", "all")
 
@@ -135,6 +138,48 @@ class LeakyRNN(nn.RNN):
         return torch.stack(states, dim=1), h.unsqueeze(0)
 
 
+class EncoderBlock(nn.Module):
+    """Pre-norm transformer block: ``x + attn(norm(x))``, then ``x + fc2(gelu(fc1(norm(x))))``."""
+
+    def __init__(self, width: int, heads: int) -> None:
+        super().__init__()
+        self.norm1 = nn.LayerNorm(width)
+        self.attn = nn.MultiheadAttention(width, heads, batch_first=True)
+        self.norm2 = nn.LayerNorm(width)
+        self.fc1 = nn.Linear(width, 2 * width)
+        self.fc2 = nn.Linear(2 * width, width)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h = self.norm1(x)
+        x = x + self.attn(h, h, h, need_weights=False)[0]
+        return x + self.fc2(torch.nn.functional.gelu(self.fc1(self.norm2(x))))
+
+
+class TransformerNet(nn.Module):
+    """A small transformer encoder for the built-in sequence tasks: input features -> ``embed``
+    (width ``hidden`` rounded up to a multiple of 4 heads) plus a learned position vector, two
+    :class:`EncoderBlock`, and a ``readout`` of the last step (``output="last"``) or every step.
+    A non-sequence input (batch, features) is a sequence of length 1.
+    """
+
+    def __init__(self, n_in: int, hidden: int, n_out: int, output: str = "last",
+                 blocks: int = 2, heads: int = 4, max_len: int = 1024) -> None:
+        super().__init__()
+        width = heads * max(1, -(-hidden // heads))
+        self.output = _check_output(output)
+        self.embed = nn.Linear(n_in, width)
+        self.position = nn.Parameter(torch.zeros(1, max_len, width))
+        self.blocks = nn.Sequential(*(EncoderBlock(width, heads) for _ in range(blocks)))
+        self.norm = nn.LayerNorm(width)
+        self.readout = nn.Linear(width, n_out)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = x.reshape(x.shape[0], -1, x.shape[-1])  # (batch, features): one step
+        h = self.embed(x) + self.position[:, : x.shape[1]]
+        h = self.norm(self.blocks(h))
+        return self.readout(h[:, -1] if self.output == "last" else h)
+
+
 def _check_output(output: str) -> str:
     if output not in ("last", "all"):
         raise InputError(f"output must be 'last' or 'all', got {output!r}")
@@ -150,6 +195,7 @@ MODELS: dict[str, ModelFactory] = {
     "ctrnn": lambda n_in, hidden, n_out, output: RecurrentNet("ctrnn", n_in, hidden, n_out, output),
     "gru": lambda n_in, hidden, n_out, output: RecurrentNet("gru", n_in, hidden, n_out, output),
     "lstm": lambda n_in, hidden, n_out, output: RecurrentNet("lstm", n_in, hidden, n_out, output),
+    "transformer": lambda n_in, hidden, n_out, output: TransformerNet(n_in, hidden, n_out, output),
 }
 
 
@@ -220,6 +266,8 @@ def sparsifiable(model: nn.Module, scope: str | None = None) -> list[Target]:
                 all_targets.append(
                     Target(module, pname, prefix + pname, rec, blocks if rec else 1)
                 )
+        elif isinstance(module, nn.MultiheadAttention) and module.in_proj_weight is not None:
+            all_targets.append(Target(module, "in_proj_weight", prefix + "in_proj_weight"))
         elif isinstance(module, nn.Linear):
             rec = mname.split(".")[-1] == "recurrent" and module.in_features == module.out_features
             all_targets.append(Target(module, "weight", prefix + "weight", rec, 1))

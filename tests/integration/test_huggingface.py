@@ -70,3 +70,42 @@ def test_trainer_callback_snapshots_every_epoch(driver, run_name, tmp_path):
 def test_trainer_callback_every_n_steps(driver, run_name, tmp_path):
     train(tmp_path, SparsetopoTrainerCallback(run=run_name, every_n_steps=3), epochs=2)
     assert [s["step"] for s in list_snapshots(driver, run_name)] == [0, 3, 6]
+
+
+class Tokens(torch.utils.data.Dataset):
+    """Synthetic next-token data for a causal LM (labels = inputs; the model shifts them)."""
+
+    def __init__(self, n: int = 16, length: int = 8, vocab: int = 40) -> None:
+        g = torch.Generator().manual_seed(0)
+        self.ids = torch.randint(0, vocab, (n, length), generator=g)
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def __getitem__(self, i):
+        return {"input_ids": self.ids[i], "labels": self.ids[i]}
+
+
+def test_trainer_callback_records_a_real_hugging_face_model(driver, run_name, tmp_path):
+    torch.manual_seed(0)
+    config = transformers.LlamaConfig(vocab_size=40, hidden_size=32, num_hidden_layers=2,
+                                      num_attention_heads=4, num_key_value_heads=2,
+                                      intermediate_size=64)
+    model = transformers.LlamaForCausalLM(config)
+    args = transformers.TrainingArguments(
+        output_dir=str(tmp_path), max_steps=4, per_device_train_batch_size=4, learning_rate=1e-3,
+        logging_steps=1, save_strategy="no", report_to=[], use_cpu=True, disable_tqdm=True,
+        dataloader_num_workers=0,
+    )
+    callback = SparsetopoTrainerCallback(run=run_name, every_n_steps=2)
+    transformers.Trainer(model=model, args=args, train_dataset=Tokens(),
+                         callbacks=[callback]).train()
+    snaps = list_snapshots(driver, run_name)
+    assert [s["step"] for s in snaps] == [0, 2, 4]
+    final = read_snapshot(driver, run_name)
+    q = model.model.layers[1].self_attn.q_proj.weight.detach()
+    torch.testing.assert_close(
+        torch.from_numpy(final.layers["model.layers.1.self_attn.q_proj.weight"].to_dense(32, 32)),
+        q.T)
+    # grouped-query attention: the value group (2 kv heads x 8) feeds the 4 heads' features
+    assert len(final.layers["model.layers.1.self_attn.v_proj.expand"]) == 32

@@ -22,7 +22,8 @@ class SparsetopoCallback(pl.Callback):
     """Snapshot the LightningModule's wiring at the start of training and after every
     `every_n_epochs`-th epoch, with the logged metrics (``trainer.callback_metrics``).
 
-    Keyword arguments other than ``run`` and ``every_n_epochs`` go to :class:`Recorder`.
+    Keyword arguments other than ``run`` and ``every_n_epochs`` go to :class:`Recorder`. The
+    module's ``example_input_array``, when set, is the Recorder's ``example_input``.
     The step recorded is the trainer's global step.
     """
 
@@ -48,7 +49,13 @@ class SparsetopoCallback(pl.Callback):
     def on_fit_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         if trainer.global_rank != 0:
             return
-        self.recorder = Recorder(pl_module, run=self.run, **self.recorder_options)
+        options = dict(self.recorder_options)
+        example = getattr(pl_module, "example_input_array", None)
+        if example is not None:
+            # Lightning's own convention for an example batch: lets torch.export trace models
+            # torch.fx cannot (Hugging Face models, nn.TransformerEncoder)
+            options.setdefault("example_input", example)
+        self.recorder = Recorder(pl_module, run=self.run, **options)
         self.recorder.snapshot(trainer.global_step, epoch=trainer.current_epoch)
 
     def on_train_epoch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:

@@ -99,10 +99,12 @@ class Residual(nn.Module):
         return self.head(h + torch.relu(self.fc2(h)))
 
 
-def test_identity_residual_keeps_layer_feed_forward() -> None:
+def test_identity_residual_is_one_group() -> None:
+    # h + f(h): f writes the very units it reads (the residual stream), so its matrix is a
+    # layer from the stream to itself (docs/ingest-formats.md, graph rules)
     spec = {s.name: s for s in ModelGraph(Residual()).architecture.layers}
-    assert (spec["fc2.weight"].src_group, spec["fc2.weight"].dst_group) == ("fc1", "fc2")
-    assert spec["head.weight"].src_group == "fc2"
+    assert (spec["fc2.weight"].src_group, spec["fc2.weight"].dst_group) == ("fc1", "fc1")
+    assert spec["head.weight"].src_group == "fc1"
 
 
 class Dynamic(nn.Module):
@@ -135,9 +137,20 @@ class Custom(nn.Module):
         return x @ self.w.t() + self.b
 
 
-def test_custom_parameter_needs_mapping() -> None:
-    with pytest.raises(InputError, match="mapping"):
-        ModelGraph(Custom())
+def test_custom_parameter_used_as_a_matrix_is_a_layer() -> None:
+    spec = {s.name: s for s in ModelGraph(Custom()).architecture.layers}
+    assert (spec["w"].src_group, spec["w"].n_in, spec["w"].n_out) == ("input", 4, 3)
+    assert "b" not in spec  # a bias: a vector, no edges
+
+
+class Einsum(Custom):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.einsum("bi,oi->bo", x, self.w)
+
+
+def test_unmappable_parameter_use_names_it_and_the_fix() -> None:
+    with pytest.raises(InputError, match=r"parameter 'w' is used by 'einsum'.*layers=.*mapping"):
+        ModelGraph(Einsum())
 
 
 def test_mapping_out_in_in_out_and_bias() -> None:

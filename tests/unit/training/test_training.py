@@ -109,7 +109,7 @@ def test_unknown_names_list_the_valid_ones() -> None:
     with pytest.raises(InputError, match="seq-digits"):
         train("mnist", "rnn", "gradual")
     with pytest.raises(InputError, match="lstm"):
-        train("seq-digits", "transformer", "gradual")
+        train("seq-digits", "mamba", "gradual")
     with pytest.raises(InputError, match="deepr"):
         train("seq-digits", "rnn", "lottery")
     with pytest.raises(InputError, match="zeta"):
