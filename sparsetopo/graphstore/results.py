@@ -6,6 +6,10 @@
   overlap_prev_jaccard, ... plus ``analysis_<part>`` markers saying what was computed how.
 * ``(:Snapshot)-[:HAS_MOTIF]->(:Motif {run_id, seq, name, count, z, null_mean, null_sd, p,
   null_model})``: one node per motif statistic.
+* ``(:Snapshot)-[:HAS_RESULT]->(:PartResult {run_id, seq, part, kind, layers, ...})``: the
+  statistics of one analysed part of a snapshot (the whole-model graph, a chain, a recurrent
+  layer, or one layer's edge counts, overlap and NNSTD); Motif nodes carry the ``part`` they
+  belong to (absent on runs analysed before parts existed: the snapshot's primary graph).
 * ``(:Snapshot)-[:NNSTD {distance, per_layer, layers}]->(:Snapshot)`` and
   ``(:Snapshot)-[:OVERLAP {jaccard, shared, only_a, only_b, sign_flips}]->(:Snapshot)``, within a
   run or across runs.
@@ -36,7 +40,7 @@ PAIR_TYPES: dict[str, tuple[str, ...]] = {
     "OVERLAP": ("jaccard", "shared", "only_a", "only_b", "sign_flips"),
 }
 
-_MOTIF_FIELDS = ("name", "count", "z", "null_mean", "null_sd", "p", "null_model")
+_MOTIF_FIELDS = ("name", "count", "z", "null_mean", "null_sd", "p", "null_model", "part")
 
 _PAIR_STATEMENTS: dict[str, str] = {
     kind: (
@@ -166,16 +170,80 @@ def write_pair_results(
     return len(payload)
 
 
-def read_motifs(driver: Driver, run_id: int, database: str | None = None) -> list[dict[str, Any]]:
-    """Every stored Motif of a run with its snapshot's seq and step."""
+def read_motifs(
+    driver: Driver, run_id: int, database: str | None = None, part: str | None = None
+) -> list[dict[str, Any]]:
+    """Stored Motif rows of a run with their snapshot's seq and step.
+
+    ``part`` None: the snapshot's primary part only (what a run analysed before parts existed
+    stored); ``"all"``: every part; else that part."""
     records, _, _ = driver.execute_query(
         "MATCH (s:Snapshot {run_id: $id})-[:HAS_MOTIF]->(m:Motif) "
+        "WITH s, m, coalesce(m.part, s.analysis_primary, 'primary') AS part "
+        "WHERE CASE $part WHEN 'all' THEN true "
+        "  ELSE part = coalesce($part, s.analysis_primary, 'primary') END "
         "RETURN s.seq AS seq, s.step AS step, m.name AS motif, m.count AS count, "
         "m.null_mean AS null_mean, m.null_sd AS null_sd, m.z AS z, m.p AS p, "
-        "m.null_model AS null_model ORDER BY seq, motif",
-        id=run_id, database_=database, routing_=READ,
+        "m.null_model AS null_model, part ORDER BY seq, part, motif",
+        id=run_id, part=part, database_=database, routing_=READ,
     )
     return [dict(r) for r in records]
+
+
+def write_part_results(
+    driver: Driver,
+    run_id: int,
+    rows: Sequence[Mapping[str, Any]],
+    database: str | None = None,
+) -> int:
+    """Write per-part results. Each row: ``{"seq", "part", "kind", "layers", "props"}``, one per
+    (seq, part); the snapshot's PartResult node of that part is created if missing, and
+    ``props`` are set on it (other stored properties stay). Returns the rows written."""
+    payload = [
+        {"seq": int(r["seq"]), "part": str(r["part"]), "kind": str(r["kind"]),
+         "layers": [str(x) for x in r["layers"]], "props": _clean_props(r.get("props") or {})}
+        for r in rows
+    ]
+
+    def work(tx: ManagedTransaction, part: Sequence[dict[str, Any]]) -> None:
+        tx.run(
+            "UNWIND $rows AS row "
+            "MATCH (s:Snapshot {run_id: $id, seq: row.seq}) "
+            "WHERE NOT EXISTS { (s)-[:HAS_RESULT]->(:PartResult {part: row.part}) } "
+            "CREATE (s)-[:HAS_RESULT]->(:PartResult {run_id: $id, seq: row.seq, part: row.part})",
+            rows=part, id=run_id,
+        ).consume()
+        tx.run(
+            "UNWIND $rows AS row "
+            "MATCH (s:Snapshot {run_id: $id, seq: row.seq})-[:HAS_RESULT]->"
+            "(p:PartResult {part: row.part}) "
+            "SET p.kind = row.kind, p.layers = row.layers, p += row.props",
+            rows=part, id=run_id,
+        ).consume()
+
+    with session(driver, database, write=True) as s:
+        for part in _batches(payload, 500):
+            s.execute_write(work, part)
+    return len(payload)
+
+
+def read_part_results(
+    driver: Driver, run_id: int, database: str | None = None, kinds: Sequence[str] | None = None
+) -> list[dict[str, Any]]:
+    """Stored PartResult rows of a run's complete snapshots: seq, step, part, kind, layers and
+    every stored statistic, ordered by seq and part; ``kinds`` keeps only those kinds."""
+    records, _, _ = driver.execute_query(
+        "MATCH (s:Snapshot {run_id: $id})-[:HAS_RESULT]->(p:PartResult) "
+        "WHERE s.complete = true AND ($kinds IS NULL OR p.kind IN $kinds) "
+        "RETURN s.seq AS seq, s.step AS step, p {.*} AS p ORDER BY seq, p.part",
+        id=run_id, kinds=list(kinds) if kinds is not None else None, database_=database,
+        routing_=READ,
+    )
+    out = []
+    for r in records:
+        props = {k: v for k, v in dict(r["p"]).items() if k not in ("run_id", "seq")}
+        out.append({"seq": r["seq"], "step": r["step"], **props})
+    return out
 
 
 def read_pairs(
