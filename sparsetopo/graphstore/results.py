@@ -40,6 +40,8 @@ PAIR_TYPES: dict[str, tuple[str, ...]] = {
     "OVERLAP": ("jaccard", "shared", "only_a", "only_b", "sign_flips"),
 }
 
+#: Properties of a PartResult node owned by the writer (never overwritten by a statistic).
+_PART_KEYS = ("run_id", "seq", "part", "kind", "layers")
 _MOTIF_FIELDS = ("name", "count", "z", "null_mean", "null_sd", "p", "null_model", "part")
 
 _PAIR_STATEMENTS: dict[str, str] = {
@@ -201,7 +203,9 @@ def write_part_results(
     ``props`` are set on it (other stored properties stay). Returns the rows written."""
     payload = [
         {"seq": int(r["seq"]), "part": str(r["part"]), "kind": str(r["kind"]),
-         "layers": [str(x) for x in r["layers"]], "props": _clean_props(r.get("props") or {})}
+         "layers": [str(x) for x in r["layers"]],
+         "props": {str(k): _clean_value(v) for k, v in (r.get("props") or {}).items()
+                   if k not in _PART_KEYS}}
         for r in rows
     ]
 
