@@ -867,8 +867,8 @@ class Store:
         run : str
             Run name.
         part : str, optional
-            The analysed graph (:meth:`parts`); default the primary one (the only one of runs
-            analysed before parts existed); ``"all"`` for every part.
+            Only this analysed graph (:meth:`parts`); default every part (runs with one
+            feed-forward chain or one recurrent layer have one).
 
         Returns
         -------

@@ -177,13 +177,12 @@ def read_motifs(
 ) -> list[dict[str, Any]]:
     """Stored Motif rows of a run with their snapshot's seq and step.
 
-    ``part`` None: the snapshot's primary part only (what a run analysed before parts existed
-    stored); ``"all"``: every part; else that part."""
+    ``part`` None: every part (a run analysed before parts existed has one, the snapshot's
+    primary graph); else only that part."""
     records, _, _ = driver.execute_query(
         "MATCH (s:Snapshot {run_id: $id})-[:HAS_MOTIF]->(m:Motif) "
         "WITH s, m, coalesce(m.part, s.analysis_primary, 'primary') AS part "
-        "WHERE CASE $part WHEN 'all' THEN true "
-        "  ELSE part = coalesce($part, s.analysis_primary, 'primary') END "
+        "WHERE $part IS NULL OR part = $part "
         "RETURN s.seq AS seq, s.step AS step, m.name AS motif, m.count AS count, "
         "m.null_mean AS null_mean, m.null_sd AS null_sd, m.z AS z, m.p AS p, "
         "m.null_model AS null_model, part ORDER BY seq, part, motif",

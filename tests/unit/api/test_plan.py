@@ -175,8 +175,11 @@ def test_snapshot_task_stores_the_model_and_every_part():
     assert set(by) == {p.name for p in plan.parts}
     assert "cycle4_balance" in by["chain:v"].props
     assert by["layer:q"].props["n_edges"] == len(edges["q"][0])
-    assert {m["part"] for m in res.motifs} == {"model", *(p.name for p in plan.parts
-                                                          if p.kind == "chain")}
+    # the model graph: exact census (no Monte Carlo); chains: motif Z-scores
+    assert {m["part"] for m in res.motifs} == {p.name for p in plan.parts if p.kind == "chain"}
+    g = model_graph(plan, edges)
+    assert {k: by["model"].props[f"triad_{k}"] for k in triad_census(g)} == triad_census(g)
+    assert res.props["triad_030T"] == triad_census(g)["030T"]
 
 
 def test_pair_stats_per_layer():
