@@ -6,7 +6,6 @@ import json
 
 import numpy as np
 import pytest
-
 from typer.testing import CliRunner
 
 from sparsetopo.api.store import Store
@@ -82,7 +81,8 @@ def test_lstm_every_gate_analysed_and_history_by_layer(store, lstm_run):
     assert np.isfinite(by_layer.loc[(10, "w_hh_l1.f"), "ffl_balance"])
     # overlap of one layer with the previous snapshot, computed by hand
     a, b = snaps[0].layers["fc"], snaps[1].layers["fc"]
-    shared = len(set(zip(a.src.tolist(), a.dst.tolist())) & set(zip(b.src.tolist(), b.dst.tolist())))
+    keys_a = set(zip(a.src.tolist(), a.dst.tolist(), strict=True))
+    shared = len(keys_a & set(zip(b.src.tolist(), b.dst.tolist(), strict=True)))
     assert by_layer.loc[(10, "fc"), "overlap_prev_shared"] == shared
     assert set(store.motifs(run)["part"]) >= rec
     only = store.history(run, by="layer", layers=["fc"])
@@ -112,15 +112,17 @@ def test_resnet18_records_and_analyses_at_defaults(store, run_name):
     torchvision = pytest.importorskip("torchvision")
     from torch.nn.utils import prune
 
-    from sparsetopo.ingest.recorder import Recorder
+    from sparsetopo.ingest.extract import ModelGraph
 
     torch.manual_seed(0)
     model = torchvision.models.resnet18(num_classes=10)
     params = [(m, "weight") for m in model.modules()
               if isinstance(m, (torch.nn.Conv2d, torch.nn.Linear))]
     prune.global_unstructured(params, pruning_method=prune.L1Unstructured, amount=0.9)
-    with Recorder(model, run=run_name) as rec:
-        rec.snapshot(0)
+    graph = ModelGraph(model)  # the Recorder's extraction, written synchronously
+    writer = RunWriter(store.driver, run_name, graph.architecture)
+    writer.write(graph.snapshot(step=0))
+    writer.finish()
     store.analyze(run_name)
     h = store.history(run_name)
     assert 0.0 <= h["ffl_balance"].iloc[0] <= 1.0 and h["ffl_total"].iloc[0] > 0
@@ -130,3 +132,61 @@ def test_resnet18_records_and_analyses_at_defaults(store, run_name):
     assert set(store.motifs(run_name)["part"]) == set(chains["part"])
     by_layer = store.history(run_name, by="layer")
     assert len(by_layer) == 21
+
+
+def _resnet_like() -> Architecture:
+    g = {"input": 3, "a": 8, "b1": 8, "c1": 16, "d": 16, "out": 10}
+
+    def spec(name, src, dst, pos, kind="conv"):
+        return LayerSpec(name, src, dst, g[src], g[dst], kind, None, pos)
+
+    return Architecture(g, (
+        spec("stem", "input", "a", 0), spec("l1.c1", "a", "b1", 1), spec("l1.c2", "b1", "a", 2),
+        spec("l2.c1", "a", "c1", 3), spec("l2.c2", "c1", "d", 4), spec("l2.ds", "a", "d", 5),
+        spec("fc", "d", "out", 6, "readout"),
+    ))
+
+
+@pytest.fixture
+def resnet_run(store, run_name):
+    arch = _resnet_like()
+    writer = RunWriter(store.driver, run_name, arch)
+    snaps = _snapshots(arch, 2, seed=1)
+    for snap, step in zip(snaps, (100, 200), strict=True):
+        snap.step = step
+        writer.write(snap)
+    writer.finish()
+    store.analyze(run_name, n_null=3)
+    return run_name, arch, snaps
+
+
+def test_architecture_query_draws_groups_and_layers(store, resnet_run):
+    run, arch, snaps = resnet_run
+    df = store.query("architecture", run=run)
+    got = {(r.layer["name"], r.source["name"], r.target["name"], r.layer["n_edges"])
+           for r in df.itertuples()}
+    assert got == {(s.name, s.src_group, s.dst_group, len(snaps[-1].layers[s.name]))
+                   for s in arch.layers}
+    units = {r.source["name"]: r.source["units"] for r in df.itertuples()}
+    assert all(units[g] == arch.groups[g] for g in units)
+    plain = store.query("architecture_plain", run=run)
+    assert plain["layer"].tolist() == [s.name for s in arch.layers]
+    assert plain.set_index("layer")["n_edges"].to_dict() == {
+        s.name: len(snaps[-1].layers[s.name]) for s in arch.layers}
+
+
+def test_every_library_query_runs_on_a_branching_run(store, resnet_run):
+    from sparsetopo.queries.library import library
+
+    run, _, _ = resnet_run
+    for name, q in sorted(library().items()):
+        if q.needs_plugin:
+            continue
+        params = dict(q.examples)
+        for key in ("run", "run_a", "run_b"):
+            if key in params:
+                params[key] = run
+        if "layer" in params:
+            params["layer"] = "l1.c2"  # writes the residual group that four layers touch
+        df = store.query(name, **params)
+        assert tuple(df.columns) == q.columns, name
