@@ -285,6 +285,11 @@ def analysis_rows(
     def layer_row(seq: int, layer: str) -> dict[str, Any]:
         return part_row(seq, PartResult(f"layer:{layer}", "layer", (layer,)))
 
+    primary = plan.primary_part
+    alias: dict[str, str | None] = {}
+    if plan.legacy and primary.kind == "recurrent":
+        alias = {"input": primary.input_layer, "recurrent": primary.layers[0],
+                 "output": primary.readout_layer}
     nnstd_rows: list[dict[str, Any]] = []
     overlap_rows: list[dict[str, Any]] = []
     for r in results:
@@ -301,6 +306,9 @@ def analysis_rows(
         if r.nnstd is not None:
             nnstd_rows.append({**base, "props": r.nnstd})
             per = dict(zip(r.nnstd["layers"], r.nnstd["per_layer"], strict=False))
+            for label, layer in alias.items():  # a vanilla RNN's parts named by role
+                if label in per and layer:
+                    per[layer] = per.pop(label)
             for key, name in (("nnstd_to_first", a == first), ("nnstd_to_prev", prev_of.get(b) == a)):
                 if not name:
                     continue

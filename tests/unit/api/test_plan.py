@@ -196,3 +196,28 @@ def test_pair_stats_per_layer():
     keys = {n: set(zip(*[x.tolist() for x in a[n][:2]], strict=True)) for n in a}
     keys_b = {n: set(zip(*[x.tolist() for x in b[n][:2]], strict=True)) for n in b}
     assert diff.layer_overlap["fc"]["shared"] == len(keys["fc"] & keys_b["fc"])
+
+
+def test_analysis_rows_put_pair_results_on_the_layers():
+    from sparsetopo.api.plan import PairTask
+    from sparsetopo.api.pipeline import pair_task
+    from sparsetopo.api.store import analysis_rows
+
+    arch = lstm2()
+    rng = np.random.default_rng(9)
+    snaps = [_random_edges(arch, rng) for _ in range(2)]
+    plan = plan_analysis(arch)
+    pair = pair_task(PairTask(plan, (0, 1, True, True), snaps[0], snaps[1]))
+    snap = snapshot_task(SnapshotTask(plan, AnalysisOptions(motifs=False), 1, snaps[1]))
+    rows = analysis_rows(7, [0, 1], plan, [snap, pair])
+    parts = {(r["seq"], r["part"]): r for r in rows["parts"]}
+    fc = parts[(1, "layer:fc")]["props"]
+    assert fc["n_edges"] == len(snaps[1]["fc"][0])
+    assert fc["overlap_prev_shared"] == pair.layer_overlap["fc"]["shared"]
+    i = pair.nnstd["layers"].index("w_hh_l1.o")
+    assert parts[(1, "layer:w_hh_l1.o")]["props"]["nnstd_to_first"] == pair.nnstd["per_layer"][i]
+    snap_props = {r["seq"]: r["props"] for r in rows["snapshots"]}
+    assert snap_props[1]["analysis_primary"] == "model"
+    assert snap_props[1]["nnstd_to_prev"] == pytest.approx(np.mean(pair.nnstd["per_layer"]))
+    assert snap_props[0]["nnstd_to_first"] == 0.0
+    assert [r["b_seq"] for r in rows["overlap"]] == [1]
