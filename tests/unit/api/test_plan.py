@@ -199,8 +199,8 @@ def test_pair_stats_per_layer():
 
 
 def test_analysis_rows_put_pair_results_on_the_layers():
-    from sparsetopo.api.plan import PairTask
     from sparsetopo.api.pipeline import pair_task
+    from sparsetopo.api.plan import PairTask
     from sparsetopo.api.store import analysis_rows
 
     arch = lstm2()
