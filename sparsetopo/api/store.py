@@ -1138,7 +1138,13 @@ class Store:
 
         Notes
         -----
-        Re-running replaces results instead of duplicating them. The statistics follow
+        The analysed graphs are the parts of the run's plan (:meth:`parts`,
+        :func:`~sparsetopo.api.plan.plan_analysis`): for any architecture other than one
+        feed-forward chain or one recurrent layer, the whole-model neuron graph (its statistics
+        are the snapshot's properties), every maximal feed-forward chain and every recurrent
+        layer, each stored on a ``PartResult`` node, plus per-layer edge counts, overlap and
+        NNSTD (:meth:`history` with ``by="layer"``). Re-running replaces results instead of
+        duplicating them. The statistics follow
         :mod:`sparsetopo.analysis`: FFL balance (Zhang et al. [1]_), motif Z-scores
         ``z = (N - mean_null) / sd_null`` (Milo et al. [2]_), layered motifs (Zahn et al. [3]_)
         and NNSTD (Liu et al. [4]_).
