@@ -25,7 +25,8 @@ import numpy as np
 import pandas as pd
 
 from sparsetopo.api import executors
-from sparsetopo.api.pipeline import AnalysisOptions, dispatch, edges_of, plan_graph, run_parallel
+from sparsetopo.api.pipeline import dispatch, edges_of, run_parallel
+from sparsetopo.api.plan import AnalysisOptions, SnapshotTask, plan_analysis
 from sparsetopo.api.store import Store
 from sparsetopo.graphstore.reader import read_snapshot
 from sparsetopo.graphstore.runs import delete_run
@@ -51,12 +52,12 @@ def write_run(store: Store, name: str, n: int, m: int, k: int) -> None:
     writer.finish()
 
 
-def shipped_tasks(store: Store, name: str, n_null: int, k: int) -> list[tuple]:
+def shipped_tasks(store: Store, name: str, n_null: int, k: int) -> list[SnapshotTask]:
     """The snapshot tasks of the analysis with their edges read by the client."""
-    plan = plan_graph(store.architecture(name))
+    plan = plan_analysis(store.architecture(name))
     opts = AnalysisOptions(True, True, None, n_null, 0)
-    return [("snapshot", plan, opts, s,
-             edges_of(read_snapshot(store.driver, name, seq=s).layers)) for s in range(k)]
+    return [SnapshotTask(plan, opts, s, edges_of(read_snapshot(store.driver, name, seq=s).layers))
+            for s in range(k)]
 
 
 def stored(store: Store, name: str) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -100,7 +101,7 @@ def main() -> None:
                 # Dask itself costs on this machine
                 shipped = shipped_tasks(store, name, n_null, k)
                 t0 = time.perf_counter()
-                client.gather([client.submit(dispatch, *task, pure=False) for task in shipped])
+                client.gather([client.submit(dispatch, task, pure=False) for task in shipped])
                 t_dask_data = time.perf_counter() - t0
                 t0 = time.perf_counter()
                 run_parallel(dispatch, shipped, 2)

@@ -34,12 +34,19 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import Any, Protocol
 
 from neo4j import Driver
 
-from sparsetopo.api.pipeline import Edges, dispatch, edges_of, run_parallel
+from sparsetopo.api.pipeline import dispatch, edges_of, run_parallel
+from sparsetopo.api.plan import (
+    Edges,
+    PairResult,
+    PairTask,
+    SnapshotRef,
+    SnapshotResult,
+    SnapshotTask,
+)
 from sparsetopo.errors import InputError, MissingExtraError, ServerError
 from sparsetopo.graphstore.bulkread import read_snapshots_edges
 from sparsetopo.graphstore.connection import open_driver
@@ -64,16 +71,9 @@ _log = logging.getLogger(__name__)
 EXECUTORS = ("local", "dask")
 
 
-@dataclass(frozen=True)
-class SnapshotRef:
-    """A snapshot by reference: what a task carries instead of its edges."""
-
-    run: str
-    seq: int
-
-
-Task = tuple[Any, ...]
-OnDone = Callable[[dict[str, Any]], None]
+Task = SnapshotTask | PairTask
+Result = SnapshotResult | PairResult
+OnDone = Callable[[Result], None]
 
 #: Seconds between two checks of the server while tasks complete, and the bound on one check.
 CHECK_EVERY = 2.0
@@ -141,7 +141,7 @@ class ServerWatch:
     def wrap(self, on_done: OnDone | None) -> OnDone:
         """`on_done` preceded by a (throttled) check of the server."""
 
-        def done(result: dict[str, Any]) -> None:
+        def done(result: Result) -> None:
             self.check()
             if on_done is not None:
                 on_done(result)
@@ -202,8 +202,8 @@ class Executor(Protocol):
         database: str | None,
         info: ConnectionInfo | None,
         on_done: OnDone | None = None,
-    ) -> list[dict[str, Any]]:
-        """Results of ``pipeline.dispatch(*task)`` for every task (any order)."""
+    ) -> list[Result]:
+        """Results of ``pipeline.dispatch(task)`` for every task (any order)."""
         ...
 
     def close(self) -> None:
@@ -212,7 +212,7 @@ class Executor(Protocol):
 
 
 def _resolve(task: Task, load: Callable[[SnapshotRef], Edges]) -> Task:
-    return tuple(load(x) if isinstance(x, SnapshotRef) else x for x in task)
+    return task.resolve(load)
 
 
 class LocalExecutor:
@@ -236,14 +236,13 @@ class LocalExecutor:
         database: str | None,
         info: ConnectionInfo | None,
         on_done: OnDone | None = None,
-    ) -> list[dict[str, Any]]:
+    ) -> list[Result]:
         """Read the referenced snapshots here, then run the tasks on the process pool."""
         # one round trip per run for all the snapshots the tasks need
         wanted: dict[str, set[int]] = {}
         for task in tasks:
-            for x in task:
-                if isinstance(x, SnapshotRef):
-                    wanted.setdefault(x.run, set()).add(x.seq)
+            for x in task.refs():
+                wanted.setdefault(x.run, set()).add(x.seq)
         cache: dict[SnapshotRef, Edges] = {
             SnapshotRef(run, seq): edges_of(layers)
             for run, seqs in wanted.items()
@@ -319,7 +318,7 @@ def _read_on_worker(info: ConnectionInfo, ref: SnapshotRef) -> Any:
         return read_snapshot(_worker_driver(info), ref.run, seq=ref.seq, database=info.database)
 
 
-def remote_task(info: ConnectionInfo, task: Task) -> dict[str, Any]:
+def remote_task(info: ConnectionInfo, task: Task) -> Result:
     """Run one task on a Dask worker.
 
     Reads the referenced snapshots (read transactions on the worker's own driver), then calls
@@ -332,7 +331,7 @@ def remote_task(info: ConnectionInfo, task: Task) -> dict[str, Any]:
             cache[ref] = edges_of(_read_on_worker(info, ref).layers)
         return cache[ref]
 
-    return dispatch(*_resolve(task, load))
+    return dispatch(_resolve(task, load))
 
 
 class DaskExecutor:
@@ -395,7 +394,7 @@ class DaskExecutor:
         database: str | None,
         info: ConnectionInfo | None,
         on_done: OnDone | None = None,
-    ) -> list[dict[str, Any]]:
+    ) -> list[Result]:
         """Send snapshot references to the Dask workers, which read and analyse them."""
         from distributed import as_completed
 
@@ -416,7 +415,7 @@ class DaskExecutor:
                   self.client.scheduler.address)
         futures = [self.client.submit(remote_task, info, t, pure=False) for t in tasks]
         done = ServerWatch(driver, database).wrap(on_done)
-        results: list[dict[str, Any]] = []
+        results: list[Result] = []
         try:
             for fut in as_completed(futures):
                 res = fut.result()

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import functools
 import itertools
+import logging
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -31,25 +32,39 @@ from typing import Any, TypeVar
 import numpy as np
 import pandas as pd
 from neo4j import Driver
-from neo4j.exceptions import ClientError, DriverError, Neo4jError
+from neo4j.exceptions import DriverError, Neo4jError
 from neo4j.graph import Node, Relationship
 from neo4j.graph import Path as GraphPath
 
 from sparsetopo.analysis import LayeredGraph, SignedGraph
-from sparsetopo.api.executors import Executor, SnapshotRef, make_executor
-from sparsetopo.api.pipeline import (
+from sparsetopo.api.executors import Executor, make_executor
+from sparsetopo.api.notebook import progress_callback
+from sparsetopo.api.pipeline import build_graph, edges_of
+from sparsetopo.api.plan import (
     AnalysisOptions,
-    GraphPlan,
-    build_graph,
-    edges_of,
-    plan_graph,
+    AnalysisPlan,
+    PairResult,
+    PairTask,
+    PartResult,
+    ProgressCallback,
+    ProgressEvent,
+    SnapshotRef,
+    SnapshotResult,
+    SnapshotTask,
+    plan_analysis,
 )
 from sparsetopo.errors import InputError, ServerError, StoreError
 from sparsetopo.graphstore import results as res
 from sparsetopo.graphstore.backend import CHOICES, choose_query_backend
-from sparsetopo.graphstore.connection import READ, open_driver, resolve_connection
+from sparsetopo.graphstore.connection import open_driver, resolve_connection
 from sparsetopo.graphstore.liveness import effective_status, run_states
-from sparsetopo.graphstore.reader import list_snapshots, read_snapshot
+from sparsetopo.graphstore.reader import (
+    list_snapshots,
+    read_snapshot,
+    run_statement,
+    snapshot_keys,
+    snapshots_of,
+)
 from sparsetopo.graphstore.runs import (
     RESERVED,
     architecture_from_json,
@@ -72,8 +87,6 @@ _HISTORY_LAST = ("created_at", "source")
 ANALYSIS_PREFIXES = ("ffl_", "unbalanced_", "triangle_", "cycle4_", "nnstd_", "overlap_",
                      "motif_", "analysis_")
 NNSTD_MODES = ("chain", "all")
-#: Server answers to a write sent in a read transaction (standalone / cluster reader).
-_WRITE_REFUSED = ("Neo.ClientError.Statement.AccessMode", "Neo.ClientError.Cluster.NotALeader")
 
 
 def _is_companion(base: str, column: str) -> bool:
@@ -128,6 +141,9 @@ def history_order(columns: Sequence[str]) -> dict[str, list[str]]:
 
 
 F = TypeVar("F", bound=Callable[..., Any])
+_log = logging.getLogger(__name__)
+#: ``history(by=...)`` choices.
+HISTORY_BY = ("snapshot", "layer", "part")
 
 
 def _python(value: Any) -> Any:
@@ -220,6 +236,104 @@ class AnalysisReport:
         )
 
 
+def _select(df: pd.DataFrame, stats: Sequence[str] | None, run: str) -> pd.DataFrame:
+    """``df`` restricted to ``stats`` (InputError naming the stored columns otherwise)."""
+    if stats is None:
+        return df
+    unknown = [s for s in stats if s not in df.columns]
+    if unknown:
+        raise InputError(
+            f"run {run!r} stores no statistics {unknown}; stored: {', '.join(df.columns)}"
+        )
+    return df[list(stats)]
+
+
+def analysis_rows(
+    run_id: int, seqs: Sequence[int], plan: AnalysisPlan, results: Sequence[Any]
+) -> dict[str, list[dict[str, Any]]]:
+    """Turn the results of one ``analyze`` into the rows ``graphstore.results`` writes.
+
+    Parameters
+    ----------
+    run_id : int
+        The run.
+    seqs : sequence of int
+        Its complete snapshots, in order (the first and the previous of each snapshot).
+    plan : AnalysisPlan
+        The plan the results were computed with.
+    results : sequence of SnapshotResult and PairResult
+        What the tasks returned.
+
+    Returns
+    -------
+    dict
+        ``"snapshots"`` (seq, props, motifs), ``"parts"`` (seq, part, kind, layers, props, one
+        per (seq, part)), ``"nnstd"`` and ``"overlap"`` (a_run, a_seq, b_run, b_seq, props).
+    """
+    first = seqs[0]
+    prev_of = dict(zip(seqs[1:], seqs, strict=False))
+    rows: dict[int, dict[str, Any]] = {}
+    parts: dict[tuple[int, str], dict[str, Any]] = {}
+
+    def row(seq: int) -> dict[str, Any]:
+        return rows.setdefault(seq, {"seq": seq, "props": {}, "motifs": None})
+
+    def part_row(seq: int, pr: PartResult) -> dict[str, Any]:
+        return parts.setdefault((seq, pr.part), {"seq": seq, "part": pr.part, "kind": pr.kind,
+                                                 "layers": list(pr.layers), "props": {}})
+
+    def layer_row(seq: int, layer: str) -> dict[str, Any]:
+        return part_row(seq, PartResult(f"layer:{layer}", "layer", (layer,)))
+
+    primary = plan.primary_part
+    alias: dict[str, str | None] = {}
+    if plan.legacy and primary.kind == "recurrent":
+        alias = {"input": primary.input_layer, "recurrent": primary.layers[0],
+                 "output": primary.readout_layer}
+    nnstd_rows: list[dict[str, Any]] = []
+    overlap_rows: list[dict[str, Any]] = []
+    for r in results:
+        if isinstance(r, SnapshotResult):
+            target = row(r.seq)
+            target["props"].update(r.props)
+            target["props"]["analysis_primary"] = plan.primary
+            target["motifs"] = r.motifs
+            for pr in r.parts:
+                part_row(r.seq, pr)["props"].update(pr.props)
+            continue
+        a, b, _, _ = r.key
+        base = {"a_run": run_id, "a_seq": a, "b_run": run_id, "b_seq": b}
+        if r.nnstd is not None:
+            nnstd_rows.append({**base, "props": r.nnstd})
+            per = dict(zip(r.nnstd["layers"], r.nnstd["per_layer"], strict=False))
+            for label, layer in alias.items():  # a vanilla RNN's parts named by role
+                if label in per and layer:
+                    per[layer] = per.pop(label)
+            for key, name in (("nnstd_to_first", a == first), ("nnstd_to_prev", prev_of.get(b) == a)):
+                if not name:
+                    continue
+                row(b)["props"].update({key: r.nnstd["distance"], "analysis_nnstd": "v1"})
+                for layer, value in per.items():
+                    if layer in plan.shapes:
+                        layer_row(b, layer)["props"][key] = value
+        if r.overlap is not None:
+            overlap_rows.append({**base, "props": r.overlap})
+            if prev_of.get(b) == a:
+                o = r.overlap
+                row(b)["props"].update(overlap_prev_jaccard=o["jaccard"],
+                                       overlap_prev_shared=o["shared"], analysis_overlap="v1")
+                for layer, lo in r.layer_overlap.items():
+                    if layer in plan.shapes:
+                        layer_row(b, layer)["props"].update(
+                            overlap_prev_jaccard=lo["jaccard"], overlap_prev_shared=lo["shared"],
+                            overlap_prev_born=lo["only_b"], overlap_prev_died=lo["only_a"],
+                            overlap_prev_sign_flips=lo["sign_flips"])
+    if nnstd_rows:
+        row(first)["props"].update(nnstd_to_first=0.0)
+    return {"snapshots": list(rows.values()), "parts": list(parts.values()),
+            "nnstd": nnstd_rows, "overlap": overlap_rows}
+
+
 def _database_failure(doing: str, then: str) -> Callable[[F], F]:
     """Turn a driver error inside a Store method into a one-line ServerError.
 
@@ -247,43 +361,6 @@ def _html(text: str) -> str:
     import html
 
     return html.escape(str(text))
-
-
-def in_notebook() -> bool:
-    """Tell whether this runs inside a Jupyter kernel (where rich's live display needs ipywidgets)."""
-    try:
-        from IPython import get_ipython
-    except ImportError:
-        return False
-    shell = get_ipython()
-    return shell is not None and "IPKernelApp" in getattr(shell, "config", {})
-
-
-class _NotebookProgress:
-    """A progress line for Jupyter that needs nothing but IPython.
-
-    One HTML output updated in place (an HTML ``<progress>`` element and a count).
-    """
-
-    def __init__(self, label: str, total: int) -> None:
-        from IPython.display import HTML, display
-
-        self._html = HTML
-        self.label, self.total, self.done = label, total, 0
-        self.started = time.perf_counter()
-        self.handle = display(self._render(), display_id=True)
-
-    def _render(self) -> Any:
-        seconds = time.perf_counter() - self.started
-        return self._html(
-            f"<code>{_html(self.label)}</code> <progress value='{self.done}' "
-            f"max='{self.total}'></progress> {self.done}/{self.total} ({seconds:.0f} s)"
-        )
-
-    def advance(self, _result: Any = None) -> None:
-        self.done += 1
-        if self.handle is not None:
-            self.handle.update(self._render())
 
 
 class Store:
@@ -430,18 +507,7 @@ class Store:
         if not isinstance(text, str) or not text.strip():
             raise InputError("the Cypher text is empty")
         check_param_values(params)
-        try:
-            records, _, keys = self.driver.execute_query(text, params, database_=self.database,
-                                                         routing_=READ)
-        except ClientError as exc:
-            if exc.code not in _WRITE_REFUSED:
-                raise
-            if read_only_:
-                raise InputError(
-                    "this statement writes to the database, but it ran read-only; "
-                    "`sparsetopo cypher` writes only with --write"
-                ) from exc
-            records, _, keys = self.driver.execute_query(text, params, database_=self.database)
+        records, keys = run_statement(self.driver, text, params, self.database, read_only_)
         rows = [[_python(r[k]) for k in keys] for r in records]
         return pd.DataFrame(rows, columns=list(keys))
 
@@ -671,8 +737,14 @@ class Store:
         """
         return self.query("layers", run=run)
 
-    def history(self, run: str, stats: Sequence[str] | None = None) -> pd.DataFrame:
-        """Return every stored property of every complete snapshot, indexed by step.
+    def history(
+        self,
+        run: str,
+        stats: Sequence[str] | None = None,
+        by: str = "snapshot",
+        layers: Sequence[str] | None = None,
+    ) -> pd.DataFrame:
+        """Return the stored statistics of every complete snapshot.
 
         Parameters
         ----------
@@ -680,27 +752,40 @@ class Store:
             Run name.
         stats : sequence of str, optional
             Only these columns, in this order.
+        by : {"snapshot", "layer", "part"}, default "snapshot"
+            One row per snapshot (indexed by step); per (step, layer): the layer's edge count,
+            density, overlap with the previous snapshot, NNSTD, and a recurrent layer's balance;
+            or per (step, part): every analysed graph (whole model, chains, recurrent layers).
+        layers : sequence of str, optional
+            With ``by="layer"``: only these layers.
 
         Returns
         -------
         pandas.DataFrame
-            Columns in the groups of :func:`history_order`: sizes and turnover, the user's
-            metrics, the analysis statistics (each followed by its null value and Z-score),
-            then bookkeeping.
+            ``by="snapshot"``: columns in the groups of :func:`history_order`: sizes and
+            turnover, the user's metrics, the analysis statistics (each followed by its null
+            value and Z-score), then bookkeeping. Otherwise indexed by (step, layer) or (step,
+            part); empty when the run was not analysed since per-part results exist.
 
         Raises
         ------
         InputError
-            If a name in ``stats`` is not stored; the message lists the stored ones.
+            If a name in ``stats`` or ``layers`` is not stored, or ``by`` is unknown; the
+            message lists the valid ones.
         StoreError
             If the run does not exist.
 
         Examples
         --------
         >>> store.history("zhang-prune", ["ffl_balance", "ffl_balance_z"])  # doctest: +SKIP
+        >>> store.history("resnet", by="layer")["overlap_prev_jaccard"]     # doctest: +SKIP
         """
-        snaps = list_snapshots(self.driver, run, self.database)
-        df = pd.DataFrame(snaps)
+        if by not in HISTORY_BY:
+            raise InputError(f"history by={by!r}; use one of {', '.join(HISTORY_BY)}")
+        run_id = require_run(self.driver, run, self.database)["run_id"]
+        if by != "snapshot":
+            return self._part_history(run, run_id, by, stats, layers)
+        df = pd.DataFrame(snapshots_of(self.driver, run_id, self.database))
         if df.empty:
             return pd.DataFrame(index=pd.Index([], name="step"))
         df = df.drop(columns=[c for c in _HISTORY_DROP if c in df.columns])
@@ -708,14 +793,37 @@ class Store:
         order = [c for key in ("core", "metrics", "statistics", "markers", "other")
                  for c in groups[key]]
         df = df.set_index("step")[order]
-        if stats is not None:
-            unknown = [s for s in stats if s not in df.columns]
+        return _select(df, stats, run)
+
+    def _part_history(
+        self, run: str, run_id: int, by: str, stats: Sequence[str] | None,
+        layers: Sequence[str] | None,
+    ) -> pd.DataFrame:
+        if layers is not None and by == "layer":
+            known = [spec.name for spec in self.architecture(run).layers]
+            unknown = [x for x in layers if x not in known]
             if unknown:
-                raise InputError(
-                    f"run {run!r} stores no statistics {unknown}; stored: {', '.join(df.columns)}"
-                )
-            df = df[list(stats)]
-        return df
+                raise InputError(f"run {run!r} has no layers {unknown}; its layers: "
+                                 f"{', '.join(known)}")
+        kinds = ("layer", "recurrent") if by == "layer" else None
+        rows = res.read_part_results(self.driver, run_id, self.database, kinds)
+        key = "layer" if by == "layer" else "part"
+        if by == "layer":
+            merged: dict[tuple[int, str], dict[str, Any]] = {}
+            for r in rows:  # a recurrent layer's balance joins its layer row
+                layer = r["layers"][0] if r.get("layers") else r["part"]
+                m = merged.setdefault((r["seq"], layer), {"seq": r["seq"], "step": r["step"],
+                                                          "layer": layer})
+                m.update({k: v for k, v in r.items()
+                          if k not in ("seq", "step", "part", "kind", "layers")})
+            rows = [m for m in merged.values() if layers is None or m["layer"] in layers]
+        df = pd.DataFrame(rows)
+        if df.empty:
+            return pd.DataFrame(index=pd.MultiIndex.from_arrays([[], []], names=["step", key]))
+        first = [c for c in ("kind", "layers", "n_edges", "density") if c in df.columns]
+        rest = sorted(c for c in df.columns if c not in ("seq", "step", key, *first))
+        df = df.set_index(["step", key])[["seq", *first, *rest]]
+        return _select(df, stats, run)
 
     def stored_keys(self, run: str) -> list[str]:
         """List the names of the properties stored on a run's snapshots.
@@ -731,11 +839,7 @@ class Store:
             Sorted property names.
         """
         run_id = require_run(self.driver, run, self.database)["run_id"]
-        records, _, _ = self.driver.execute_query(
-            "MATCH (s:Snapshot {run_id: $id}) UNWIND keys(s) AS k RETURN collect(DISTINCT k) AS ks",
-            id=run_id, database_=self.database, routing_=READ,
-        )
-        return sorted(records[0]["ks"])
+        return snapshot_keys(self.driver, run_id, self.database)
 
     def statistic(self, run: str, key: str) -> pd.Series:
         """Return one stored statistic over the steps of a run (the ``history`` library query).
@@ -763,19 +867,22 @@ class Store:
         df = self.query("history", run=run, key=key)
         return pd.Series(df["value"].to_numpy(), index=pd.Index(df["step"], name="step"), name=key)
 
-    def motifs(self, run: str) -> pd.DataFrame:
+    def motifs(self, run: str, part: str | None = None) -> pd.DataFrame:
         """Return the stored motif counts and Z-scores of a run.
 
         Parameters
         ----------
         run : str
             Run name.
+        part : str, optional
+            Only this analysed graph (:meth:`parts`); default every part (runs with one
+            feed-forward chain or one recurrent layer have one).
 
         Returns
         -------
         pandas.DataFrame
-            One row per (step, motif): seq, step, motif, count, null_mean, null_sd, z, p,
-            null_model.
+            One row per (step, part, motif): seq, step, motif, count, null_mean, null_sd, z,
+            p, null_model, part.
 
         Notes
         -----
@@ -789,8 +896,10 @@ class Store:
            824-827 (2002). doi:10.1126/science.298.5594.824
         """
         run_id = require_run(self.driver, run, self.database)["run_id"]
-        cols = ["seq", "step", "motif", "count", "null_mean", "null_sd", "z", "p", "null_model"]
-        return pd.DataFrame(res.read_motifs(self.driver, run_id, self.database), columns=cols)
+        cols = ["seq", "step", "motif", "count", "null_mean", "null_sd", "z", "p", "null_model",
+                "part"]
+        return pd.DataFrame(res.read_motifs(self.driver, run_id, self.database, part),
+                            columns=cols)
 
     def pairs(self, kind: str, run_a: str, run_b: str | None = None) -> pd.DataFrame:
         """Return the stored NNSTD or OVERLAP results between snapshots.
@@ -877,7 +986,8 @@ class Store:
         return read_snapshot(self.driver, run, step=step, database=self.database)
 
     def snapshot(
-        self, run: str, step: int | None = None, layer: str | None = None
+        self, run: str, step: int | None = None, layer: str | None = None,
+        part: str | None = None,
     ) -> SignedGraph | LayeredGraph:
         """Return one snapshot as an analysis graph.
 
@@ -889,19 +999,44 @@ class Store:
             Training step (default: the last snapshot).
         layer : str, optional
             Analyse this weight layer only.
+        part : str, optional
+            One analysed part (:meth:`parts`): ``"model"``, ``"chain:<first layer>"``,
+            ``"recurrent:<layer>"``; default the primary part.
 
         Returns
         -------
         SignedGraph or LayeredGraph
-            The recurrent layer as a SignedGraph, or the feed-forward stack as a LayeredGraph.
+            The primary part: the recurrent layer of a vanilla RNN or the feed-forward stack of
+            an MLP as before; for any other architecture the whole-model neuron graph (every
+            unit of every group a node, ``api.plan.model_offsets`` gives the node ids).
+
+        Raises
+        ------
+        InputError
+            If ``layer`` or ``part`` is unknown (the message lists the valid names).
 
         Examples
         --------
         >>> from sparsetopo.analysis import ffl_balance
         >>> ffl_balance(store.snapshot("zhang-prune", step=200)).ratio   # doctest: +SKIP
         """
-        plan = plan_graph(self.architecture(run), layer)
-        return build_graph(plan, edges_of(self.edges(run, step).layers))
+        plan = plan_analysis(self.architecture(run), layer)
+        chosen = plan.part(part) if part is not None else plan.primary_part
+        return build_graph(plan, edges_of(self.edges(run, step).layers), chosen)
+
+    def parts(self, run: str, layer: str | None = None) -> pd.DataFrame:
+        """List the graphs ``analyze`` computes for a run (its analysis plan).
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per part: part, kind, primary, layers, sizes.
+        """
+        plan = plan_analysis(self.architecture(run), layer)
+        return pd.DataFrame(
+            [{"part": p.name, "kind": p.kind, "primary": p.name == plan.primary,
+              "layers": list(p.layers), "sizes": list(p.sizes)} for p in plan.parts],
+            columns=["part", "kind", "primary", "layers", "sizes"])
 
     def snapshot_frame(self, run: str, step: int | None = None) -> pd.DataFrame:
         """Return the exact weights of one snapshot as a DataFrame.
@@ -940,7 +1075,7 @@ class Store:
         compare: Iterable[str] = (),
         force: bool = False,
         workers: int | None = None,
-        progress: bool = False,
+        progress: bool | ProgressCallback = False,
         seed: int = 0,
         layer: str | None = None,
         executor: Any = None,
@@ -975,12 +1110,13 @@ class Store:
             computed with another null model, n_null or seed count as missing).
         workers : int, optional
             Worker processes (default 2).
-        progress : bool, default False
-            Show a progress bar.
+        progress : bool or callable, default False
+            A callback receiving :class:`~sparsetopo.api.plan.ProgressEvent` s (done of total
+            tasks), or True: a progress line in Jupyter, log lines (INFO) elsewhere.
         seed : int, default 0
             Seed of the null models (snapshot ``seq`` is added).
         layer : str, optional
-            Analyse this weight layer only.
+            Analyse this weight layer only (an unknown name is an InputError listing them).
         executor : distributed.Client or {"local", "dask"}, optional
             Where the work runs: up to ``workers`` local processes (default), or a Dask
             cluster, whose workers read the snapshots from the database themselves
@@ -1002,7 +1138,13 @@ class Store:
 
         Notes
         -----
-        Re-running replaces results instead of duplicating them. The statistics follow
+        The analysed graphs are the parts of the run's plan (:meth:`parts`,
+        :func:`~sparsetopo.api.plan.plan_analysis`): for any architecture other than one
+        feed-forward chain or one recurrent layer, the whole-model neuron graph (its statistics
+        are the snapshot's properties), every maximal feed-forward chain and every recurrent
+        layer, each stored on a ``PartResult`` node, plus per-layer edge counts, overlap and
+        NNSTD (:meth:`history` with ``by="layer"``). Re-running replaces results instead of
+        duplicating them. The statistics follow
         :mod:`sparsetopo.analysis`: FFL balance (Zhang et al. [1]_), motif Z-scores
         ``z = (N - mean_null) / sd_null`` (Milo et al. [2]_), layered motifs (Zahn et al. [3]_)
         and NNSTD (Liu et al. [4]_).
@@ -1034,12 +1176,12 @@ class Store:
         mode = "chain" if nnstd is True else (nnstd or None)
         if mode is not None and mode not in NNSTD_MODES:
             raise InputError(f"nnstd must be True, False, 'chain' or 'all' (got {nnstd!r})")
-        info = require_run(self.driver, run, self.database)
+        info = require_run(self.driver, run, self.database)  # the run, resolved once
         run_id = info["run_id"]
-        plan = plan_graph(architecture_from_json(info["architecture_json"]), layer)
+        plan = plan_analysis(architecture_from_json(info["architecture_json"]), layer)
         options = AnalysisOptions(motifs=motifs, balance=balance, null=null, n_null=n_null,
                                   seed=seed)
-        snaps = list_snapshots(self.driver, run, self.database)
+        snaps = snapshots_of(self.driver, run_id, self.database)
         report = AnalysisReport(run, len(snaps))
         if not snaps:
             return report
@@ -1048,29 +1190,23 @@ class Store:
                                                     {int(s["seq"]): s for s in snaps}, self.database)
         spec = options.motif_spec(plan)
 
-        snap_tasks: list[tuple[Any, ...]] = []
+        tasks: list[SnapshotTask | PairTask] = []
         for seq in seqs:
             p = props_by_seq[seq]
-            need_b = balance and (force or "analysis_balance" not in p)
+            need_b = balance and (force or p.get("analysis_balance") != plan.balance_marker)
             need_m = motifs and (force or p.get("analysis_motifs") != spec)
             if need_b or need_m:
-                opts = AnalysisOptions(need_m, need_b, null, n_null, seed)
-                snap_tasks.append((seq, opts))
-
-        pair_keys = self._pairs_needed(run_id, seqs, props_by_seq, mode, overlap, force)
-        tasks: list[tuple[Any, ...]] = [
-            ("snapshot", plan, opts, seq, SnapshotRef(run, seq)) for seq, opts in snap_tasks
-        ]
-        tasks += [
-            ("pair", plan, key, SnapshotRef(run, key[0]), SnapshotRef(run, key[1]), key[2], key[3])
-            for key in pair_keys
-        ]
+                tasks.append(SnapshotTask(plan, options.only(need_m, need_b), seq,
+                                          SnapshotRef(run, seq)))
+        for key in self._pairs_needed(run_id, seqs, props_by_seq, mode, overlap, force):
+            tasks.append(PairTask(plan, key, SnapshotRef(run, key[0]), SnapshotRef(run, key[1]),
+                                  key[2], key[3]))
         ex = make_executor(executor, workers, scheduler)
         try:
             results = self._run(tasks, ex, progress, f"analyze {run}")
-            self._write_analysis(run_id, seqs, results)
-            report.computed = sorted(r["seq"] for r in results if r["kind"] == "snapshot")
-            report.pairs = sum(1 for r in results if r["kind"] == "pair")
+            self._write_analysis(run_id, seqs, plan, results)
+            report.computed = sorted(r.seq for r in results if isinstance(r, SnapshotResult))
+            report.pairs = sum(1 for r in results if isinstance(r, PairResult))
             for other in compare:
                 report.compared[other] = len(self.compare(run, other, write=True, progress=progress,
                                                           layer=layer, executor=ex))
@@ -1111,29 +1247,33 @@ class Store:
         return [(a, b, f[0], f[1]) for (a, b), f in sorted(want.items())]
 
     def _run(
-        self, tasks: Sequence[tuple[Any, ...]], ex: Executor, progress: bool, label: str
-    ) -> list[dict[str, Any]]:
-        if not progress or not tasks:
+        self,
+        tasks: Sequence[SnapshotTask | PairTask],
+        ex: Executor,
+        progress: bool | ProgressCallback | None,
+        label: str,
+    ) -> list[Any]:
+        """Run the tasks on ``ex``, reporting progress to the callback (see :func:`progress_callback`)."""
+        report = progress_callback(progress)
+        if report is None or not tasks:
             return ex.run(tasks, self.driver, self.database, self.info)
-        if in_notebook():
-            bar_nb = _NotebookProgress(label, len(tasks))
-            return ex.run(tasks, self.driver, self.database, self.info, on_done=bar_nb.advance)
-        from rich.progress import (
-            BarColumn,
-            MofNCompleteColumn,
-            Progress,
-            TextColumn,
-            TimeElapsedColumn,
-        )
+        total = len(tasks)
+        report(ProgressEvent(label, 0, total))
+        done = 0
 
-        with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                      TimeElapsedColumn(), transient=False) as bar:
-            tid = bar.add_task(label, total=len(tasks))
-            done: Callable[[dict[str, Any]], None] = lambda _r: bar.advance(tid)  # noqa: E731
-            return ex.run(tasks, self.driver, self.database, self.info, on_done=done)
+        def advance(_result: Any) -> None:
+            nonlocal done
+            done += 1
+            report(ProgressEvent(label, done, total))
 
-    def _write_analysis(self, run_id: int, seqs: list[int], results: list[dict[str, Any]]) -> None:
-        res.write_analysis(self.driver, run_id, seqs, results, self.database)
+        return ex.run(tasks, self.driver, self.database, self.info, on_done=advance)
+
+    def _write_analysis(
+        self, run_id: int, seqs: list[int], plan: AnalysisPlan, results: Sequence[Any]
+    ) -> None:
+        """Store what ``analyze`` computed (rows built by :func:`analysis_rows`)."""
+        rows = analysis_rows(run_id, seqs, plan, results)
+        res.write_analysis(self.driver, run_id, rows, self.database)
 
     def aligned(self, run_a: str, run_b: str) -> list[tuple[int, int, int, int]]:
         """Pair up the snapshots of two runs.
@@ -1163,7 +1303,7 @@ class Store:
         run_b: str,
         write: bool = True,
         workers: int | None = None,
-        progress: bool = False,
+        progress: bool | ProgressCallback = False,
         layer: str | None = None,
         executor: Any = None,
         scheduler: str | None = None,
@@ -1179,8 +1319,8 @@ class Store:
             run_b's.
         workers : int, optional
             Worker processes (default 2).
-        progress : bool, default False
-            Show a progress bar.
+        progress : bool or callable, default False
+            As in :meth:`analyze`.
         layer : str, optional
             Compare this weight layer only.
         executor, scheduler
@@ -1205,11 +1345,10 @@ class Store:
                 f"runs {run_a!r} and {run_b!r} have different architectures; NNSTD and overlap "
                 "compare networks of the same shape"
             )
-        plan: GraphPlan = plan_graph(arch_a, layer)
+        plan = plan_analysis(arch_a, layer)
         pairs = self.aligned(run_a, run_b)
-        tasks: list[tuple[Any, ...]] = [
-            ("pair", plan, (qa, qb, ta, tb), SnapshotRef(run_a, qa), SnapshotRef(run_b, qb),
-             True, True)
+        tasks: list[SnapshotTask | PairTask] = [
+            PairTask(plan, (qa, qb, ta, tb), SnapshotRef(run_a, qa), SnapshotRef(run_b, qb))
             for qa, ta, qb, tb in pairs
         ]
         ex = make_executor(executor, workers, scheduler)
@@ -1218,14 +1357,16 @@ class Store:
         finally:
             if ex is not executor:
                 ex.close()
-        results.sort(key=lambda r: r["key"])
+        results.sort(key=lambda r: r.key)
         rows = []
         for r in results:
-            qa, qb, ta, tb = r["key"]
+            qa, qb, ta, tb = r.key
             rows.append({"step_a": ta, "step_b": tb, "seq_a": qa, "seq_b": qb,
-                         "nnstd": r["nnstd"]["distance"], **r["overlap"]})
+                         "nnstd": r.nnstd["distance"], **r.overlap})
         if write and results:
-            res.write_comparison(self.driver, ia["run_id"], ib["run_id"], results, self.database)
+            res.write_comparison(self.driver, ia["run_id"], ib["run_id"], [
+                {"key": r.key, "nnstd": r.nnstd, "overlap": r.overlap} for r in results],
+                self.database)
         cols = ["step_a", "step_b", "seq_a", "seq_b", "nnstd", "jaccard", "shared", "only_a",
                 "only_b", "sign_flips"]
         return pd.DataFrame(rows, columns=cols)

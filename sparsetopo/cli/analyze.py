@@ -22,6 +22,7 @@ from sparsetopo.cli.common import (
     open_store,
     parse_pairs,
 )
+from sparsetopo.cli.progress import progress_bar
 
 
 class NullModel(str, Enum):
@@ -64,6 +65,14 @@ class QueryBackend(str, Enum):
     cypher = "cypher"
 
 
+class HistoryBy(str, Enum):
+    """Rows of `history`: one per snapshot, per (snapshot, layer) or per (snapshot, part)."""
+
+    snapshot = "snapshot"
+    layer = "layer"
+    part = "part"
+
+
 @friendly_errors
 def analyze(
     run: Annotated[str, typer.Argument(help="Run name.")],
@@ -79,7 +88,7 @@ def analyze(
     executor: Annotated[ExecutorKind, typer.Option(help="local (process pool) or dask (a Dask cluster; needs --scheduler).")] = ExecutorKind.local,  # type: ignore[valid-type, attr-defined]
     scheduler: Annotated[str | None, typer.Option(help="Dask scheduler address, e.g. tcp://head:8786.")] = None,
     seed: Annotated[int, typer.Option(help="Random seed of the null models.")] = 0,
-    layer: Annotated[str | None, typer.Option(help="Analyse this weight layer only.")] = None,
+    layer: Annotated[str | None, typer.Option(help="Analyse this weight layer only (an unknown name lists the valid ones).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
 ) -> None:
     """Compute motifs, balance, NNSTD and overlap for every snapshot and store them.
@@ -90,12 +99,12 @@ def analyze(
     **Example**: `sparsetopo analyze zhang-prune --null switching --n-null 50`
     """
     mode = nnstd.value  # type: ignore[attr-defined]
-    with open_store() as store:
+    with open_store() as store, progress_bar(not as_json) as bar:
         rep = store.analyze(
             run, motifs=motifs, balance=balance, nnstd=False if mode == "none" else mode,
             overlap=overlap, null=null.value if null is not None else None,  # type: ignore[attr-defined]
             n_null=n_null, compare=compare or (), force=force, workers=workers,
-            progress=not as_json, seed=seed, layer=layer,
+            progress=bar, seed=seed, layer=layer,
             executor=executor.value, scheduler=scheduler,  # type: ignore[attr-defined]
         )
     summary = {"run": rep.run, "snapshots": rep.snapshots, "computed": len(rep.computed),
@@ -117,6 +126,8 @@ def history(
     run: Annotated[str, typer.Argument(help="Run name.")],
     stat: Annotated[list[str] | None, typer.Option("--stat", metavar="NAME", help="Only these columns, in this order (repeatable).")] = None,
     all_: Annotated[bool, typer.Option("--all", help="Every stored column (turnover, markers, bookkeeping).")] = False,
+    by: Annotated[HistoryBy, typer.Option("--by", help="One row per snapshot, per (step, layer): edges, density, overlap, NNSTD and a recurrent layer's balance; or per (step, part): every analysed graph.")] = HistoryBy.snapshot,  # type: ignore[valid-type, attr-defined]
+    layer: Annotated[list[str] | None, typer.Option("--layer", metavar="NAME", help="With --by layer: only these layers (repeatable).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="JSON records (every column).")] = False,
     as_csv: Annotated[bool, typer.Option("--csv", help="CSV (every column).")] = False,
 ) -> None:
@@ -126,12 +137,21 @@ def history(
     null-model value and Z-score. Tables wider than the terminal continue on further pages that
     repeat the step column.
 
-    **Example**: `sparsetopo history zhang-prune --stat ffl_balance --stat ffl_balance_z`
+    **Example**: `sparsetopo history zhang-prune --stat ffl_balance --stat ffl_balance_z`,
+    `sparsetopo history resnet --by layer --layer conv1.weight`
     """
     from sparsetopo.api.store import history_order
 
+    mode = by.value  # type: ignore[attr-defined]
     with open_store() as store:
-        df = store.history(run, stats=stat or None)
+        df = store.history(run, stats=stat or None, by=mode, layers=layer or None)
+    if mode != "snapshot":
+        if df.empty and not (as_json or as_csv):
+            console.print(f"run {run!r} has no per-{mode} results yet; run "
+                          f"`sparsetopo analyze {run}` first")
+            return
+        emit(df, as_json, as_csv, title=f"history of {run} by {mode}", index=True)
+        return
     if not (stat or all_ or as_json or as_csv):
         groups = history_order(list(df.columns))
         keep = [c for c in ("n_edges", "sparsity") if c in df.columns]
@@ -206,9 +226,8 @@ def compare(
 
     **Example**: `sparsetopo compare zhang-prune zhang-set --no-write`
     """
-    with open_store() as store:
-        df = store.compare(run_a, run_b, write=write, workers=workers,
-                           progress=not (as_json or as_csv))
+    with open_store() as store, progress_bar(not (as_json or as_csv)) as bar:
+        df = store.compare(run_a, run_b, write=write, workers=workers, progress=bar)
     emit(df, as_json, as_csv, title=f"{run_a} vs {run_b}")
 
 

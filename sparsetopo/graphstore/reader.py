@@ -8,8 +8,9 @@ from typing import Any
 
 import numpy as np
 from neo4j import Driver
+from neo4j.exceptions import ClientError
 
-from sparsetopo.errors import StoreError
+from sparsetopo.errors import InputError, StoreError
 from sparsetopo.graphstore.connection import READ
 from sparsetopo.graphstore.runs import RESERVED, architecture_from_json, require_run
 from sparsetopo.topology import Architecture, GraphSnapshot, LayerEdges
@@ -24,13 +25,26 @@ __all__ = [
 
 def list_snapshots(driver: Driver, name: str, database: str | None = None) -> list[dict[str, Any]]:
     """All complete snapshots of a run with every stored property, in order."""
-    run = require_run(driver, name, database)
+    return snapshots_of(driver, require_run(driver, name, database)["run_id"], database)
+
+
+def snapshots_of(driver: Driver, run_id: int, database: str | None = None) -> list[dict[str, Any]]:
+    """All complete snapshots of the run with this id, every stored property, in order (a read)."""
     records, _, _ = driver.execute_query(
         "MATCH (s:Snapshot) WHERE s.run_id = $id AND s.complete = true "
         "RETURN s {.*} AS s ORDER BY s.seq",
-        id=run["run_id"], database_=database, routing_=READ,
+        id=run_id, database_=database, routing_=READ,
     )
     return [dict(r["s"]) for r in records]
+
+
+def snapshot_keys(driver: Driver, run_id: int, database: str | None = None) -> list[str]:
+    """Sorted names of the properties stored on the run's snapshots (a read)."""
+    records, _, _ = driver.execute_query(
+        "MATCH (s:Snapshot {run_id: $id}) UNWIND keys(s) AS k RETURN collect(DISTINCT k) AS ks",
+        id=run_id, database_=database, routing_=READ,
+    )
+    return sorted(records[0]["ks"])
 
 
 def _resolve_seq(
@@ -145,3 +159,28 @@ def read_lifetimes(
             np.asarray(r["died"], dtype=np.int32),
         )
     return arch, out, n_snap
+
+
+#: Server answers to a write sent in a read transaction (standalone / cluster reader).
+_WRITE_REFUSED = ("Neo.ClientError.Statement.AccessMode", "Neo.ClientError.Cluster.NotALeader")
+
+
+def run_statement(
+    driver: Driver, text: str, params: dict[str, Any], database: str | None, read_only: bool
+) -> tuple[list[Any], list[str]]:
+    """Run a user's Cypher statement: sent as a read (a cluster's readers serve it), re-sent as
+    a write when the server says it writes, unless ``read_only`` (then an InputError).
+
+    Returns the records and the column names."""
+    try:
+        records, _, keys = driver.execute_query(text, params, database_=database, routing_=READ)
+    except ClientError as exc:
+        if exc.code not in _WRITE_REFUSED:
+            raise
+        if read_only:
+            raise InputError(
+                "this statement writes to the database, but it ran read-only; "
+                "`sparsetopo cypher` writes only with --write"
+            ) from exc
+        records, _, keys = driver.execute_query(text, params, database_=database)
+    return list(records), list(keys)

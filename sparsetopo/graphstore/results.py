@@ -6,6 +6,10 @@
   overlap_prev_jaccard, ... plus ``analysis_<part>`` markers saying what was computed how.
 * ``(:Snapshot)-[:HAS_MOTIF]->(:Motif {run_id, seq, name, count, z, null_mean, null_sd, p,
   null_model})``: one node per motif statistic.
+* ``(:Snapshot)-[:HAS_RESULT]->(:PartResult {run_id, seq, part, kind, layers, ...})``: the
+  statistics of one analysed part of a snapshot (the whole-model graph, a chain, a recurrent
+  layer, or one layer's edge counts, overlap and NNSTD); Motif nodes carry the ``part`` they
+  belong to (absent on runs analysed before parts existed: the snapshot's primary graph).
 * ``(:Snapshot)-[:NNSTD {distance, per_layer, layers}]->(:Snapshot)`` and
   ``(:Snapshot)-[:OVERLAP {jaccard, shared, only_a, only_b, sign_flips}]->(:Snapshot)``, within a
   run or across runs.
@@ -36,16 +40,18 @@ from sparsetopo.graphstore.runs import RESERVED
 __all__ = [
     "BATCH",
     "PAIR_TYPES",
+    "analysis_units",
     "count_results",
     "read_motifs",
     "read_pairs",
-    "write_pair_results",
-    "write_snapshot_results",
-    "analysis_units",
-    "write_analysis",
-    "write_comparison",
+    "read_part_results",
     "unbacked_markers",
     "without_unbacked_markers",
+    "write_analysis",
+    "write_comparison",
+    "write_pair_results",
+    "write_part_results",
+    "write_snapshot_results",
 ]
 
 _log = logging.getLogger(__name__)
@@ -59,7 +65,9 @@ PAIR_TYPES: dict[str, tuple[str, ...]] = {
     "OVERLAP": ("jaccard", "shared", "only_a", "only_b", "sign_flips"),
 }
 
-_MOTIF_FIELDS = ("name", "count", "z", "null_mean", "null_sd", "p", "null_model")
+#: Properties of a PartResult node owned by the writer (never overwritten by a statistic).
+_PART_KEYS = ("run_id", "seq", "part", "kind", "layers")
+_MOTIF_FIELDS = ("name", "count", "z", "null_mean", "null_sd", "p", "null_model", "part")
 
 _PAIR_STATEMENTS: dict[str, str] = {
     kind: (
@@ -189,16 +197,84 @@ def write_pair_results(
     return len(payload)
 
 
-def read_motifs(driver: Driver, run_id: int, database: str | None = None) -> list[dict[str, Any]]:
-    """Every stored Motif of a run with its snapshot's seq and step."""
+def read_motifs(
+    driver: Driver, run_id: int, database: str | None = None, part: str | None = None
+) -> list[dict[str, Any]]:
+    """Stored Motif rows of a run with their snapshot's seq and step.
+
+    ``part`` None: every part (a run analysed before parts existed has one, the snapshot's
+    primary graph); else only that part."""
     records, _, _ = driver.execute_query(
         "MATCH (s:Snapshot {run_id: $id})-[:HAS_MOTIF]->(m:Motif) "
+        "WITH s, m, coalesce(m.part, s.analysis_primary, 'primary') AS part "
+        "WHERE $part IS NULL OR part = $part "
         "RETURN s.seq AS seq, s.step AS step, m.name AS motif, m.count AS count, "
         "m.null_mean AS null_mean, m.null_sd AS null_sd, m.z AS z, m.p AS p, "
-        "m.null_model AS null_model ORDER BY seq, motif",
-        id=run_id, database_=database, routing_=READ,
+        "m.null_model AS null_model, part ORDER BY seq, part, motif",
+        id=run_id, part=part, database_=database, routing_=READ,
     )
     return [dict(r) for r in records]
+
+
+def _part_payload(rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    return [
+        {"seq": int(r["seq"]), "part": str(r["part"]), "kind": str(r["kind"]),
+         "layers": [str(x) for x in r["layers"]],
+         "props": {str(k): _clean_value(v) for k, v in (r.get("props") or {}).items()
+                   if k not in _PART_KEYS}}
+        for r in rows
+    ]
+
+
+def _write_parts(tx: ManagedTransaction, run_id: int, part: Sequence[dict[str, Any]]) -> None:
+    tx.run(
+        "UNWIND $rows AS row "
+        "MATCH (s:Snapshot {run_id: $id, seq: row.seq}) "
+        "WHERE NOT EXISTS { (s)-[:HAS_RESULT]->(:PartResult {part: row.part}) } "
+        "CREATE (s)-[:HAS_RESULT]->(:PartResult {run_id: $id, seq: row.seq, part: row.part})",
+        rows=part, id=run_id,
+    ).consume()
+    tx.run(
+        "UNWIND $rows AS row "
+        "MATCH (s:Snapshot {run_id: $id, seq: row.seq})-[:HAS_RESULT]->"
+        "(p:PartResult {part: row.part}) "
+        "SET p.kind = row.kind, p.layers = row.layers, p += row.props",
+        rows=part, id=run_id,
+    ).consume()
+
+
+def write_part_results(
+    driver: Driver,
+    run_id: int,
+    rows: Sequence[Mapping[str, Any]],
+    database: str | None = None,
+) -> int:
+    """Write per-part results. Each row: ``{"seq", "part", "kind", "layers", "props"}``, one per
+    (seq, part); the snapshot's PartResult node of that part is created if missing, and
+    ``props`` are set on it (other stored properties stay). Returns the rows written."""
+    payload = _part_payload(rows)
+    with session(driver, database, write=True) as s:
+        for part in _batches(payload, 500):
+            s.execute_write(_write_parts, run_id, part)
+    return len(payload)
+
+def read_part_results(
+    driver: Driver, run_id: int, database: str | None = None, kinds: Sequence[str] | None = None
+) -> list[dict[str, Any]]:
+    """Stored PartResult rows of a run's complete snapshots: seq, step, part, kind, layers and
+    every stored statistic, ordered by seq and part; ``kinds`` keeps only those kinds."""
+    records, _, _ = driver.execute_query(
+        "MATCH (s:Snapshot {run_id: $id})-[:HAS_RESULT]->(p:PartResult) "
+        "WHERE s.complete = true AND ($kinds IS NULL OR p.kind IN $kinds) "
+        "RETURN s.seq AS seq, s.step AS step, p {.*} AS p ORDER BY seq, p.part",
+        id=run_id, kinds=list(kinds) if kinds is not None else None, database_=database,
+        routing_=READ,
+    )
+    out = []
+    for r in records:
+        props = {k: v for k, v in dict(r["p"]).items() if k not in ("run_id", "seq")}
+        out.append({"seq": r["seq"], "step": r["step"], **props})
+    return out
 
 
 def read_pairs(
@@ -270,51 +346,34 @@ def _fault_settings() -> tuple[int | None, int | None]:
     return kill_after, chunk
 
 
-def analysis_units(
-    run_id: int, seqs: Sequence[int], results: Sequence[Mapping[str, Any]]
-) -> list[dict[str, Any]]:
-    """Group analysis results by the snapshot they belong to.
+def analysis_units(rows: Mapping[str, Sequence[Mapping[str, Any]]]) -> list[dict[str, Any]]:
+    """Group analysis rows by the snapshot they belong to.
 
-    A pair result (a, b) belongs to snapshot b, whose ``analysis_nnstd`` / ``analysis_overlap``
-    marker says it was computed. Each unit: ``{"seq", "props", "markers", "motifs", "nnstd",
-    "overlap"}`` (props without the ``analysis_*`` markers; motifs None = leave stored Motifs
-    alone; nnstd / overlap: relationship rows as :func:`write_pair_results` takes them).
+    ``rows`` as ``api.store.analysis_rows`` builds them: ``"snapshots"`` (seq, props, motifs),
+    ``"parts"`` (seq, part, kind, layers, props), ``"nnstd"`` / ``"overlap"`` (a_run, a_seq,
+    b_run, b_seq, props). A pair result (a, b) belongs to snapshot b, whose
+    ``analysis_nnstd`` / ``analysis_overlap`` marker says it was computed. Each unit:
+    ``{"seq", "props", "markers", "motifs", "parts", "nnstd", "overlap"}`` (props without the
+    ``analysis_*`` markers; motifs None = leave stored Motifs alone).
     """
-    seqs = [int(s) for s in seqs]
-    first = seqs[0] if seqs else None
-    prev_of = dict(zip(seqs[1:], seqs, strict=False))
     units: dict[int, dict[str, Any]] = {}
 
     def unit(seq: int) -> dict[str, Any]:
         return units.setdefault(int(seq), {"seq": int(seq), "props": {}, "markers": {},
-                                           "motifs": None, "nnstd": [], "overlap": []})
+                                           "motifs": None, "parts": [], "nnstd": [],
+                                           "overlap": []})
 
-    def put(seq: int, props: Mapping[str, Any]) -> None:
-        target = unit(seq)
-        for key, value in props.items():
+    for r in rows.get("snapshots", ()):
+        target = unit(r["seq"])
+        for key, value in (r.get("props") or {}).items():
             (target["markers"] if key.startswith("analysis_") else target["props"])[key] = value
-
-    for r in results:
-        if r["kind"] == "snapshot":
-            put(r["seq"], r["props"])
-            unit(r["seq"])["motifs"] = r["motifs"]
-            continue
-        a, b = int(r["key"][0]), int(r["key"][1])
-        base = {"a_run": run_id, "a_seq": a, "b_run": run_id, "b_seq": b}
-        if "nnstd" in r:
-            unit(b)["nnstd"].append({**base, "props": r["nnstd"]})
-            if a == first:
-                put(b, {"nnstd_to_first": r["nnstd"]["distance"], "analysis_nnstd": "v1"})
-            if prev_of.get(b) == a:
-                put(b, {"nnstd_to_prev": r["nnstd"]["distance"], "analysis_nnstd": "v1"})
-        if "overlap" in r:
-            unit(b)["overlap"].append({**base, "props": r["overlap"]})
-            if prev_of.get(b) == a:
-                o = r["overlap"]
-                put(b, {"overlap_prev_jaccard": o["jaccard"], "overlap_prev_shared": o["shared"],
-                        "analysis_overlap": "v1"})
-    if first is not None and any(u["nnstd"] for u in units.values()):
-        put(first, {"nnstd_to_first": 0.0})
+        if r.get("motifs") is not None:
+            target["motifs"] = r["motifs"]
+    for r in rows.get("parts", ()):
+        unit(r["seq"])["parts"].append(r)
+    for kind in ("nnstd", "overlap"):
+        for r in rows.get(kind, ()):
+            unit(r["b_seq"])[kind].append(r)
     return [units[s] for s in sorted(units)]
 
 
@@ -322,7 +381,7 @@ def _chunks(units: Sequence[dict[str, Any]], per_tx: int) -> Iterable[list[dict[
     part: list[dict[str, Any]] = []
     rows = 0
     for u in units:
-        n = len(u["nnstd"]) + len(u["overlap"]) + len(u["motifs"] or ())
+        n = len(u["nnstd"]) + len(u["overlap"]) + len(u["motifs"] or ()) + len(u["parts"])
         if part and (len(part) >= per_tx or rows + n > BATCH):
             yield part
             part, rows = [], 0
@@ -353,6 +412,9 @@ def _write_units(tx: ManagedTransaction, run_id: int, part: Sequence[dict[str, A
         pairs = [_pair_row(r) for u in part for r in u[kind.lower()]]
         if pairs:
             tx.run(_PAIR_STATEMENTS[kind], rows=pairs).consume()
+    part_rows = [p for u in part for p in u["parts"]]
+    if part_rows:
+        _write_parts(tx, run_id, _part_payload(part_rows))
     markers = [{"seq": u["seq"], "props": _clean_props(u["markers"])}
                for u in part if u["markers"]]
     if markers:
@@ -389,8 +451,7 @@ def _commit(driver: Driver, database: str | None, work: Callable[[Any], None],
 def write_analysis(
     driver: Driver,
     run_id: int,
-    seqs: Sequence[int],
-    results: Sequence[Mapping[str, Any]],
+    rows: Mapping[str, Sequence[Mapping[str, Any]]],
     database: str | None = None,
     retry_seconds: float = RETRY_SECONDS,
 ) -> int:
@@ -401,11 +462,8 @@ def write_analysis(
     driver : neo4j.Driver
     run_id : int
         The analysed run.
-    seqs : sequence of int
-        Its complete snapshots in order (the first and previous snapshot of each).
-    results : sequence of dict
-        ``pipeline.dispatch`` results: ``kind="snapshot"`` ones (``seq``, ``props``,
-        ``motifs``) and ``kind="pair"`` ones (``key=(a, b, ...)``, ``nnstd``, ``overlap``).
+    rows : mapping
+        ``api.store.analysis_rows``: ``"snapshots"``, ``"parts"``, ``"nnstd"``, ``"overlap"``.
     database : str, optional
     retry_seconds : float
         Bound on retrying a transaction after the server went away.
@@ -418,11 +476,11 @@ def write_analysis(
     Notes
     -----
     A snapshot's properties, Motif nodes, the NNSTD / OVERLAP relationships into it and, last,
-    its ``analysis_*`` markers are committed in one transaction (several snapshots share one):
+    its PartResult nodes and, last, its ``analysis_*`` markers are committed in one transaction (several snapshots share one):
     a marker is never visible without what it marks, so an interrupted write-back leaves some
     snapshots fully done and the others untouched, and :func:`unbacked_markers` finds nothing.
     """
-    units = analysis_units(run_id, seqs, results)
+    units = analysis_units(rows)
     kill_after, chunk = _fault_settings()
     committed = 0
     for part in _chunks(units, chunk or SNAPSHOTS_PER_TRANSACTION):

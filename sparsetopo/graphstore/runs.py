@@ -136,6 +136,8 @@ def delete_run(
          "CALL (b) { DETACH DELETE b } IN TRANSACTIONS OF 4 ROWS"),
         ("motifs", "MATCH (m:Motif) WHERE m.run_id = $id "
          "CALL (m) { DETACH DELETE m } IN TRANSACTIONS OF 10000 ROWS"),
+        ("results", "MATCH (p:PartResult) WHERE p.run_id = $id "
+         "CALL (p) { DETACH DELETE p } IN TRANSACTIONS OF 10000 ROWS"),
         ("snapshots", "MATCH (s:Snapshot) WHERE s.run_id = $id "
          "CALL (s) { DETACH DELETE s } IN TRANSACTIONS OF 1000 ROWS"),
         ("neurons", "MATCH (n:Neuron) WHERE n.run_id = $id "

@@ -39,6 +39,7 @@ SCHEMA_STATEMENTS: tuple[str, ...] = (
     # of the store and ~10% of write speed (docs/decisions/0002-ingestion-throughput.md).
     "DROP INDEX synapse_layer IF EXISTS",
     "CREATE INDEX motif_key IF NOT EXISTS FOR (m:Motif) ON (m.run_id, m.seq)",
+    "CREATE INDEX part_result_key IF NOT EXISTS FOR (p:PartResult) ON (p.run_id, p.seq)",
 )
 
 _ALREADY_THERE = frozenset({

@@ -36,6 +36,7 @@ GROUP_COLORS = {
     "Output": "#9467bd",
     "Readout": "#8c564b",
     "Neuron": "#7f7f7f",  # stored nodes of the *_plain queries
+    "Group": "#17becf",  # neuron groups of the architecture query
 }
 
 STYLE: dict[str, dict[str, str]] = {
@@ -55,7 +56,7 @@ STYLE: dict[str, dict[str, str]] = {
 
 #: The guide's slides, in order (the rest of the library follows alphabetically).
 GUIDE_ORDER = (
-    "runs", "layers", "snapshots", "layer_subgraph", "neuron_neighbourhood",
+    "runs", "layers", "architecture", "architecture_plain", "snapshots", "layer_subgraph", "neuron_neighbourhood",
     "ffl_unbalanced_graph", "ffl_classes", "ffl_unbalanced", "balance_history", "turnover",
     "overlap", "overlap_plugin", "survivors", "top_synapses", "neuron_degree_history", "neuron_ffl_history",
     "history", "motif_history", "nnstd_matrix",
