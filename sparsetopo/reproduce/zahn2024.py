@@ -80,7 +80,7 @@ class Zahn2024(Paper):
                 f"level over 19 phases, optimal = most pruned level with test R^2 >= {R2_MIN}, "
                 f"{n_null} Zahn null networks.")
 
-    def runs(self, mode: str, seeds: Sequence[int]) -> list[RunSpec]:
+    def runs(self, mode: str, seeds: Sequence[int], data_dir: str | None = None) -> list[RunSpec]:
         hidden, per_level, task_options, _, est = SIZES[mode]
         epochs = 19 * per_level
         return [RunSpec(NAME, "imp", s, "inverse-control", "iterative", "mlp",

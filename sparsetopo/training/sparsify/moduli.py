@@ -40,7 +40,7 @@ import torch
 
 from sparsetopo.errors import InputError
 from sparsetopo.training.models import check_name
-from sparsetopo.training.sparsify.base import Strategy, prune_to
+from sparsetopo.training.sparsify.base import Strategy, orig_of, prune_to
 from sparsetopo.training.sparsify.schedules import linear_sparsity
 
 MANIFOLDS = ("circle", "sphere", "s3", "torus", "torus6", "klein")
@@ -226,7 +226,9 @@ class ModuliRegularisation(Strategy):
                 self.manifold, cols, self.rng, function=self.function, invert=self.invert,
                 permute=self.permute,
             )
-            self.r[t.label] = torch.tensor(np.tile(r, (rows // cols, 1)), dtype=torch.float32)
+            # the regulariser lives where the weights live (CPU or GPU)
+            self.r[t.label] = torch.tensor(np.tile(r, (rows // cols, 1)), dtype=torch.float32,
+                                           device=orig_of(t).device)
         if not self.r:
             raise InputError(
                 "moduli regularisation needs a recurrent matrix; use model rnn, ctrnn, gru or lstm"
