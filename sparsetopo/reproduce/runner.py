@@ -223,7 +223,7 @@ class Runner:
         from sparsetopo.training.tasks import build_task
 
         options = dict(spec.train)
-        model_obj = None
+        model_obj: torch.nn.Module | None = None
         model_name: str | None = spec.model
         if spec.mlp_hidden is not None:
             if spec.model != "mlp":

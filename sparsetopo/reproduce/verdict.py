@@ -242,10 +242,10 @@ def one_sample(
             "sesoi": sesoi}
     x = _clean(values)
     exact = min_n <= 1 and len(x) == 1
-    test = (f"{what} {rel} {_fmt(threshold)} (one exact value)" if exact else
-            f"one-sided t-tests over {over} of mean {what} {rel} {_fmt(threshold)} (holds) and "
-            f"of an effect below {_fmt(sesoi or 0.0)} (does not hold)")
     bound = threshold + sign * (sesoi or 0.0)
+    test = (f"{what} {rel} {_fmt(threshold)} (one exact value)" if exact else
+            f"one-sided t-tests over {over}: mean {what} {rel} {_fmt(threshold)} (holds); "
+            f"mean {what} {'<' if sign > 0 else '>'} {_fmt(bound)} (does not hold)")
     refuted = (f"{what} {opp} {_fmt(threshold)}" if exact else
                f"mean {what} significantly {'below' if sign > 0 else 'above'} {_fmt(bound)} "
                f"(one-sided p < {alpha})")
