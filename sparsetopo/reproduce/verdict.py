@@ -613,8 +613,8 @@ def manipulated(verdict: Verdict, check: Verdict, manipulation: str) -> Verdict:
     test = f"manipulation check ({check.test}), then {verdict.test}"
     stats = {**verdict.stats, "manipulation": check.outcome}
     if check.outcome != HOLDS:
-        return Verdict(INCONCLUSIVE, f"manipulation failed: {manipulation} did not happen "
-                       f"({check.reason})", test, stats, spec, [check, verdict],
+        return Verdict(INCONCLUSIVE, f"manipulation failed: {manipulation} was not shown "
+                       f"({check.outcome}: {check.reason})", test, stats, spec, [check, verdict],
                        refuted_by=verdict.refuted_by)
     return Verdict(verdict.outcome, verdict.reason, test, stats, spec, [check, verdict],
                    refuted_by=verdict.refuted_by)

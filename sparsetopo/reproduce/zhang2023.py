@@ -276,7 +276,7 @@ class Zhang2023(Paper):
         check = paired(bal_b, rnd_b, "greater", margin=MANIPULATION_MARGIN,
                        what="final balance(balanced) - balance(random)")
         verdict = manipulated(effect, check, "the balanced runs ending more balanced than the "
-                              f"random ones by {MANIPULATION_MARGIN}")
+                              f"random ones by more than {MANIPULATION_MARGIN}")
         fig, ax = new_figure(4.5, 3.4)
         for a, b in zip(rnd, bal, strict=True):
             ax.plot([0, 1], [a, b], color="grey", marker="o")
