@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 import time
+from enum import Enum
 from pathlib import Path
 from typing import Any
 
 import typer
 
 from sparsetopo.cli.common import console, err_console, friendly_errors, print_table
+
+
+class Device(str, Enum):
+    """Where the models train (``--device``)."""
+
+    auto = "auto"
+    cpu = "cpu"
+    cuda = "cuda"
 
 
 def _duration(seconds: float) -> str:
@@ -38,6 +47,13 @@ def reproduce_cmd(
         "repro", "--run-prefix", help="Run names are PREFIX-<paper>-<condition>-s<seed>."),
     force: bool = typer.Option(
         False, "--force", help="Retrain runs that are already complete with the same config."),
+    device: Device = typer.Option(
+        Device.auto, "--device", help="Where the models train: auto (CUDA when available), "
+        "cpu or cuda. Graph snapshots and analysis stay on the CPU."),
+    data_dir: Path | None = typer.Option(
+        None, "--data-dir", help="Folder with the real datasets (MNIST IDX files, e.g. "
+        "train-images-idx3-ubyte): --full uses them, else built-in substitutes (the report "
+        "says which)."),
 ) -> None:
     """Reproduce a paper's claims: train its runs (stored in Neo4j), analyse, and report.
 
@@ -54,6 +70,8 @@ def reproduce_cmd(
       sparsetopo reproduce all --quick --seeds 3
 
       sparsetopo reproduce zhang2023 --full --out repro-full
+
+      sparsetopo reproduce liu2020 --full --device cuda --data-dir ~/data/mnist
     """
     from sparsetopo.errors import InputError
     from sparsetopo.reproduce import estimate_seconds, papers_of, plan, reproduce
@@ -62,12 +80,27 @@ def reproduce_cmd(
     if quick and full:
         raise InputError("choose one of --quick and --full")
     mode = "full" if full else "quick"
-    plans = plan(paper, mode, seeds)  # validates paper, mode and seeds before anything runs
+    from sparsetopo.training.loop import resolve_device
+
+    dev = resolve_device(device.value).type  # refuses cuda without a CUDA device
+    if data_dir is not None and not data_dir.is_dir():
+        raise InputError(f"--data-dir {data_dir}: no such folder; give the folder that holds "
+                         "the MNIST IDX files")
+    data = str(data_dir) if data_dir is not None else None
+    plans = plan(paper, mode, seeds, data)  # validates paper, mode and seeds before any work
     n_runs = sum(len(v) for v in plans.values())
-    estimate = estimate_seconds(paper, mode, seeds)
-    where = "on a GPU machine (a rough figure)" if full else "on this 2-core machine"
+    estimate = estimate_seconds(paper, mode, seeds, dev, data)
+    where = ("on the CUDA device found (a rough figure)" if dev == "cuda" else
+             "on the CPU of this machine (2 cores)")
     err_console.print(f"reproducing {', '.join(papers_of(paper))} ({mode}): {n_runs} runs, "
                       f"estimated {_duration(estimate)} {where}")
+    if full:
+        from sparsetopo.reproduce import get_paper
+
+        for name in papers_of(paper):
+            note = get_paper(name).data_note(mode, data)
+            if note:
+                err_console.print(f"{name}: {note}")
     from rich.progress import (
         BarColumn,
         Progress,
@@ -91,7 +124,7 @@ def reproduce_cmd(
             bar.update(tid, completed=e.done, total=max(e.total, 1.0), description=label)
 
         reports = reproduce(paper, mode=mode, seeds=seeds, out=out, prefix=prefix,
-                            force=force, progress=show)
+                            force=force, progress=show, device=dev, data_dir=data)
         bar.update(tid, completed=max(estimate, 1.0), description="finished")
     rows: list[dict[str, Any]] = []
     for rep in reports:

@@ -7,6 +7,7 @@ import importlib
 import json
 import sys
 import time
+from enum import Enum
 from pathlib import Path
 from typing import Any
 
@@ -45,10 +46,19 @@ n_edges); --no-store trains without a database.
   `sparsity = 0.9` and a table `[strategy_options]` with `zeta = 0.3`; flags win)
 """
 
+class Device(str, Enum):
+    """Where training runs (``--device``)."""
+
+    auto = "auto"
+    cpu = "cpu"
+    cuda = "cuda"
+
+
 #: Config-file keys (TOML or JSON) and the train() keyword each one feeds.
 CONFIG_KEYS = (
     "task", "model", "strategy", "sparsity", "epochs", "snapshot_every", "run", "seed", "lr",
     "hidden", "batch_size", "scope", "strategy_options", "task_options", "store", "threads",
+    "device",
 )
 DEFAULTS: dict[str, Any] = {
     "task": "seq-digits", "strategy": "gradual", "sparsity": 0.9, "snapshot_every": 1, "seed": 0,
@@ -96,7 +106,7 @@ def run_training(settings: dict[str, Any], *, progress: bool) -> dict[str, Any]:
     from sparsetopo.training.loop import Trainer
 
     keys = ("sparsity", "epochs", "snapshot_every", "seed", "lr", "hidden", "batch_size", "scope",
-            "strategy_options", "task_options", "threads")
+            "strategy_options", "task_options", "threads", "device")
     kwargs = {k: settings[k] for k in keys if settings.get(k) is not None}
     trainer = Trainer(settings["task"], settings.get("model"), settings["strategy"], **kwargs)
     run = settings.get("run") or (
@@ -157,6 +167,10 @@ def register(app: typer.Typer) -> None:
         threads: int = typer.Option(
             1, "--threads", help="Torch CPU threads (1 is fastest for the built-in model sizes)."
         ),
+        device: Device = typer.Option(
+            None, "--device", help="auto (CUDA when available, the default), cpu or cuda: "
+            "where the model, batches and regularisers live; snapshots are read to the CPU.",
+        ),
     ) -> None:
         file_settings = load_config(config) if config is not None else {}
         cli = {
@@ -165,7 +179,7 @@ def register(app: typer.Typer) -> None:
             "lr": lr, "hidden": hidden, "batch_size": batch_size, "scope": scope,
             "store": store, "strategy_options": parse_pairs(option, "--option"),
             "task_options": parse_pairs(task_option, "--task-option"),
-            "threads": threads,
+            "threads": threads, "device": device.value if device is not None else None,
         }
         settings = merge_settings(file_settings, cli)
         summary = run_training(settings, progress=progress and not json_out)

@@ -65,7 +65,8 @@ def papers_of(paper: str) -> list[str]:
     return [paper]
 
 
-def plan(paper: str, mode: str = "quick", seeds: int | None = None) -> dict[str, list[RunSpec]]:
+def plan(paper: str, mode: str = "quick", seeds: int | None = None,
+         data_dir: str | Path | None = None) -> dict[str, list[RunSpec]]:
     """The runs each paper needs, without training anything.
 
     Parameters
@@ -76,6 +77,8 @@ def plan(paper: str, mode: str = "quick", seeds: int | None = None) -> dict[str,
         Sizes (``tiny`` is for tests).
     seeds : int, optional
         Seeds per condition (default: the paper's for the mode).
+    data_dir : str or pathlib.Path, optional
+        A folder with the papers' real datasets (MNIST IDX files); used in full mode.
 
     Returns
     -------
@@ -88,17 +91,27 @@ def plan(paper: str, mode: str = "quick", seeds: int | None = None) -> dict[str,
     for name in papers_of(paper):
         p = get_paper(name)
         n = seeds if seeds is not None else p.default_seeds[mode]
-        out[name] = p.runs(mode, list(range(n)))
+        out[name] = p.runs(mode, list(range(n)), str(data_dir) if data_dir else None)
     return out
 
 
-def estimate_seconds(paper: str, mode: str = "quick", seeds: int | None = None) -> float:
-    """Estimated wall time of a reproduction (sum of the runs' estimates plus extra work)."""
+#: Rough speed-up of the full-mode sizes on a CUDA GPU over this repository's 2-core CPU figures.
+GPU_SPEEDUP = 25.0
+
+
+def estimate_seconds(paper: str, mode: str = "quick", seeds: int | None = None,
+                     device: str = "cpu", data_dir: str | Path | None = None) -> float:
+    """Estimated wall time of a reproduction (sum of the runs' estimates plus extra work).
+
+    The run estimates are CPU figures of this machine; on ``cuda`` the training part is divided
+    by :data:`GPU_SPEEDUP` (a rough figure: graph work stays on the CPU).
+    """
     total = 0.0
-    for name, specs in plan(paper, mode, seeds).items():
+    speed = GPU_SPEEDUP if device == "cuda" else 1.0
+    for name, specs in plan(paper, mode, seeds, data_dir).items():
         p = get_paper(name)
         n = seeds if seeds is not None else p.default_seeds[mode]
-        total += sum(s.est_seconds for s in specs) + p.extra_seconds(mode, n)
+        total += sum(s.est_seconds for s in specs) / speed + p.extra_seconds(mode, n)
     return total
 
 
@@ -111,6 +124,8 @@ def reproduce(
     force: bool = False,
     progress: ProgressFn | None = None,
     store: Any = None,
+    device: str = "auto",
+    data_dir: str | Path | None = None,
 ) -> list[PaperReport]:
     """Train, store, analyse and report one paper (or ``all``).
 
@@ -133,6 +148,11 @@ def reproduce(
         Receives :class:`~sparsetopo.reproduce.runner.ProgressEvent` objects.
     store : sparsetopo.api.store.Store, optional
         Default: ``Store.connect()`` (closed at the end).
+    device : {"auto", "cpu", "cuda"}
+        Where the models train (graph snapshots and analysis stay on the CPU).
+    data_dir : str or pathlib.Path, optional
+        Folder with the real datasets (MNIST IDX files), used by full mode when present;
+        otherwise the built-in substitutes are used and the report says so.
 
     Returns
     -------
@@ -144,7 +164,14 @@ def reproduce(
     InputError
         For an unknown paper or mode, or seeds < 1 (checked before anything is trained).
     """
-    plans = plan(paper, mode, seeds)
+    from sparsetopo.training.loop import resolve_device
+
+    dev = resolve_device(device).type  # a missing CUDA device is refused before any work
+    data = str(data_dir) if data_dir else None
+    if data is not None and not Path(data).is_dir():
+        raise InputError(f"--data-dir {data}: no such folder; give the folder that holds the "
+                         "MNIST IDX files")
+    plans = plan(paper, mode, seeds, data)
     if not prefix or len(prefix) > 50 or not all(c.isalnum() or c in "-_." for c in prefix):
         raise InputError(f"--run-prefix {prefix!r}: use letters, digits, '-', '_' or '.', "
                          "e.g. repro")
@@ -154,8 +181,9 @@ def reproduce(
         from sparsetopo.api.store import Store
 
         store = Store.connect()
-    total = estimate_seconds(paper, mode, seeds)
-    runner = Runner(store, prefix, force=force, progress=progress, total_seconds=total)
+    total = estimate_seconds(paper, mode, seeds, dev, data)
+    runner = Runner(store, prefix, force=force, progress=progress, total_seconds=total,
+                    device=dev)
     runner.n_runs = sum(len(v) for v in plans.values())
     reports = []
     try:
@@ -168,7 +196,7 @@ def reproduce(
             for spec in specs:
                 runner.index += 1
                 outcomes.append(runner.run_one(spec))
-            ctx = Context(store, runner, prefix, mode, list(range(n)), specs)
+            ctx = Context(store, runner, prefix, mode, list(range(n)), specs, data_dir=data)
             claims = p.claims(ctx)
             runner.extra(f"{name} report", p.extra_seconds(mode, n))
             runs = [{"name": o.name, "condition": o.spec.condition, "seed": o.spec.seed,
@@ -179,10 +207,14 @@ def reproduce(
             notes = [f"Wall time {seconds / 60:.1f} min on {os.cpu_count()} CPU cores, "
                      f"{sum(o.trained for o in outcomes)} of {len(outcomes)} runs trained now; "
                      f"load average {load_start:.1f} at the start and {_load():.1f} at the end "
-                     "(1-minute figures; other processes share the machine).",
+                     f"(1-minute figures; other processes share the machine); device {dev}.",
                      *ctx.extra.get("notes", [])]
+            data_note = p.data_note(mode, data)
+            if data_note:
+                notes.append(data_note)
             rep = PaperReport(name, p.title, mode, n, claims, runs, seconds,
-                              scale=p.scale(mode), notes=notes)
+                              scale=p.scale(mode), notes=notes, sources=p.sources(),
+                              not_covered=p.not_covered(mode))
             target = out / name if len(plans) > 1 else out
             write_report(rep, target)
             _log.info("%s: report written to %s", name, target)
@@ -193,5 +225,5 @@ def reproduce(
     return reports
 
 
-__all__ = ["PAPER_NAMES", "estimate_seconds", "get_paper", "plan", "reproduce"]
+__all__ = ["GPU_SPEEDUP", "PAPER_NAMES", "estimate_seconds", "get_paper", "plan", "reproduce"]
 

@@ -27,6 +27,7 @@ class Context:
     seeds: list[int]
     specs: list[RunSpec]
     extra: dict[str, Any] = field(default_factory=dict)
+    data_dir: str | None = None
 
     def name(self, paper: str, condition: str, seed: int) -> str:
         return f"{self.prefix}-{paper}-{condition}-s{seed}"
@@ -52,7 +53,8 @@ class Paper:
     title = ""
     default_seeds: ClassVar[dict[str, int]] = {"tiny": 2, "quick": 3, "full": 5}
 
-    def runs(self, mode: str, seeds: Sequence[int]) -> list[RunSpec]:
+    def runs(self, mode: str, seeds: Sequence[int], data_dir: str | None = None) -> list[RunSpec]:
+        """The runs of ``mode``; ``data_dir`` may hold the paper's real dataset (full mode)."""
         raise NotImplementedError
 
     def claims(self, ctx: Context) -> list[Claim]:
@@ -61,6 +63,18 @@ class Paper:
     def scale(self, mode: str) -> str:
         """One sentence on the sizes used in ``mode`` compared with the paper's."""
         return ""
+
+    def sources(self) -> list[str]:
+        """Where the paper's numbers quoted in the report come from (with the file)."""
+        return []
+
+    def not_covered(self, mode: str) -> list[str]:
+        """What of the paper this reproduction does not test."""
+        return []
+
+    def data_note(self, mode: str, data_dir: str | None) -> str | None:
+        """A line saying which dataset the runs use (None: nothing to say)."""
+        return None
 
     def extra_seconds(self, mode: str, n_seeds: int) -> float:
         """Estimated seconds of work outside the runs (derived runs, null models, figures)."""

@@ -38,6 +38,7 @@ class Claim:
     def to_dict(self) -> dict[str, Any]:
         return {"id": self.id, "statement": self.statement, "paper": self.paper_figure,
                 "ours": self.ours, "test": self.verdict.test, "verdict": self.verdict.label,
+                "refuted_by": self.verdict.refuted_by,
                 "outcome": self.verdict.outcome, "detail": self.verdict.to_dict(),
                 "figure": f"{self.id}.png" if self.figure else None,
                 "queries": self.queries, "data": self.data}
@@ -56,6 +57,8 @@ class PaperReport:
     seconds: float
     notes: list[str] = field(default_factory=list)
     scale: str = ""
+    sources: list[str] = field(default_factory=list)
+    not_covered: list[str] = field(default_factory=list)
 
 
 def figure_png(fig: Any) -> bytes:
@@ -116,6 +119,7 @@ def claims_json(rep: PaperReport) -> dict[str, Any]:
     return {
         "paper": rep.paper, "title": rep.title, "mode": rep.mode, "seeds": rep.seeds,
         "scale": rep.scale, "seconds": round(rep.seconds, 1), "notes": rep.notes,
+        "sources": rep.sources, "not_covered": rep.not_covered,
         "created_at": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
         "summary": {o: sum(c.verdict.outcome == o for c in rep.claims)
                     for o in (HOLDS, FAILS, INCONCLUSIVE)},
@@ -128,6 +132,20 @@ def _md_cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
+def _md_parts(v: Verdict) -> list[str]:
+    """One bullet per part of a combined verdict (which part decided)."""
+    if not v.parts:
+        return []
+    out = ["Parts:", ""]
+    names = v.spec.get("names") or ["manipulation check", "claim"]
+    for n, p in zip(names, v.parts, strict=False):
+        out.append(f"- {n}: **{p.label}** ({p.test})")
+    decided = v.stats.get("decided_by")
+    if decided:
+        out += ["", f"Decided by: {', '.join(decided)}."]
+    return [*out, ""]
+
+
 def render_markdown(rep: PaperReport, figure_dir: str = "figures") -> str:
     """report.md (figures referenced as PNG files next to it)."""
     lines = [f"# Reproduction: {rep.title}", "",
@@ -138,6 +156,12 @@ def render_markdown(rep: PaperReport, figure_dir: str = "figures") -> str:
               f"{counts[INCONCLUSIVE]} inconclusive.", ""]
     if rep.notes:
         lines += [f"- {n}" for n in rep.notes] + [""]
+    if rep.sources:
+        lines += ["**Where the paper's numbers come from**", ""]
+        lines += [f"- {n}" for n in rep.sources] + [""]
+    if rep.not_covered:
+        lines += ["**What this reproduction does not cover**", ""]
+        lines += [f"- {n}" for n in rep.not_covered] + [""]
     lines += ["| claim | paper | ours (spread over seeds) | test | verdict |",
               "|---|---|---|---|---|"]
     for c in rep.claims:
@@ -147,7 +171,10 @@ def render_markdown(rep: PaperReport, figure_dir: str = "figures") -> str:
     lines.append("")
     for c in rep.claims:
         lines += [f"## {c.id}: {c.statement}", "",
-                  f"**Verdict: {c.verdict.label}.** Ours: {c.ours}. Paper: {c.paper_figure}.", ""]
+                  f"**Verdict: {c.verdict.label}.** Ours: {c.ours}. Paper: {c.paper_figure}.", "",
+                  f"Test: {c.verdict.test}. Would have been refuted by: "
+                  f"{c.verdict.refuted_by or 'n/a'}.", ""]
+        lines += _md_parts(c.verdict)
         if c.figure:
             lines += [f"![{c.id}]({figure_dir}/{c.id}.png)", ""]
         if c.queries:
@@ -190,6 +217,12 @@ def render_html(rep: PaperReport) -> str:
              f"{counts[INCONCLUSIVE]} inconclusive.</p>"]
     if rep.notes:
         parts.append("<ul>" + "".join(f"<li>{e(n)}</li>" for n in rep.notes) + "</ul>")
+    if rep.sources:
+        parts.append("<p><b>Where the paper's numbers come from</b></p><ul>"
+                     + "".join(f"<li>{e(n)}</li>" for n in rep.sources) + "</ul>")
+    if rep.not_covered:
+        parts.append("<p><b>What this reproduction does not cover</b></p><ul>"
+                     + "".join(f"<li>{e(n)}</li>" for n in rep.not_covered) + "</ul>")
     parts.append("<table id='claims'><tr><th>claim</th><th>paper</th><th>ours (spread over "
                  "seeds)</th><th>test</th><th>verdict</th></tr>")
     for c in rep.claims:
@@ -202,7 +235,13 @@ def render_html(rep: PaperReport) -> str:
         parts.append(f"<div class='claim' id='{e(c.id)}'><h2>{e(c.id)}: {e(c.statement)}</h2>"
                      f"<p class='{_css_class(c.verdict.outcome)}'><b>Verdict: "
                      f"{e(c.verdict.label)}</b></p><p>Ours: {e(c.ours)}<br>Paper: "
-                     f"{e(c.paper_figure)}<br>Test: {e(c.verdict.test)}</p>")
+                     f"{e(c.paper_figure)}<br>Test: {e(c.verdict.test)}<br>Would have been "
+                     f"refuted by: {e(c.verdict.refuted_by or 'n/a')}</p>")
+        if c.verdict.parts:
+            names = c.verdict.spec.get("names") or ["manipulation check", "claim"]
+            parts.append("<ul>" + "".join(
+                f"<li>{e(n)}: <b>{e(p.label)}</b></li>"
+                for n, p in zip(names, c.verdict.parts, strict=False)) + "</ul>")
         if c.figure:
             b64 = base64.b64encode(c.figure).decode()
             parts.append(f"<img alt='{e(c.id)}' src='data:image/png;base64,{b64}'>")

@@ -49,6 +49,8 @@ class RunSpec:
         Activation of that MLP.
     record_epochs : tuple of int, optional
         Only the checkpoints at these epochs are stored (None: every checkpoint).
+    rnn_nonlinearity : str, optional
+        ``"relu"`` builds model ``rnn`` with a ReLU recurrence (default: the built-in tanh).
     est_seconds : float
         Estimated wall time of training plus analysis on this machine (progress, --full
         estimate); not part of the configuration key.
@@ -65,6 +67,7 @@ class RunSpec:
     mlp_hidden: tuple[int, ...] | None = None
     activation: str = "relu"
     record_epochs: tuple[int, ...] | None = None
+    rnn_nonlinearity: str | None = None
     est_seconds: float = 10.0
 
     def name(self, prefix: str) -> str:
@@ -146,12 +149,16 @@ class Runner:
         Estimated seconds of all work (for the progress fraction).
     threads : int
         Torch threads while training.
+    device : str
+        ``auto``, ``cpu`` or ``cuda``: where models, batches and regularisers live (the graph
+        snapshots are always read to the CPU). Not part of a run's configuration key.
     """
 
     def __init__(self, store: Any, prefix: str, force: bool = False,
                  progress: ProgressFn | None = None, total_seconds: float = 0.0,
-                 threads: int = 1) -> None:
+                 threads: int = 1, device: str = "auto") -> None:
         self.store, self.prefix, self.force = store, prefix, force
+        self.device = device
         self.progress, self.total, self.threads = progress, total_seconds, threads
         self.done = 0.0
         self.index = 0
@@ -216,7 +223,7 @@ class Runner:
         from sparsetopo.training.tasks import build_task
 
         options = dict(spec.train)
-        model_obj = None
+        model_obj: torch.nn.Module | None = None
         model_name: str | None = spec.model
         if spec.mlp_hidden is not None:
             if spec.model != "mlp":
@@ -225,8 +232,18 @@ class Runner:
             torch.manual_seed(spec.seed)
             model_obj = MLP(task.n_in, list(spec.mlp_hidden), task.n_out, spec.activation)
             model_name = None
+        elif spec.rnn_nonlinearity is not None:
+            if spec.model != "rnn":
+                raise InputError(f"run {name}: rnn_nonlinearity needs model 'rnn'")
+            from sparsetopo.training.models import RecurrentNet
+
+            task = build_task(spec.task, options.get("task_options"))
+            torch.manual_seed(spec.seed)
+            model_obj = RecurrentNet("rnn", task.n_in, int(options.get("hidden", task.hidden)),
+                                     task.n_out, task.output, spec.rnn_nonlinearity)
         trainer = Trainer(spec.task, model_name, spec.strategy, seed=spec.seed,
-                          threads=self.threads, model_obj=model_obj, **options)
+                          threads=self.threads, model_obj=model_obj, device=self.device,
+                          **options)
         config = {**trainer.config, "reproduce_key": spec.key(),
                   "reproduce": json.loads(json.dumps(asdict(spec), default=str))}
         keep = set(spec.record_epochs) if spec.record_epochs is not None else None

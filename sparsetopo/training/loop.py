@@ -15,6 +15,10 @@ Python API::
     result.history          # pandas DataFrame, one row per checkpoint
     result.final_metric     # test accuracy for seq-digits
 
+Devices: ``device="auto"`` (CUDA when available, else CPU), ``"cpu"`` or ``"cuda"``. The model,
+its masks and the strategy's buffers live on the device and every batch is moved there; the
+Recorder copies weights to the CPU for the graph snapshots.
+
 Own model, data and loss: ``train(None, None, "set", model_obj=net, data=(train_loader,
 test_loader), loss_fn=torch.nn.functional.cross_entropy, metric_fn=..., metric_name=...)``.
 """
@@ -85,13 +89,41 @@ class TrainResult:
         }
 
 
+DEVICES = ("auto", "cpu", "cuda")
+
+
+def resolve_device(device: str | torch.device | None) -> torch.device:
+    """``auto`` (or None) -> CUDA when available, else CPU; ``cpu``; ``cuda`` (checked).
+
+    Raises
+    ------
+    InputError
+        For an unknown name, or ``cuda`` on a machine without a CUDA device.
+    """
+    if isinstance(device, torch.device):
+        return device
+    name = (device or "auto").lower()
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name.startswith("cuda"):
+        if not torch.cuda.is_available():
+            raise InputError(f"--device {name}: no CUDA device found; use --device auto or cpu")
+        return torch.device(name)
+    if name == "cpu":
+        return torch.device("cpu")
+    raise InputError(f"unknown device {device!r}; use one of {', '.join(DEVICES)}")
+
+
 def _evaluate(
-    model: nn.Module, batches: Batches, loss_fn: LossFn, metric_fn: MetricFn
+    model: nn.Module, batches: Batches, loss_fn: LossFn, metric_fn: MetricFn,
+    device: torch.device | None = None,
 ) -> tuple[float, float]:
     model.eval()
     outs, ys = [], []
     with torch.no_grad():
         for x, y in batches:
+            if device is not None:
+                x, y = x.to(device), y.to(device)
             outs.append(model(x))
             ys.append(y)
     model.train()
@@ -150,8 +182,10 @@ class Trainer:
         metric_name: str | None = None,
         higher_is_better: bool | None = None,
         threads: int | None = None,
+        device: str | torch.device | None = None,
     ) -> None:
         self.started = time.perf_counter()
+        self.device = resolve_device(device)
         if threads is not None and threads < 1:
             raise InputError(f"threads must be >= 1, got {threads}")
         # these models are small: one intra-op thread is usually fastest, and much faster than
@@ -186,6 +220,8 @@ class Trainer:
             self.train_batches, self.test_batches = task_obj.data(seed).loaders(bs, seed)
         sample_x = next(iter(self.train_batches))[0]
         self.model, model_label = _resolve_model(task_obj, model, model_obj, hidden_size, sample_x)
+        # before the strategy attaches: masks and regulariser buffers follow the weights
+        self.model.to(self.device)
 
         loss = loss_fn or (task_obj.loss if task_obj else None)
         assert loss is not None
@@ -215,6 +251,7 @@ class Trainer:
             "sparsified": [t.label for t in self.targets],
             "strategy_options": strategy_options or {}, "task_options": task_options or {},
             "metric": self.metric_name, "higher_is_better": self.higher_is_better,
+            "device": self.device.type,
         }
         self.step = 0
         self.rows: list[dict[str, Any]] = []
@@ -223,7 +260,8 @@ class Trainer:
         self, epoch: int, train_loss: float | None, recorder: SnapshotSink | None
     ) -> dict[str, float]:
         """Evaluate, record a history row and hand the model to ``recorder``."""
-        test_loss, value = _evaluate(self.model, self.test_batches, self.loss, self.metric)
+        test_loss, value = _evaluate(self.model, self.test_batches, self.loss, self.metric,
+                                     self.device)
         for t in self.targets:
             refresh(t)
         metrics = {
@@ -254,6 +292,7 @@ class Trainer:
             for epoch in range(1, self.epochs + 1):
                 total, count = 0.0, 0
                 for x, y in self.train_batches:
+                    x, y = x.to(self.device), y.to(self.device)
                     self.optimizer.zero_grad(set_to_none=True)
                     batch_loss = self.loss(net(x), y)
                     penalty = strat.penalty()
@@ -320,7 +359,8 @@ def train(
     (gradient norm, 1.0; 0 disables), ``strategy_options`` / ``task_options`` (dicts),
     ``model_obj`` / ``data`` = (train, test) batches / ``loss_fn`` / ``metric_fn`` /
     ``metric_name`` / ``higher_is_better`` to bring your own model, data, loss and metric;
-    ``threads`` (None = leave torch's setting; 1 is fastest for the built-in sizes).
+    ``threads`` (None = leave torch's setting; 1 is fastest for the built-in sizes); ``device``
+    ("auto", "cpu" or "cuda"; default auto).
 
     recorder: optional object with ``snapshot(step, epoch=, metrics=)`` (the Neo4j Recorder);
     progress: show a rich progress bar with loss, metric and sparsity.

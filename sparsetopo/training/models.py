@@ -81,12 +81,14 @@ class RecurrentNet(nn.Module):
     """
 
     def __init__(
-        self, cell: str, n_in: int, hidden: int, n_out: int, output: str = "last"
+        self, cell: str, n_in: int, hidden: int, n_out: int, output: str = "last",
+        nonlinearity: str = "tanh",
     ) -> None:
         super().__init__()
         self.rnn: nn.RNNBase
-        if cell == "rnn":
-            self.rnn = nn.RNN(n_in, hidden, batch_first=True, nonlinearity="tanh")
+        if cell == "rnn":  # nonlinearity "relu": Mackey et al. 2024's path integrator
+            self.rnn = nn.RNN(n_in, hidden, batch_first=True,
+                              nonlinearity=check_name("nonlinearity", nonlinearity, ("tanh", "relu")))
         elif cell == "gru":
             self.rnn = nn.GRU(n_in, hidden, batch_first=True)
         elif cell == "lstm":

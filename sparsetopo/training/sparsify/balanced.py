@@ -20,27 +20,32 @@ from sparsetopo.training.sparsify.balance_anneal import (
     anneal_balance,
     random_signed_digraph,
 )
-from sparsetopo.training.sparsify.base import Strategy, orig_of, set_mask
+from sparsetopo.training.sparsify.base import Strategy, orig_of, refresh, set_mask
 from sparsetopo.training.sparsify.schedules import n_keep
+
+#: Smallest magnitude of a sign-fixed weight (0 would drop the edge from the stored graph).
+SIGN_FLOOR = 1e-4
 
 
 class BalancedTopology(Strategy):
     """Fixed annealed topology. Options: ``target_balance``, ``p_positive`` (0.5), ``dale``
-    (False), ``init_scale``, ``max_iters`` (annealing proposals)."""
+    (False), ``init_scale``, ``max_iters`` (annealing proposals), ``fix_signs`` (False)."""
 
     name = "balanced"
 
     def __init__(
         self, sparsity: float, *, seed: int = 0, granularity: str = "layer",
         target_balance: float = 0.9, p_positive: float = 0.5, dale: bool = False,
-        init_scale: float | None = None, max_iters: int | None = None,
+        init_scale: float | None = None, max_iters: int | None = None, fix_signs: bool = False,
     ) -> None:
         super().__init__(sparsity, seed=seed, granularity=granularity)
         if not 0.0 <= target_balance <= 1.0:
             raise InputError(f"target_balance must be in [0, 1], got {target_balance}")
         self.target_balance, self.p_positive, self.dale = target_balance, p_positive, dale
         self.init_scale, self.max_iters = init_scale, max_iters
+        self.fix_signs = bool(fix_signs)
         self.results: dict[str, AnnealResult] = {}
+        self.signs: dict[str, torch.Tensor] = {}
 
     def on_attach(self) -> None:
         for t in self.targets:
@@ -75,3 +80,14 @@ class BalancedTopology(Strategy):
             with torch.no_grad():
                 orig_of(t).copy_(init)
             set_mask(t, keep)
+            self.signs[t.label] = torch.sign(init).to(orig_of(t).device)
+
+    def after_step(self, step: int) -> None:
+        if not self.fix_signs:
+            return
+        for t in self.targets:
+            sign = self.signs[t.label]
+            orig = orig_of(t)
+            with torch.no_grad():  # project every present weight back onto its annealed sign
+                orig.copy_(sign * (sign * orig).clamp_min(SIGN_FLOOR))
+            refresh(t)

@@ -60,7 +60,7 @@ class DeepR(Strategy):
                 theta = sign * orig
                 theta -= eta * self.alpha
                 if noise_sd > 0:
-                    theta += noise_sd * torch.randn(theta.shape, generator=self.generator)
+                    theta += noise_sd * torch.randn(theta.shape, generator=self.generator).to(theta.device)
                 died = present & (theta <= 0)
                 n_died = int(died.sum())
                 alive = present & ~died

@@ -1,5 +1,6 @@
-"""Moduli regularisation (Mackey, Cheng, Gong, Pfaff, Wang, 2024, "Geometric sparsification in
-recurrent neural networks"), with the definitions of the authors' code (regularizer.py, MIT).
+"""Moduli regularisation (Mackey, Schizas, Deighton, Boothe Jr., Maroulas, 2024, "Geometric
+sparsification in recurrent neural networks"), with the definitions of the authors' code
+(mackeynations/Moduli-regularizers, regularizer.py, MIT).
 
 Each hidden unit i gets a fixed random position x_i on a manifold; the regulariser adds
 ``lam * mean_ij(R_ij |W_hh,ij|^p)`` with ``R_ij = f(d(x_i, x_j))`` to the loss; global L1
@@ -29,8 +30,9 @@ control that keeps R's values but destroys the geometry). ``invert`` is applied 
 
 References
 ----------
-Mackey, Cheng, Gong, Pfaff, Wang (2024), Geometric sparsification in recurrent neural
-networks; the distances and inhibitors follow the authors' regularizer.py.
+W. Mackey, I. Schizas, J. Deighton, D. L. Boothe Jr. and V. Maroulas (2024), Geometric
+sparsification in recurrent neural networks; the distances and inhibitors follow the authors'
+regularizer.py.
 """
 
 from __future__ import annotations
@@ -40,7 +42,7 @@ import torch
 
 from sparsetopo.errors import InputError
 from sparsetopo.training.models import check_name
-from sparsetopo.training.sparsify.base import Strategy, prune_to
+from sparsetopo.training.sparsify.base import Strategy, orig_of, prune_to
 from sparsetopo.training.sparsify.schedules import linear_sparsity
 
 MANIFOLDS = ("circle", "sphere", "s3", "torus", "torus6", "klein")
@@ -226,7 +228,9 @@ class ModuliRegularisation(Strategy):
                 self.manifold, cols, self.rng, function=self.function, invert=self.invert,
                 permute=self.permute,
             )
-            self.r[t.label] = torch.tensor(np.tile(r, (rows // cols, 1)), dtype=torch.float32)
+            # the regulariser lives where the weights live (CPU or GPU)
+            self.r[t.label] = torch.tensor(np.tile(r, (rows // cols, 1)), dtype=torch.float32,
+                                           device=orig_of(t).device)
         if not self.r:
             raise InputError(
                 "moduli regularisation needs a recurrent matrix; use model rnn, ctrnn, gru or lstm"

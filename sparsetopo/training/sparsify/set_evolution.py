@@ -11,6 +11,12 @@ negative weights, remove the ``floor(zeta n+)`` smallest positive and the ``floo
 largest negative (closest to zero) weights, then regrow as many connections at uniformly random
 positions that were empty before the removal, each with a fresh weight ``N(0, regrow_std^2)``.
 The edge count is therefore constant.
+
+Similar starts (Liu et al. 2020, Figure 4): with ``topology_seed`` the start mask is drawn from
+that seed instead of the run's, then perturbed ``perturb_steps`` times, each step moving
+``perturb_fraction`` (default 1 %) of the present connections to random empty positions. The
+random draws of step k do not depend on the number of steps, so the start of run i + 1 is the
+start of run i perturbed once more: a chain of networks each 1 % away from the previous one.
 """
 
 from __future__ import annotations
@@ -36,6 +42,20 @@ def random_mask(shape: tuple[int, int], n_edges: int, generator: torch.Generator
     return keep.reshape(shape)
 
 
+def perturb_mask(keep: torch.Tensor, fraction: float, generator: torch.Generator) -> torch.Tensor:
+    """Move ``round(fraction * present)`` present connections to random empty positions."""
+    flat = keep.reshape(-1).clone()
+    present = torch.nonzero(flat).reshape(-1)
+    empty = torch.nonzero(~flat).reshape(-1)
+    k = min(round(fraction * present.numel()), empty.numel())
+    if k:
+        out = present[torch.randperm(present.numel(), generator=generator)[:k]]
+        into = empty[torch.randperm(empty.numel(), generator=generator)[:k]]
+        flat[out] = False
+        flat[into] = True
+    return flat.reshape(keep.shape)
+
+
 def set_removal(weights: torch.Tensor, present: torch.Tensor, zeta: float) -> torch.Tensor:
     """Boolean matrix of the connections SET removes: among present weights, the
     ``floor(zeta n+)`` smallest positive ones (w >= 0 counts as positive) and the
@@ -57,26 +77,34 @@ def set_removal(weights: torch.Tensor, present: torch.Tensor, zeta: float) -> to
 
 
 class SET(Strategy):
-    """SET with options ``zeta`` (default 0.3), ``eps`` (default None: density = 1 - sparsity),
-    ``regrow_std`` (default 0.01). Sparsity is constant from the first step."""
+    """SET with options ``zeta`` (default 0.3; 0 gives a static sparse network), ``eps``
+    (default None: density = 1 - sparsity), ``regrow_std`` (default 0.01), ``topology_seed``,
+    ``perturb_steps`` and ``perturb_fraction`` (similar starts, module docstring). Sparsity is
+    constant from the first step."""
 
     name = "set"
 
     def __init__(
         self, sparsity: float, *, seed: int = 0, granularity: str = "layer",
         zeta: float = 0.3, eps: float | None = None, regrow_std: float = 0.01,
+        topology_seed: int | None = None, perturb_steps: int = 0, perturb_fraction: float = 0.01,
     ) -> None:
         super().__init__(sparsity, seed=seed, granularity=granularity)
         if not 0.0 <= zeta < 1.0:
             raise InputError(f"SET zeta must be in [0, 1), got {zeta}")
         if eps is not None and eps <= 0:
             raise InputError(f"SET eps must be positive, got {eps}")
+        if perturb_steps < 0 or not 0.0 <= perturb_fraction <= 1.0:
+            raise InputError("SET perturb_steps must be >= 0 and perturb_fraction in [0, 1], "
+                             f"got {perturb_steps} and {perturb_fraction}")
         self.zeta, self.eps, self.regrow_std = zeta, eps, regrow_std
+        self.topology_seed, self.perturb_steps = topology_seed, perturb_steps
+        self.perturb_fraction = perturb_fraction
         self.last_removed: dict[str, torch.Tensor] = {}
         self.last_regrown: dict[str, torch.Tensor] = {}
 
     def on_attach(self) -> None:
-        for t in self.targets:
+        for i, t in enumerate(self.targets):
             rows, cols = t.shape
             n = t.numel
             if self.eps is not None:
@@ -84,7 +112,17 @@ class SET(Strategy):
                 count = round(erdos_renyi_density(cols, rows, self.eps) * n)
             else:
                 count = n_keep(n, self.target_sparsity)
-            set_mask(t, random_mask(t.shape, count, self.generator))
+            if self.topology_seed is None:
+                set_mask(t, random_mask(t.shape, count, self.generator))
+                continue
+            # one generator per matrix and per step, so that a chain of k steps is a prefix of
+            # every longer chain from the same topology_seed
+            base = self.topology_seed * 1_000_003 + i * 10_007
+            keep = random_mask(t.shape, count, torch.Generator().manual_seed(base))
+            for k in range(self.perturb_steps):
+                keep = perturb_mask(keep, self.perturb_fraction,
+                                    torch.Generator().manual_seed(base + k + 1))
+            set_mask(t, keep)
 
     def evolve(self, target: Target) -> None:
         """One SET removal-and-regrowth round on ``target``."""
@@ -96,12 +134,12 @@ class SET(Strategy):
         if empty.numel() < n_remove:  # very dense: allow regrowth at just-removed positions
             empty = torch.nonzero(~(present & ~remove).reshape(-1)).reshape(-1)
         chosen = empty[torch.randperm(empty.numel(), generator=self.generator)[:n_remove]]
-        grow = torch.zeros(present.numel(), dtype=torch.bool)
+        grow = torch.zeros(present.numel(), dtype=torch.bool, device=present.device)
         grow[chosen] = True
         grow = grow.reshape(present.shape)
         with torch.no_grad():
             fresh = torch.randn(n_remove, generator=self.generator) * self.regrow_std
-            orig.view(-1)[chosen] = fresh.to(orig.dtype)
+            orig.view(-1)[chosen] = fresh.to(device=orig.device, dtype=orig.dtype)
         set_mask(target, (present & ~remove) | grow)
         self.last_removed[target.label] = remove
         self.last_regrown[target.label] = grow

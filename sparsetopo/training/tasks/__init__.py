@@ -1,5 +1,6 @@
 """Built-in tasks. Registry names: digits, seq-digits, adding, mackey-glass, navigation,
-inverse-control. Each task class documents its metric."""
+inverse-control, and mnist / seq-mnist (from local IDX files, option ``data_dir``). Each task
+class documents its metric."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from sparsetopo.training.tasks.base import Task, TaskData
 from sparsetopo.training.tasks.digits import DigitsTask, SeqDigitsTask
 from sparsetopo.training.tasks.inverse_control import InverseControlTask
 from sparsetopo.training.tasks.mackey_glass import MackeyGlassTask
+from sparsetopo.training.tasks.mnist import MnistTask, SeqMnistTask
 from sparsetopo.training.tasks.navigation import NavigationTask
 
 TASKS: dict[str, type[Task]] = {
@@ -21,6 +23,8 @@ TASKS: dict[str, type[Task]] = {
     "mackey-glass": MackeyGlassTask,
     "navigation": NavigationTask,
     "inverse-control": InverseControlTask,
+    "mnist": MnistTask,
+    "seq-mnist": SeqMnistTask,
 }
 TASK_NAMES = tuple(TASKS)
 

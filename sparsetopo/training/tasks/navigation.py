@@ -93,7 +93,7 @@ class NavigationTask(Task):
         return -(target * torch.log_softmax(out, dim=-1)).sum(-1).mean()
 
     def decode(self, out: torch.Tensor) -> torch.Tensor:
-        centres = torch.tensor(self.centres, dtype=out.dtype)
+        centres = torch.tensor(self.centres, dtype=out.dtype, device=out.device)
         top = out.topk(3, dim=-1).indices
         return centres[top].mean(dim=-2)
 

@@ -67,3 +67,18 @@ def test_usage_errors_exit_2() -> None:
     assert res.exit_code == 2 and "epochs" in res.output
     res = runner.invoke(app, ["train", "--option", "zeta"])  # not key=value: bad input, exit 1
     assert res.exit_code == 1 and "--option 'zeta' is not of the form name=value" in res.stderr
+
+
+def test_device_option() -> None:
+    import torch
+
+    res = runner.invoke(app, ["train", "--task", "digits", "--model", "mlp", "--strategy", "set",
+                              "--epochs", "1", "--hidden", "8", "--no-store", "--json",
+                              "--device", "cpu"])
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.stdout.strip().splitlines()[-1])["device"] == "cpu"
+    if not torch.cuda.is_available():
+        bad = runner.invoke(app, ["train", "--no-store", "--device", "cuda", "--epochs", "1"])
+        assert bad.exit_code == 1 and "no CUDA device" in bad.output
+    wrong = runner.invoke(app, ["train", "--no-store", "--device", "tpu"])
+    assert wrong.exit_code == 2  # not one of the choices: a usage error

@@ -107,7 +107,7 @@ def test_own_model_data_and_loss() -> None:
 
 def test_unknown_names_list_the_valid_ones() -> None:
     with pytest.raises(InputError, match="seq-digits"):
-        train("mnist", "rnn", "gradual")
+        train("cifar10", "rnn", "gradual")  # mnist is a task now (IDX files)
     with pytest.raises(InputError, match="lstm"):
         train("seq-digits", "mamba", "gradual")
     with pytest.raises(InputError, match="deepr"):
