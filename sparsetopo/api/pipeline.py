@@ -301,12 +301,13 @@ def snapshot_task(
         null_model = options.null_model(plan)
         df = motif_zscores(g, null=null_model, n=options.n_null, seed=seed)
         motifs = [
-            {"name": str(name), "count": _f(r["count"]), "z": _f(r["z"]),
+            {"name": str(name), "count": _f(r["count"]), "z": _f(r["z"]), "z_se": _f(r["z_se"]),
              "null_mean": _f(r["null_mean"]), "null_sd": _f(r["null_sd"]), "p": _f(r["p"]),
              "null_model": null_model}
             for name, r in df.iterrows()
         ]
         props["analysis_motifs"] = options.motif_spec(plan)
+        props["motif_z_se_max"] = _f(df["z_se"].max())  # the noisiest Z, for `history`
     return {"seq": seq, "props": props, "motifs": motifs}
 
 

@@ -4,7 +4,7 @@
   ffl_balance_z, ffl_balance_z_null (the null of ffl_balance_z), unbalanced_ffl,
   triangle_unbalanced_fraction, cycle4_balance, nnstd_to_first,
   overlap_prev_jaccard, ... plus ``analysis_<part>`` markers saying what was computed how.
-* ``(:Snapshot)-[:HAS_MOTIF]->(:Motif {run_id, seq, name, count, z, null_mean, null_sd, p,
+* ``(:Snapshot)-[:HAS_MOTIF]->(:Motif {run_id, seq, name, count, z, z_se, null_mean, null_sd, p,
   null_model})``: one node per motif statistic.
 * ``(:Snapshot)-[:NNSTD {distance, per_layer, layers}]->(:Snapshot)`` and
   ``(:Snapshot)-[:OVERLAP {jaccard, shared, only_a, only_b, sign_flips}]->(:Snapshot)``, within a
@@ -36,7 +36,7 @@ PAIR_TYPES: dict[str, tuple[str, ...]] = {
     "OVERLAP": ("jaccard", "shared", "only_a", "only_b", "sign_flips"),
 }
 
-_MOTIF_FIELDS = ("name", "count", "z", "null_mean", "null_sd", "p", "null_model")
+_MOTIF_FIELDS = ("name", "count", "z", "z_se", "null_mean", "null_sd", "p", "null_model")
 
 _PAIR_STATEMENTS: dict[str, str] = {
     kind: (
@@ -171,7 +171,7 @@ def read_motifs(driver: Driver, run_id: int, database: str | None = None) -> lis
     records, _, _ = driver.execute_query(
         "MATCH (s:Snapshot {run_id: $id})-[:HAS_MOTIF]->(m:Motif) "
         "RETURN s.seq AS seq, s.step AS step, m.name AS motif, m.count AS count, "
-        "m.null_mean AS null_mean, m.null_sd AS null_sd, m.z AS z, m.p AS p, "
+        "m.null_mean AS null_mean, m.null_sd AS null_sd, m.z AS z, m.z_se AS z_se, m.p AS p, "
         "m.null_model AS null_model ORDER BY seq, motif",
         id=run_id, database_=database, routing_=READ,
     )
