@@ -7,6 +7,7 @@ Thin wrappers around :class:`sparsetopo.api.store.Store`; tables are rendered by
 from __future__ import annotations
 
 import json
+import re
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -14,11 +15,12 @@ from typing import Annotated
 import pandas as pd
 import typer
 
-from sparsetopo.analysis.zscores import GRAPH_NULLS, LAYERED_NULLS
+from sparsetopo.analysis.zscores import GRAPH_NULLS, LAYERED_NULLS, MIN_NULL_SAMPLES
 from sparsetopo.cli.common import (
     choice_enum,
     console,
     emit,
+    err_console,
     friendly_errors,
     open_store,
     parse_pairs,
@@ -57,7 +59,9 @@ def analyze(
     """Compute motifs, balance, NNSTD and overlap for every snapshot and store them.
 
     Only what is missing is computed unless --force; running it again replaces results instead
-    of duplicating them.
+    of duplicating them. The progress bar counts snapshots to analyse plus snapshot pairs for
+    NNSTD and overlap, with an ETA. Motif Z-scores are stored with their Monte Carlo standard
+    error (z_se); fewer than 50 null samples give a warning.
 
     **Example**: `sparsetopo analyze zhang-prune --null switching --n-null 50`
     """
@@ -82,6 +86,12 @@ def analyze(
         + (f", compared with {', '.join(rep.compared)}" if rep.compared else "")
         + f" in {rep.seconds:.1f} s. See `sparsetopo history {rep.run}`."
     )
+    if motifs and rep.computed and n_null < MIN_NULL_SAMPLES:
+        err_console.print(
+            f"[yellow]note:[/] motif Z-scores from {n_null} null samples are noisy; their Monte "
+            f"Carlo standard errors are stored (`sparsetopo history {rep.run} --stat "
+            f"motif_z_se_max`, column z_se of `query motif_history`). Use --n-null "
+            f"{MIN_NULL_SAMPLES} or more for results to report.", highlight=False)
 
 
 @friendly_errors
@@ -130,7 +140,8 @@ def query(
     from sparsetopo.queries.library import get_query, library
 
     if list_ or name is None:
-        rows = [{"name": q.name, "parameters": ", ".join(q.params), "answers": q.title}
+        rows = [{"name": q.name, "parameters": ", ".join(q.params),
+                 "answers": q.title if as_json or as_csv else _first_sentence(q.title)}
                 for q in library().values()]
         emit(pd.DataFrame(rows), as_json, as_csv, title="Cypher library")
         return
@@ -147,6 +158,16 @@ def query(
     emit(df, as_json, as_csv, title=name)
 
 
+def _first_sentence(text: str) -> str:
+    """The first sentence of a query's description (`query NAME --show` prints all of it).
+
+    >>> _first_sentence("Loops (Zhang et al. 2023) of a layer. The class follows.")
+    'Loops (Zhang et al. 2023) of a layer.'
+    """
+    match = re.search(r"(?<!\bal)(?<!\be\.g)(?<!\bi\.e)\.\s+(?=[A-Z])", text)
+    return text[: match.start() + 1] if match else text
+
+
 @friendly_errors
 def cypher(
     text: Annotated[str, typer.Argument(help="A Cypher statement; use $name for parameters.")],
@@ -157,7 +178,7 @@ def cypher(
 ) -> None:
     """Run any Cypher statement against the store (read-only unless --write).
 
-    **Example**: `sparsetopo cypher "MATCH (r:Run {name: $run}) RETURN r.n_snapshots" -p run=zhang-prune`
+    **Example**: `sparsetopo cypher 'MATCH (r:Run {name: $run}) RETURN r.n_snapshots' -p run=zhang-prune` (single quotes: the shell leaves `$run` alone)
     """
     params = parse_pairs(param or [], "--param")
     with open_store() as store:
