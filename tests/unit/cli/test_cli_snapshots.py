@@ -11,7 +11,7 @@ import json
 import os
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pandas as pd
 import pytest
@@ -33,9 +33,9 @@ runner = CliRunner()
 class FakeStore:
     """What the commands read, for a pruned RNN of three snapshots."""
 
-    config = {"task": "seq-digits", "model": "rnn", "strategy": "gradual", "sparsity": 0.9,
-              "sparsified": ["W_hh"], "epochs": 20, "lr": 0.01, "hidden": 64,
-              "strategy_options": {"begin": 0.1}}
+    config: ClassVar[dict[str, Any]] = {"task": "seq-digits", "model": "rnn", "strategy": "gradual", "sparsity": 0.9,
+                                        "sparsified": ["W_hh"], "epochs": 20, "lr": 0.01,
+                                        "hidden": 64, "strategy_options": {"begin": 0.1}}
 
     def __enter__(self) -> FakeStore:
         return self
