@@ -80,7 +80,7 @@ def ingest(
         return opened[-1]
 
     try:
-        with progress_bar() as bar:
+        with progress_bar(transient=True) as bar:
             task = bar.add_task("reading and validating input files", total=None)
             result = ingest_files(
                 connect, paths, run, fmt=fmt, steps=step_list, keep_bias=keep_bias,
