@@ -108,9 +108,11 @@ class Liu2020(Paper):
         ax1.set_ylim(max(0.0, min(acc) - 0.05) if acc else 0, 1)
         ax1.set_xlabel("seed")
         ax1.set_ylabel("final test accuracy")
-        ax2.hist(final, bins=10)
+        ax2.hist(final, bins=10, label="run pairs")
         ax2.axvline(NNSTD_MARGIN, ls="--", color="grey", label=f"margin {NNSTD_MARGIN}")
         ax2.set_xlabel("final NNSTD between runs")
+        ax2.set_ylabel("run pairs")
+        ax2.yaxis.get_major_locator().set_params(integer=True)  # counts: whole ticks
         ax2.legend(fontsize=8)
         return Claim(
             f"{NAME}-1",
@@ -135,6 +137,7 @@ class Liu2020(Paper):
             ax.plot(c["epoch"], c["nnstd"], color="tab:blue", alpha=0.5)
         ax.set_xlabel("epoch")
         ax.set_ylabel("NNSTD between two runs")
+        ax.set_title(f"one line per run pair ({len(curves)})", fontsize=9)
         return Claim(
             f"{NAME}-2", "NNSTD between two runs grows from the first to the last epoch",
             "Liu et al. 2020, Fig. 5 (NNSTD between runs over training epochs)",
@@ -150,6 +153,8 @@ class Liu2020(Paper):
         im = ax.imshow(mat, cmap="viridis", vmin=0)
         ax.set_xticks(range(len(names)), [f"s{s}" for s in ctx.seeds])
         ax.set_yticks(range(len(names)), [f"s{s}" for s in ctx.seeds])
+        ax.set_xlabel("run (seed)")
+        ax.set_ylabel("run (seed)")
         fig.colorbar(im, ax=ax, label="NNSTD (final epoch)")
         return Claim(
             f"{NAME}-3", "NNSTD heatmap: every pair of runs ends with a different topology",

@@ -13,5 +13,7 @@ RETURN s.seq AS seq, s.step AS step, s.epoch AS epoch, s.n_edges AS n_edges,
        s.sign_flips AS sign_flips, round(s.ffl_balance, 4) AS ffl_balance,
        s.unbalanced_ffl AS unbalanced_ffl, round(s.cycle4_balance, 4) AS cycle4_balance,
        round(s.nnstd_to_first, 4) AS nnstd_to_first,
-       round(s.overlap_prev_jaccard, 4) AS overlap_prev_jaccard, properties(s) AS properties
+       round(s.overlap_prev_jaccard, 4) AS overlap_prev_jaccard,
+       apoc.map.fromPairs([k IN keys(s) | [k, CASE WHEN s[k] IS :: FLOAT THEN round(s[k], 4)
+                                                   ELSE s[k] END]]) AS properties
 ORDER BY seq;
