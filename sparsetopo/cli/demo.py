@@ -91,14 +91,14 @@ def demo(
     managed = store.info is not None and store.info.managed
     where = server.browser_url if managed else "your Neo4j Browser"
     guide = f"{server.browser_assets_url}guide.html" if managed else "GUIDE_URL (docs/browser.md)"
-    console.print(f"\nNeo4j Browser: {where} (user neo4j, password: `sparsetopo server password`)")
-    console.print("Run these two commands there; the guide's slides hold the queries (balance over "
-                  "the run, the recurrent layer's wiring, turnover, ...), one click each:\n",
+    console.print(f"\nNeo4j Browser: {where} (user neo4j, `sparsetopo server password`)",
+                  highlight=False)
+    console.print("Run these two commands there; the guide holds every query, one click each:",
                   highlight=False)
     console.print(f"  :param run => '{run}'\n  :play {guide}", markup=False, highlight=False,
                   soft_wrap=True)
-    console.print(f"\n(layer {recurrent[0] if recurrent else '-'}, last step {last_step}; "
-                  "docs/browser.md explains the guide, style and favourites)", highlight=False)
+    console.print(f"(layer {recurrent[0] if recurrent else '-'}, last step {last_step}; "
+                  "docs/browser.md)", highlight=False)
     console.print(f"\ndone in {time.perf_counter() - started:.0f} s. Next: `sparsetopo history "
                   f"{run}`, `sparsetopo query --list`, `sparsetopo plot {run}`.")
 
