@@ -313,12 +313,14 @@ def plot_balance(history: pd.DataFrame | Mapping[str, pd.DataFrame], run: str = 
             ax.set_ylim(0, 1)
     _hide_unused(axes, len(present))
     handles, labels = _unique_handles(flat)
-    if several:  # one entry for every run's null line (each in its run's colour)
-        from matplotlib.lines import Line2D
+    from matplotlib.lines import Line2D
 
-        handles = [Line2D([], [], color="black", linestyle="--", linewidth=1)
-                   if label.startswith("sign-shuffle") else h
-                   for h, label in zip(handles, labels, strict=True)]
+    # one entry for every run's null line (each in its run's colour); with one run each panel
+    # has its statistic's colour, so the legend explains line styles only
+    handles = [Line2D([], [], color="black", linestyle="--", linewidth=1)
+               if label.startswith("sign-shuffle") else
+               h if several else Line2D([], [], color="black", marker="o", markersize=3.5)
+               for h, label in zip(handles, labels, strict=True)]
     _legend_outside(fig, handles, labels, title="run" if several else None)
     fig.suptitle(f"{_prefix(runs)}balance and sparsity")
     return fig

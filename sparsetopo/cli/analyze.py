@@ -88,10 +88,9 @@ def analyze(
     )
     if motifs and rep.computed and n_null < MIN_NULL_SAMPLES:
         err_console.print(
-            f"[yellow]note:[/] motif Z-scores from {n_null} null samples are noisy; their Monte "
-            f"Carlo standard errors are stored (`sparsetopo history {rep.run} --stat "
-            f"motif_z_se_max`, column z_se of `query motif_history`). Use --n-null "
-            f"{MIN_NULL_SAMPLES} or more for results to report.", highlight=False)
+            f"[yellow]note:[/] the Z-scores' Monte Carlo errors ({n_null} null samples): "
+            f"`sparsetopo history {rep.run} --stat motif_z_se_max`, `sparsetopo query "
+            f"motif_history -p run={rep.run}` (column z_se), `sparsetopo plot {rep.run}` (bands).", highlight=False)
 
 
 @friendly_errors
