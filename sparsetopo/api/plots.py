@@ -538,7 +538,7 @@ def plot_null_bands(motifs: pd.DataFrame | Mapping[str, pd.DataFrame], run: str 
                     + f"null mean ± 1 SD ({_null_names(d)}; dashed, band)")
             ax.fill_between(d["step"], mean - sd, mean + sd, color=style["color"], alpha=0.2,
                             linewidth=0)
-        ax.set_title(cls, fontsize="small", color=class_colour(cls) if not several else "black")
+        ax.set_title(cls, fontsize="small")
         ax.set_xlabel("step", fontsize="small")
         ax.set_ylabel(ylabel, fontsize="small")
         ax.tick_params(labelsize="x-small")
