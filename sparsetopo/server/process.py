@@ -133,27 +133,31 @@ class MavenSteps:
     """Turn Maven's batch-mode output into short progress descriptions.
 
     >>> m = MavenSteps()
-    >>> m.feed("[INFO] Building sparsetopo-neo4j-plugin 1.0 [2/3]")
-    'building sparsetopo-neo4j-plugin (module 2/3)'
-    >>> m.feed("[INFO] --- dependency:3.6.1:copy-dependencies (lib) @ server ---")
-    'building sparsetopo-neo4j-plugin (module 2/3): copy-dependencies (lib)'
+    >>> m.feed("[INFO] Building sparsetopo-neo4j-server 1                       [2/2]")
+    'building sparsetopo-neo4j-server (module 2/2)'
+    >>> m.feed("[INFO] --- maven-dependency-plugin:3.6.1:copy-dependencies (apoc) @ server ---")
+    'building sparsetopo-neo4j-server (module 2/2): copy-dependencies (apoc)'
     >>> m.feed("Downloaded from central: https://repo/x.jar (12 kB at 3 MB/s)")
-    'building sparsetopo-neo4j-plugin (module 2/3): copy-dependencies (lib), 1 file(s) downloaded'
-    >>> m.feed("[INFO] nothing to see") is None
+    'building sparsetopo-neo4j-server (module 2/2): copy-dependencies (apoc), 1 file(s) downloaded'
+    >>> m.feed("[INFO] Copying neo4j-5.26.19.jar to /home/lib/neo4j-5.26.19.jar")
+    'building sparsetopo-neo4j-server (module 2/2): copy-dependencies (apoc), 1 file(s) downloaded, 1 jar(s) copied'
+    >>> m.feed("[INFO] Building jar: /home/plugins/x.jar") is None
     True
     """
 
-    _BUILDING = re.compile(r"Building (\S+)(?: \S+)? \[(\d+)/(\d+)\]")
+    _BUILDING = re.compile(r"Building (\S+)(?: +\S+)? +\[(\d+)/(\d+)\]")
     _GOAL = re.compile(r"--- (?:[\w.-]+:)?(?:[\w.-]+:)?([\w-]+) \(([^)]*)\) @")
 
     def __init__(self) -> None:
         self.module = "Maven"
         self.goal = ""
         self.downloads = 0
+        self.copied = 0
 
     def _text(self) -> str:
         text = self.module + (f": {self.goal}" if self.goal else "")
-        return text + (f", {self.downloads} file(s) downloaded" if self.downloads else "")
+        text += f", {self.downloads} file(s) downloaded" if self.downloads else ""
+        return text + (f", {self.copied} jar(s) copied" if self.copied else "")
 
     def feed(self, line: str) -> str | None:
         """The new description after ``line``, or None when it changes nothing."""
@@ -166,6 +170,9 @@ class MavenSteps:
             return self._text()
         if line.startswith("Downloaded from") or "] Downloaded from" in line:
             self.downloads += 1
+            return self._text()
+        if "] Copying " in line and ".jar to " in line:
+            self.copied += 1
             return self._text()
         return None
 
