@@ -126,6 +126,9 @@ def one_line(exc: BaseException) -> str:
     """
     text = str(getattr(exc, "message", None) or exc)
     first = next((line.strip() for line in text.splitlines() if line.strip()), type(exc).__name__)
+    # a syntax error lists every token the parser would have taken: keep what and where
+    first = re.sub(r"^(Invalid input '[^']*'): expected .{80,}? (\(line \d+, column \d+)",
+                   r"\1 \2", first)
     code = getattr(exc, "code", None)
     return f"{first} [{code}]" if code else first
 
@@ -266,6 +269,8 @@ def print_json(data: Any) -> None:
 
 #: A text column narrower than its cells wraps them at spaces, but is kept this wide.
 _TEXT_MIN = 12
+#: Words longer than this (paths, JSON) may be folded inside text columns.
+_WORD_MAX = 30
 
 
 def _min_width(header: str, cells: Sequence[str], wraps: bool) -> int:
@@ -273,7 +278,8 @@ def _min_width(header: str, cells: Sequence[str], wraps: bool) -> int:
     full = max([len(header), *(len(c) for c in cells)])
     if not wraps:
         return full
-    word = max([len(header), *(len(w) for c in cells for w in c.split())])
+    # a longer word (a path) is folded rather than widening the table beyond the terminal
+    word = max([len(header), *(min(len(w), _WORD_MAX) for c in cells for w in c.split())])
     return max(word, min(full, _TEXT_MIN))
 
 

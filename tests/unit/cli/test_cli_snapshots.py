@@ -175,6 +175,15 @@ def test_a_cypher_syntax_error_prints_one_line(monkeypatch):
     assert res.stderr.count("\n") == 1, res.stderr
     assert "line 1, column 10" in res.stderr and "SyntaxError" in res.stderr
     assert one_line(error) in " ".join(res.stderr.split())
+    # the parser's list of every token it expected is left out; what and where stay
+    tokens = ", ".join(f"'{t}'" for t in ("FOREACH", "ORDER BY", "CALL", "CREATE", "DELETE",
+                                           "DETACH", "FINISH", "LIMIT", "MATCH", "MERGE"))
+    long = Neo4jError._hydrate_neo4j(
+        code="Neo.ClientError.Statement.SyntaxError",
+        message=f"Invalid input 'RETRN': expected {tokens} or <EOF> (line 1, column 11 "
+                "(offset: 10))\n\"MATCH (n) RETRN n\"\n           ^")
+    assert one_line(long) == ("Invalid input 'RETRN' (line 1, column 11 (offset: 10)) "
+                              "[Neo.ClientError.Statement.SyntaxError]")
 
 
 @pytest.mark.parametrize("width", WIDTHS)
