@@ -94,11 +94,12 @@ from sparsetopo.analysis.triads import (
     signed_triad_keys,
     triad_census,
 )
-from sparsetopo.analysis.zscores import motif_zscores
+from sparsetopo.analysis.zscores import MIN_NULL_SAMPLES, motif_zscores, zscore_se
 
 __all__ = [
     "DYAD_CODES",
     "FFL_PER_CLASS",
+    "MIN_NULL_SAMPLES",
     "TRIAD_CODES",
     "TRIAD_EDGE_ORDER",
     "Cycle4Balance",
@@ -140,4 +141,5 @@ __all__ = [
     "triangle_balance",
     "zahn_null",
     "zahn_samples",
+    "zscore_se",
 ]

@@ -247,11 +247,12 @@ def _part_stats(
         null_model = options.null_model(part)
         df = motif_zscores(g, null=null_model, n=options.n_null, seed=seed)
         out.motifs = [
-            {"name": str(name), "count": _f(r["count"]), "z": _f(r["z"]),
+            {"name": str(name), "count": _f(r["count"]), "z": _f(r["z"]), "z_se": _f(r["z_se"]),
              "null_mean": _f(r["null_mean"]), "null_sd": _f(r["null_sd"]), "p": _f(r["p"]),
              "null_model": null_model, "part": part.name}
             for name, r in df.iterrows()
         ]
+        out.props["motif_z_se_max"] = _f(df["z_se"].max())  # the noisiest Z, for `history`
     return out
 
 

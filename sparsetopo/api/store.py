@@ -27,7 +27,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -37,6 +37,7 @@ from neo4j.graph import Node, Relationship
 from neo4j.graph import Path as GraphPath
 
 from sparsetopo.analysis import LayeredGraph, SignedGraph
+from sparsetopo.analysis.zscores import warn_few_null_samples
 from sparsetopo.api.executors import Executor, make_executor
 from sparsetopo.api.notebook import progress_callback
 from sparsetopo.api.pipeline import build_graph, edges_of
@@ -76,6 +77,9 @@ from sparsetopo.graphstore.runs import (
 from sparsetopo.queries.library import PLUGIN_VARIANTS, check_param_values, get_query
 from sparsetopo.server.config import ConnectionInfo
 from sparsetopo.topology import Architecture, GraphSnapshot
+
+if TYPE_CHECKING:
+    from sparsetopo.ingest.ingest_files import IngestSummary
 
 #: First columns of a history table (the rest follow, see :func:`history_order`).
 _HISTORY_FIRST = ("seq", "epoch", "n_edges", "sparsity", "births", "deaths", "sign_flips")
@@ -842,7 +846,9 @@ class Store:
         return snapshot_keys(self.driver, run_id, self.database)
 
     def statistic(self, run: str, key: str) -> pd.Series:
-        """Return one stored statistic over the steps of a run (the ``history`` library query).
+        """Return one stored statistic over the steps of a run, exactly.
+
+        The ``history`` library query returns the same values rounded (for the Browser).
 
         Parameters
         ----------
@@ -864,6 +870,9 @@ class Store:
         keys = self.stored_keys(run)
         if key not in keys:
             raise InputError(f"run {run!r} stores no statistic {key!r}; stored: {', '.join(keys)}")
+        h = self.history(run)
+        if key in h:
+            return h[key]  # exact values (the Browser's history query rounds floats)
         df = self.query("history", run=run, key=key)
         return pd.Series(df["value"].to_numpy(), index=pd.Index(df["step"], name="step"), name=key)
 
@@ -882,7 +891,7 @@ class Store:
         -------
         pandas.DataFrame
             One row per (step, part, motif): seq, step, motif, count, null_mean, null_sd, z,
-            p, null_model, part.
+            z_se (the Monte Carlo standard error of z), p, null_model, part.
 
         Notes
         -----
@@ -896,8 +905,8 @@ class Store:
            824-827 (2002). doi:10.1126/science.298.5594.824
         """
         run_id = require_run(self.driver, run, self.database)["run_id"]
-        cols = ["seq", "step", "motif", "count", "null_mean", "null_sd", "z", "p", "null_model",
-                "part"]
+        cols = ["seq", "step", "motif", "count", "null_mean", "null_sd", "z", "z_se", "p",
+                "null_model", "part"]
         return pd.DataFrame(res.read_motifs(self.driver, run_id, self.database, part),
                             columns=cols)
 
@@ -1173,6 +1182,8 @@ class Store:
         started = time.perf_counter()
         if n_null < 1:
             raise InputError(f"n_null must be >= 1 (got {n_null})")
+        if motifs:
+            warn_few_null_samples(n_null)
         mode = "chain" if nnstd is True else (nnstd or None)
         if mode is not None and mode not in NNSTD_MODES:
             raise InputError(f"nnstd must be True, False, 'chain' or 'all' (got {nnstd!r})")
@@ -1203,7 +1214,8 @@ class Store:
                                   key[2], key[3]))
         ex = make_executor(executor, workers, scheduler)
         try:
-            results = self._run(tasks, ex, progress, f"analyze {run}")
+            n_snap = sum(isinstance(t, SnapshotTask) for t in tasks)
+            results = self._run(tasks, ex, progress, f"analyze {run} ({n_snap} snapshots + {len(tasks) - n_snap} NNSTD/overlap pairs)")
             self._write_analysis(run_id, seqs, plan, results)
             report.computed = sorted(r.seq for r in results if isinstance(r, SnapshotResult))
             report.pairs = sum(1 for r in results if isinstance(r, PairResult))
@@ -1370,6 +1382,24 @@ class Store:
         cols = ["step_a", "step_b", "seq_a", "seq_b", "nnstd", "jaccard", "shared", "only_a",
                 "only_b", "sign_flips"]
         return pd.DataFrame(rows, columns=cols)
+
+    # ------------------------------------------------------------------ ingest
+    def ingest(self, paths: str | Path | Sequence[str | Path], run: str,
+               **options: Any) -> IngestSummary:
+        """Import checkpoint files as snapshots of a run, like ``sparsetopo ingest``.
+
+        Same options (``fmt``, ``steps``, ``keep_bias``, ``allow_nonfinite``, ``replace``,
+        ``n``, ``task``, ``model``, ``strategy``, ``metrics``, ``progress``), checks and errors
+        as the command: see :func:`sparsetopo.ingest.ingest_files.ingest_files`.
+
+        Examples
+        --------
+        >>> store.ingest("tests/data/zhang2023-sparse-rnn/MNIST/pruning_n_150_p_0.05",
+        ...              run="zhang-prune", strategy="pruning")  # doctest: +SKIP
+        """
+        from sparsetopo.ingest.ingest_files import ingest_files
+
+        return ingest_files(self.driver, paths, run, database=self.database, **options)
 
     # ------------------------------------------------------------------ plots
     def plot(

@@ -7,6 +7,7 @@ Thin wrappers around :class:`sparsetopo.api.store.Store`; tables are rendered by
 from __future__ import annotations
 
 import json
+import re
 import sys
 from enum import Enum
 from pathlib import Path
@@ -15,9 +16,11 @@ from typing import Annotated
 import pandas as pd
 import typer
 
+from sparsetopo.analysis.zscores import MIN_NULL_SAMPLES
 from sparsetopo.cli.common import (
     console,
     emit,
+    err_console,
     friendly_errors,
     open_store,
     parse_pairs,
@@ -94,7 +97,9 @@ def analyze(
     """Compute motifs, balance, NNSTD and overlap for every snapshot and store them.
 
     Only what is missing is computed unless --force; running it again replaces results instead
-    of duplicating them.
+    of duplicating them. The progress bar counts snapshots to analyse plus snapshot pairs for
+    NNSTD and overlap, with an ETA. Motif Z-scores are stored with their Monte Carlo standard
+    error (z_se); fewer than 50 null samples give a warning.
 
     **Example**: `sparsetopo analyze zhang-prune --null switching --n-null 50`
     """
@@ -119,6 +124,11 @@ def analyze(
         + (f", compared with {', '.join(rep.compared)}" if rep.compared else "")
         + f" in {rep.seconds:.1f} s. See `sparsetopo history {rep.run}`."
     )
+    if motifs and rep.computed and n_null < MIN_NULL_SAMPLES:
+        err_console.print(
+            f"[yellow]note:[/] the Z-scores' Monte Carlo errors ({n_null} null samples): "
+            f"`sparsetopo history {rep.run} --stat motif_z_se_max`, `sparsetopo query "
+            f"motif_history -p run={rep.run}` (column z_se), `sparsetopo plot {rep.run}` (bands).", highlight=False)
 
 
 @friendly_errors
@@ -178,7 +188,8 @@ def query(
     from sparsetopo.queries.library import get_query, library
 
     if list_ or name is None:
-        rows = [{"name": q.name, "parameters": ", ".join(q.params), "answers": q.title}
+        rows = [{"name": q.name, "parameters": ", ".join(q.params),
+                 "answers": q.title if as_json or as_csv else _first_sentence(q.title)}
                 for q in library().values()]
         emit(pd.DataFrame(rows), as_json, as_csv, title="Cypher library")
         return
@@ -195,6 +206,16 @@ def query(
     emit(df, as_json, as_csv, title=name)
 
 
+def _first_sentence(text: str) -> str:
+    """The first sentence of a query's description (`query NAME --show` prints all of it).
+
+    >>> _first_sentence("Loops (Zhang et al. 2023) of a layer. The class follows.")
+    'Loops (Zhang et al. 2023) of a layer.'
+    """
+    match = re.search(r"(?<!\bal)(?<!\be\.g)(?<!\bi\.e)\.\s+(?=[A-Z])", text)
+    return text[: match.start() + 1] if match else text
+
+
 @friendly_errors
 def cypher(
     text: Annotated[str, typer.Argument(help="A Cypher statement; use $name for parameters.")],
@@ -205,7 +226,7 @@ def cypher(
 ) -> None:
     """Run any Cypher statement against the store (read-only unless --write).
 
-    **Example**: `sparsetopo cypher "MATCH (r:Run {name: $run}) RETURN r.n_snapshots" -p run=zhang-prune`
+    **Example**: `sparsetopo cypher 'MATCH (r:Run {name: $run}) RETURN r.n_snapshots' -p run=zhang-prune` (single quotes: the shell leaves `$run` alone)
     """
     params = parse_pairs(param or [], "--param")
     with open_store() as store:

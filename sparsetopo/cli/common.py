@@ -9,10 +9,11 @@ Contract of the command line (docs/cli.md):
   any work;
 * exit 130: interrupted.
 
-Tables never wrap a number: every cell is formatted by :func:`fmt_value` (integers exact,
-other numbers with 4 significant digits), numeric columns are right-aligned, a column is as
-wide as its widest cell or header, and a table wider than the terminal is split into pages of
-columns that each repeat the first (key) column.
+Tables never wrap a number: every column is formatted by :func:`fmt_column` (whole numbers
+as integers, other numbers with the same decimals down the column), numeric columns are
+right-aligned and as wide as their widest cell or header, text columns wrap at spaces (never
+inside a word), and a table wider than the terminal is split into pages of columns that each
+repeat the first (key) column.
 """
 
 from __future__ import annotations
@@ -108,10 +109,28 @@ def friendly_errors(func: F) -> F:
             raise typer.Exit(EXIT_INTERRUPTED) from None
         except Exception as exc:
             if _is_driver_error(exc):
-                raise fail(f"the database refused the operation: {exc}") from None
+                raise fail(f"the database refused the operation: {one_line(exc)}") from None
             raise
 
     return wrapper  # type: ignore[return-value]
+
+
+def one_line(exc: BaseException) -> str:
+    """A database error as one line: the first line of the server's message (a syntax error's
+    position included, its echo of the statement and the caret left out) and its code.
+
+    >>> class E(Exception):
+    ...     code = "Neo.ClientError.Statement.SyntaxError"
+    >>> one_line(E("Invalid input 'MATC' (line 1, column 1)" + chr(10) + '"MATC (n)"'))
+    "Invalid input 'MATC' (line 1, column 1) [Neo.ClientError.Statement.SyntaxError]"
+    """
+    text = str(getattr(exc, "message", None) or exc)
+    first = next((line.strip() for line in text.splitlines() if line.strip()), type(exc).__name__)
+    # a syntax error lists every token the parser would have taken: keep what and where
+    first = re.sub(r"^(Invalid input '[^']*'): expected .{80,}? (\(line \d+, column \d+)",
+                   r"\1 \2", first)
+    code = getattr(exc, "code", None)
+    return f"{first} [{code}]" if code else first
 
 
 def _is_driver_error(exc: Exception) -> bool:
@@ -189,6 +208,40 @@ def fmt_value(value: Any) -> str:
     return str(value)
 
 
+def _finite_float(value: Any) -> bool:
+    return isinstance(value, float) and math.isfinite(value)
+
+
+def fmt_column(values: Sequence[Any]) -> list[str]:
+    """Format one table column so that its numbers line up and share their decimals.
+
+    A column whose numbers are all whole prints them as integers (a step stored as 1.0 is
+    ``1``); other numbers get the same number of decimals, enough for 4 significant digits of
+    the largest (between 1 and 6), or scientific notation for all when the column reaches 1e4
+    or holds only values below 1e-3. Other cells are formatted by :func:`fmt_value`.
+
+    >>> fmt_column([0.0, 0.068, 0.142])
+    ['0.0000', '0.0680', '0.1420']
+    >>> fmt_column([1.0, 250.0, None]), fmt_column([12.5, 0.25]), fmt_column([123456.0, 0.5])
+    (['1', '250', '-'], ['12.50', '0.25'], ['1.235e+05', '5.000e-01'])
+    """
+    plain = [_plain(v) for v in values]
+
+    def number(v: Any) -> bool:
+        return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+
+    if not any(_finite_float(v) for v in plain):
+        return [fmt_value(v) for v in plain]
+    nums = [float(v) for v in plain if number(v)]
+    if all(v.is_integer() and abs(v) < 1e15 for v in nums):
+        return [str(int(v)) if number(v) else fmt_value(v) for v in plain]
+    biggest = max(abs(v) for v in nums)
+    if biggest >= 1e4 or biggest < 1e-3:
+        return [f"{v:.3e}" if number(v) else fmt_value(v) for v in plain]
+    decimals = min(6, max(1, 3 - math.floor(math.log10(biggest))))
+    return [f"{v:.{decimals}f}" if number(v) else fmt_value(v) for v in plain]
+
+
 def _is_number(value: Any) -> bool:
     """Numbers and missing values (a column of them is right-aligned)."""
     value = _plain(value)
@@ -214,14 +267,34 @@ def print_json(data: Any) -> None:
     sys.stdout.write(json.dumps(jsonable(data), indent=2, default=str) + "\n")
 
 
+#: A text column narrower than its cells wraps them at spaces, but is kept this wide.
+_TEXT_MIN = 12
+#: Words longer than this (paths, JSON) may be folded inside text columns.
+_WORD_MAX = 30
+
+
+def _min_width(header: str, cells: Sequence[str], wraps: bool) -> int:
+    """The narrowest a column may get: numbers and headers whole, text at its longest word."""
+    full = max([len(header), *(len(c) for c in cells)])
+    if not wraps:
+        return full
+    # a longer word (a path) is folded rather than widening the table beyond the terminal
+    word = max([len(header), *(min(len(w), _WORD_MAX) for c in cells for w in c.split())])
+    return max(word, min(full, _TEXT_MIN))
+
+
 def table_pages(
-    columns: Sequence[str], cells: Sequence[Sequence[str]], width: int
+    columns: Sequence[str], cells: Sequence[Sequence[str]], width: int,
+    wraps: Sequence[bool] | None = None,
 ) -> list[list[int]]:
-    """Split column indices into pages that fit ``width``; every page starts with column 0."""
-    widths = []
-    for j, col in enumerate(columns):
-        cell_w = max((len(row[j]) for row in cells), default=0)
-        widths.append(max(len(col), cell_w))
+    """Split column indices into pages that fit ``width``; every page starts with column 0.
+
+    A column with ``wraps[j]`` True may wrap its text at spaces, so it only needs the width of
+    its longest word (at least :data:`_TEXT_MIN` when its cells are longer).
+    """
+    wraps = wraps or [False] * len(columns)
+    widths = [_min_width(col, [row[j] for row in cells], wraps[j])
+              for j, col in enumerate(columns)]
     # a rich table with the default box costs 3 characters per column plus 1
     pages: list[list[int]] = []
     current = [0]
@@ -236,6 +309,25 @@ def table_pages(
         used += need
     pages.append(current)
     return pages
+
+
+def _fit_widths(columns: Sequence[str], cells: Sequence[Sequence[str]], wraps: Sequence[bool],
+                width: int) -> list[int]:
+    """Column widths for one page: numbers and keys whole, the room left shared among the text
+    columns in proportion to how much text each holds (so a long description gets the space a
+    short list of names does not need)."""
+    full = [max([len(c), *(len(r[j]) for r in cells)]) for j, c in enumerate(columns)]
+    least = [_min_width(c, [r[j] for r in cells], wraps[j]) for j, c in enumerate(columns)]
+    room = width - 1 - 3 * len(columns) - sum(f for f, w in zip(full, wraps, strict=True) if not w)
+    text = [j for j, w in enumerate(wraps) if w]
+    if sum(full[j] for j in text) <= room:
+        return full
+    spare = max(0, room - sum(least[j] for j in text))
+    need = sum(full[j] - least[j] for j in text) or 1
+    out = list(full)
+    for j in text:
+        out[j] = least[j] + spare * (full[j] - least[j]) // need
+    return out
 
 
 def print_table(
@@ -254,17 +346,22 @@ def print_table(
     cols = list(columns) if columns is not None else (list(rows[0]) if rows else [])
     if not cols:
         return
-    cells = [[fmt_value(row.get(c)) for c in cols] for row in rows]
+    by_column = [fmt_column([row.get(c) for row in rows]) for c in cols]
+    cells = [[by_column[j][i] for j in range(len(cols))] for i in range(len(rows))]
     numeric = [all(_is_number(row.get(c)) for row in rows) and bool(rows) for c in cols]
-    pages = table_pages(cols, cells, out.width)
+    # text wraps at spaces (never inside a word); the key column and numbers never wrap
+    wraps = [j > 0 and not numeric[j] for j in range(len(cols))]
+    pages = table_pages(cols, cells, out.width, wraps)
     for k, page in enumerate(pages):
         suffix = f" ({k + 1}/{len(pages)})" if len(pages) > 1 else ""
         table = Table(title=(title or "") + suffix if (title or suffix) else None,
                       header_style="bold", title_justify="left")
-        for j in page:
-            w = max(len(cols[j]), max((len(r[j]) for r in cells), default=0))
+        widths = _fit_widths([cols[j] for j in page], [[r[j] for j in page] for r in cells],
+                             [wraps[j] for j in page], out.width)
+        for j, w in zip(page, widths, strict=True):
             table.add_column(cols[j], justify="right" if numeric[j] else "left",
-                             no_wrap=numeric[j], min_width=w, overflow="fold")
+                             no_wrap=not wraps[j], min_width=w, max_width=w,
+                             overflow="fold" if wraps[j] else "ellipsis")
         for r in cells:
             table.add_row(*(escape(r[j]) for j in page))
         out.print(table)

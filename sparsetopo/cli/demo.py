@@ -24,18 +24,6 @@ _COLUMNS = (
     ("nnstd_to_first", "NNSTD to first"),
 )
 
-_QUERIES = """\
-:param run => '{run}';
-:param step => {step};
-:param layer => '{layer}';
-:param limit => 300;
-
-// 1. FFL balance over the run, next to its sign-shuffled null
-//    (same as `sparsetopo query balance_history --param run={run}`)
-{history};
-
-// 2. the recurrent layer's wiring at that snapshot, for the graph view
-{subgraph};"""
 
 
 @friendly_errors
@@ -53,14 +41,13 @@ def demo(
 
     Trains a small RNN on sequential digits with gradual magnitude pruning, snapshots every
     checkpoint into Neo4j, analyses every snapshot (FFL balance against its sign-shuffled null,
-    motif Z-scores, edge overlap, NNSTD), prints the history table, writes plots and shows what
-    to paste into Neo4j Browser. Takes well under a minute on two CPU cores.
+    motif Z-scores, edge overlap, NNSTD), prints the history table, writes plots and prints the
+    two Browser commands that open the guide on this run. Takes well under a minute on two CPU cores.
 
     **Example**: `sparsetopo demo --epochs 10 --n-null 50`
     """
     from sparsetopo.api.store import Store
     from sparsetopo.ingest.recorder import Recorder
-    from sparsetopo.queries.library import get_query
     from sparsetopo.server.process import ManagedServer
     from sparsetopo.training.loop import Trainer
 
@@ -103,15 +90,17 @@ def demo(
     server = ManagedServer()
     managed = store.info is not None and store.info.managed
     where = server.browser_url if managed else "your Neo4j Browser"
-    console.print(f"\nNeo4j Browser: {where} (user neo4j, password: `sparsetopo server password`)")
-    console.print("Paste into the Browser:\n")
-    console.print(_QUERIES.format(run=run, step=last_step, layer=recurrent[0],
-                                  history=get_query("balance_history").text,
-                                  subgraph=get_query("layer_subgraph").text),
-                  markup=False, highlight=False, soft_wrap=True)
+    guide = f"{server.browser_assets_url}guide.html" if managed else "GUIDE_URL (docs/browser.md)"
+    console.print(f"\nNeo4j Browser: {where} (user neo4j, `sparsetopo server password`)",
+                  highlight=False)
+    console.print("Run these two commands there; the guide holds every query, one click each:",
+                  highlight=False)
+    console.print(f"  :param run => '{run}'\n  :play {guide}", markup=False, highlight=False,
+                  soft_wrap=True)
+    console.print(f"(layer {recurrent[0] if recurrent else '-'}, last step {last_step}; "
+                  "docs/browser.md)", highlight=False)
     console.print(f"\ndone in {time.perf_counter() - started:.0f} s. Next: `sparsetopo history "
                   f"{run}`, `sparsetopo query --list`, `sparsetopo plot {run}`.")
-
 
 def _clean(value: Any) -> Any:
     if isinstance(value, float) and math.isnan(value):

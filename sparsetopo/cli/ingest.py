@@ -10,6 +10,7 @@ import typer
 from sparsetopo.cli.common import (
     console,
     err_console,
+    escape,
     friendly_errors,
     open_store_driver,
     print_json,
@@ -67,72 +68,47 @@ def ingest(
 
     Example: sparsetopo ingest tests/data/zhang2023-sparse-rnn/MNIST/pruning_n_150_p_0.05 --run zhang-prune
     """
-    from sparsetopo.graphstore.runs import validate_name
-    from sparsetopo.ingest.importers import read_inputs
-    from sparsetopo.ingest.run_import import import_plan, plan_resume
+    from sparsetopo.errors import InputError
+    from sparsetopo.ingest.ingest_files import ingest_files, parse_steps
 
-    validate_name(run)
-    step_list = None
-    if steps:
-        try:
-            step_list = [int(s) for s in steps.split(",") if s.strip()]
-        except ValueError:
-            raise typer.BadParameter(
-                "--steps takes integers separated by commas, e.g. 0,10,20"
-            ) from None
-    with err_console.status("reading and validating input files"):
-        plan = read_inputs(list(paths), fmt=fmt, steps=step_list, drop_bias=not keep_bias,
-                           allow_nonfinite=allow_nonfinite, n=n, layers=layers or None)
-    if plan.dropped_nonfinite:
-        err_console.print(f"[yellow]dropping {plan.dropped_nonfinite} NaN/Inf weight(s)[/]")
-    from sparsetopo.ingest.metadata import read_metrics_file, sidecar_metadata
-
-    step_values = [item.step for item in plan.items]
-    found = sidecar_metadata(list(paths), step_values)
-    if metrics is not None:
-        found.add_metrics(read_metrics_file(metrics, step_values))
-    for note in found.notes:
-        err_console.print(f"[dim]{note}[/]")
-    # No driver retries: a retried transaction whose commit was acknowledged too late could
-    # write twice; a failed ingest is resumed by running the same command again instead.
-    driver = open_store_driver(fail_fast=True)
     try:
-        with err_console.status("checking the input against the stored run"):
-            skip = [] if replace else plan_resume(driver, plan, run)
-        with progress_bar() as progress:
-            task = progress.add_task(f"ingesting into {run}", total=len(plan))
-            result = import_plan(
-                driver, plan, run,
-                meta={"task": task_name, "model": model, "strategy": strategy or found.strategy,
-                      "config": {"ingested_from": [str(p) for p in paths],
-                                 "format": plan.format, **found.config}},
-                replace=replace, progress=lambda k: progress.advance(task, k), skip=skip,
-                metrics=found.metrics,
+        step_list = parse_steps(steps)
+    except InputError:
+        raise typer.BadParameter("--steps takes integers separated by commas, e.g. 0,10,20") from None
+    opened: list[Any] = []
+
+    def connect() -> Any:
+        # No driver retries: a retried transaction whose commit was acknowledged too late could
+        # write twice; a failed ingest is resumed by running the same command again instead.
+        opened.append(open_store_driver(fail_fast=True))
+        return opened[-1]
+
+    try:
+        with progress_bar(transient=True) as bar:
+            task = bar.add_task("reading and validating input files", total=None)
+            result = ingest_files(
+                connect, paths, run, fmt=fmt, steps=step_list, keep_bias=keep_bias,
+                allow_nonfinite=allow_nonfinite, replace=replace, n=n, task=task_name,
+                model=model, strategy=strategy, metrics=metrics, layers=layers or None,
+                stage=lambda what: bar.update(task, description=what),
+                progress=lambda done, total: bar.update(task, completed=done, total=total),
             )
     finally:
-        driver.close()
-    written = result.written
-    if result.skipped:
-        err_console.print(f"resumed: {len(result.skipped)} step(s) were already stored "
-                          "identically and were skipped")
-    summary: dict[str, Any] = {
-        "run": run,
-        "format": plan.format,
-        "snapshots": len(written),
-        "steps": [w.step for w in written],
-        "edges_last": written[-1].n_edges if written else 0,
-        "births_total": sum(w.births for w in written),
-        "deaths_total": sum(w.deaths for w in written),
-        "sign_flips_total": sum(w.flips for w in written),
-        "nonfinite_dropped": plan.dropped_nonfinite,
-        "skipped_already_stored": result.skipped,
-    }
+        for driver in opened:
+            driver.close()
+    for note in result.notes:
+        err_console.print(f"[dim]{escape(note)}[/]")
+    written = result.steps
+    if result.skipped_already_stored:
+        err_console.print(f"resumed: {len(result.skipped_already_stored)} step(s) were already "
+                          "stored identically and were skipped")
+    summary: dict[str, Any] = result.to_dict()
     if as_json:
         print_json(summary)
     else:
         console.print(
             f"wrote {summary['snapshots']} snapshot(s) of run [bold]{run}[/] "
-            f"(steps {summary['steps'][0] if written else '-'}..{summary['steps'][-1] if written else '-'}, "
+            f"(steps {written[0] if written else '-'}..{written[-1] if written else '-'}, "
             f"{summary['edges_last']} edges at the last step, {summary['births_total']} births, "
             f"{summary['deaths_total']} deaths, {summary['sign_flips_total']} sign flips)"
         )

@@ -12,6 +12,7 @@ from rich.progress import (
     TaskID,
     TextColumn,
     TimeElapsedColumn,
+    TimeRemainingColumn,
 )
 
 from sparsetopo.api.plan import ProgressCallback, ProgressEvent
@@ -30,7 +31,8 @@ def progress_bar(enabled: bool = True) -> Iterator[ProgressCallback | None]:
         yield None
         return
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                  TimeElapsedColumn(), transient=False) as bar:
+                  TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(),
+                  transient=False) as bar:
         ids: dict[str, TaskID] = {}
 
         def report(event: ProgressEvent) -> None:

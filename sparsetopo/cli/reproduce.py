@@ -44,7 +44,7 @@ def reproduce_cmd(
         Path("reproductions"), "--out", help="Output folder (report.html, report.md, "
         "claims.json; one sub-folder per paper with `all`)."),
     prefix: str = typer.Option(
-        "repro", "--run-prefix", help="Run names are PREFIX-<paper>-<condition>-s<seed>."),
+        "repro", "--run-prefix", help="Run names are PREFIX-PAPER-CONDITION-sSEED."),
     force: bool = typer.Option(
         False, "--force", help="Retrain runs that are already complete with the same config."),
     device: Device = typer.Option(
@@ -57,7 +57,7 @@ def reproduce_cmd(
 ) -> None:
     """Reproduce a paper's claims: train its runs (stored in Neo4j), analyse, and report.
 
-    Every run is an ordinary stored run named PREFIX-<paper>-<condition>-s<seed>; runs already
+    Every run is an ordinary stored run named PREFIX-PAPER-CONDITION-sSEED; runs already
     complete with the same configuration are reused unless --force. The report (DIR/report.html,
     self-contained; DIR/report.md; DIR/claims.json) has one row per claim: the paper's figure,
     ours with its spread over seeds, the test and the verdict (holds / does not hold /

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from enum import Enum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -31,8 +32,34 @@ class ExportFormat(str, Enum):
     npz = "npz"
     csv = "csv"
 
-_RUN_COLUMNS = ["name", "snapshots", "last_step", "max_sparsity", "task", "strategy", "model",
-                "status", "writer", "created_at"]
+_RUN_COLUMNS = ["name", "snapshots", "last_step", "sparsity", "target", "strategy", "task",
+                "model", "status", "writer", "created_at"]
+
+
+def _config(run: dict[str, Any]) -> dict[str, Any]:
+    """The run's stored configuration (hyperparameters), {} when there is none."""
+    raw = run.get("config_json") or run.get("config")
+    if isinstance(raw, dict):
+        return raw
+    try:
+        data = json.loads(raw) if raw else {}
+    except (TypeError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def target_of(config: dict[str, Any]) -> tuple[float | None, str]:
+    """The sparsity a run's strategy aimed at and the layers it applies to.
+
+    >>> target_of({"sparsity": 0.9, "sparsified": ["W_rec"]})
+    (0.9, 'W_rec')
+    >>> target_of({})
+    (None, '')
+    """
+    value = config.get("sparsity")
+    layers = config.get("sparsified") or []
+    target = float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+    return target, ", ".join(str(x) for x in layers)
 
 
 @friendly_errors
@@ -45,13 +72,25 @@ def runs(
     """
     with open_store() as store:
         df = store.runs()
+        targets = {}
+        if not as_json and not df.empty:
+            configs = store.cypher("MATCH (r:Run) RETURN r.name AS name, r.config_json AS config")
+            for name, raw in configs.itertuples(index=False):
+                targets[name] = target_of(_config({"config_json": raw}))[0]
     rows = df.to_dict(orient="records")
     if as_json:
         print_json(rows)
     elif not rows:
         console.print("no runs yet: `sparsetopo ingest PATH --run NAME` or `sparsetopo train ...`")
     else:
+        for row in rows:
+            row["sparsity"] = row.get("max_sparsity")
+            row["target"] = targets.get(row["name"])
         print_table(rows, _RUN_COLUMNS, title="runs")
+        console.print("sparsity: zero weights among all recorded layers (graph-wide, the highest "
+                      "over the snapshots); target: the sparsity the strategy aimed at on the "
+                      "layers it sparsifies (`sparsetopo run show NAME` shows both per snapshot)",
+                      style="dim", highlight=False)
         if any(row["status"] == "interrupted" for row in rows):
             err_console.print(f"interrupted: {RESUME_HINT}", highlight=False)
 
@@ -75,15 +114,43 @@ def show(
     console.print(f"[bold]{name}[/]  task={run.get('task') or '-'}  strategy="
                   f"{run.get('strategy') or '-'}  model={run.get('model') or '-'}  "
                   f"status={run.get('status')}", highlight=False)
+    config = _config(run)
+    target, layers = target_of(config)
+    if target is not None:
+        console.print(f"sparsity target {target:g} on {layers or 'the sparsified layers'} "
+                      "(column target_sparsity); graph_sparsity counts every recorded layer",
+                      highlight=False)
+    params = _flatten(config)
+    if params:
+        print_table([{"hyperparameter": k, "value": v} for k, v in params.items()],
+                    ["hyperparameter", "value"], title="hyperparameters")
     print_table(info["layers"], ["name", "kind", "gate", "src_group", "dst_group", "n_in",
                                  "n_out"], title="layers")
-    snaps = info["snapshots"]
-    base = ["step", "seq", "epoch", "n_edges", "sparsity", "births", "deaths", "sign_flips"]
+    snaps = [{("graph_sparsity" if k == "sparsity" else
+               "target_sparsity" if k == "strategy_sparsity" else k): v for k, v in s.items()}
+             for s in info["snapshots"]]
+    base = ["step", "seq", "epoch", "n_edges", "graph_sparsity", "target_sparsity", "births",
+            "deaths", "sign_flips"]
+    base = [c for c in base if c != "target_sparsity" or any(c in s for s in snaps)]
     skip = set(base) | {"run_id", "complete", "created_at", "source"}
     extra = sorted({k for s in snaps for k in s if k not in skip and not k.startswith("analysis_")})
     print_table(snaps, base + extra, title="snapshots")
     if run.get("status") == "interrupted":
         err_console.print(f"interrupted: {RESUME_HINT.replace('NAME', name)}", highlight=False)
+
+
+def _flatten(config: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """Nested settings as ``a.b = value`` pairs (lists of numbers or names joined)."""
+    out: dict[str, Any] = {}
+    for key, value in sorted(config.items()):
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            out.update(_flatten(value, name + "."))
+        elif isinstance(value, (list, tuple)):
+            out[name] = ", ".join(str(v) for v in value)
+        elif value is not None:
+            out[name] = value if isinstance(value, str) else json.dumps(value)
+    return out
 
 
 @run_app.command("delete")

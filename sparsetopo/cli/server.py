@@ -48,7 +48,14 @@ def install(force: bool = typer.Option(False, "--force", help="Fetch the jars ag
     **Example**: `sparsetopo server install`
     """
     server = _server()
-    if server.install(force=force, log=_log):
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
+                  console=err_console, transient=True) as bar:
+        task = bar.add_task("checking Java and Maven", total=None)
+        installed = server.install(force=force, log=_log,
+                                   step=lambda what: bar.update(task, description=what))
+    if installed:
         console.print(f"installed Neo4j into {server.home}")
     else:
         console.print(f"already installed in {server.home} (use --force to fetch again)")

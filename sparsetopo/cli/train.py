@@ -28,6 +28,17 @@ HELP = """Train a sparse network and snapshot its wiring at every checkpoint.
 * strategies: magnitude (one-shot), iterative (Zahn 15..99 %), gradual (Zhu & Gupta cubic),
   narang (threshold ramp), set, deepr, moduli, balanced, dense (no sparsification)
 
+**Task defaults** (used when --model, --epochs, --hidden, --lr, --batch-size are not given)
+
+| task | model | epochs | hidden | lr | batch size |
+|---|---|---|---|---|---|
+| digits | mlp | 20 | 64 | 3e-3 | 32 |
+| seq-digits | rnn | 20 | 64 | 1e-2 | 32 |
+| adding | gru | 20 | 64 | 1e-2 | 64 |
+| mackey-glass | rnn | 20 | 64 | 5e-3 | 32 |
+| navigation | rnn | 20 | 128 | 3e-3 | 64 |
+| inverse-control | mlp | 30 | 128 | 3e-3 | 64 |
+
 **What --sparsity counts**: the fraction of zero weights among the matrices the strategy
 sparsifies. Recurrent models (rnn, ctrnn, gru, lstm): the recurrent hidden-to-hidden matrix
 only, unless --scope all. mlp, transformer: every weight matrix (hidden layers, attention
@@ -138,15 +149,15 @@ def register(app: typer.Typer) -> None:
         sparsity: float = typer.Option(
             None, "--sparsity", help="Target fraction of zero sparsified weights (default 0.9)."
         ),
-        epochs: int = typer.Option(None, "--epochs", "-e", help="Epochs (default: the task's)."),
+        epochs: int = typer.Option(None, "--epochs", "-e", help="Epochs (default: the task's, see the table above)."),
         snapshot_every: int = typer.Option(
             None, "--snapshot-every", "-k", help="Snapshot every K epochs (default 1)."
         ),
         run: str = typer.Option(None, "--run", "-r", help="Run name (default: generated)."),
         seed: int = typer.Option(None, "--seed", help="Random seed (default 0)."),
         lr: float = typer.Option(None, "--lr", help="Adam learning rate (default: the task's)."),
-        hidden: int = typer.Option(None, "--hidden", help="Hidden units (default: the task's)."),
-        batch_size: int = typer.Option(None, "--batch-size", help="Minibatch size."),
+        hidden: int = typer.Option(None, "--hidden", help="Hidden units (default: the task's, see the table above)."),
+        batch_size: int = typer.Option(None, "--batch-size", help="Minibatch size (default: the task's, see the table above)."),
         scope: str = typer.Option(
             None, "--scope", help="Which matrices to sparsify: recurrent or all."
         ),

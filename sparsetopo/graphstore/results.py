@@ -4,7 +4,7 @@
   ffl_balance_z, ffl_balance_z_null (the null of ffl_balance_z), unbalanced_ffl,
   triangle_unbalanced_fraction, cycle4_balance, nnstd_to_first,
   overlap_prev_jaccard, ... plus ``analysis_<part>`` markers saying what was computed how.
-* ``(:Snapshot)-[:HAS_MOTIF]->(:Motif {run_id, seq, name, count, z, null_mean, null_sd, p,
+* ``(:Snapshot)-[:HAS_MOTIF]->(:Motif {run_id, seq, name, count, z, z_se, null_mean, null_sd, p,
   null_model})``: one node per motif statistic.
 * ``(:Snapshot)-[:HAS_RESULT]->(:PartResult {run_id, seq, part, kind, layers, ...})``: the
   statistics of one analysed part of a snapshot (the whole-model graph, a chain, a recurrent
@@ -67,7 +67,7 @@ PAIR_TYPES: dict[str, tuple[str, ...]] = {
 
 #: Properties of a PartResult node owned by the writer (never overwritten by a statistic).
 _PART_KEYS = ("run_id", "seq", "part", "kind", "layers")
-_MOTIF_FIELDS = ("name", "count", "z", "null_mean", "null_sd", "p", "null_model", "part")
+_MOTIF_FIELDS = ("name", "count", "z", "z_se", "null_mean", "null_sd", "p", "null_model", "part")
 
 _PAIR_STATEMENTS: dict[str, str] = {
     kind: (
@@ -209,7 +209,7 @@ def read_motifs(
         "WITH s, m, coalesce(m.part, s.analysis_primary, 'primary') AS part "
         "WHERE $part IS NULL OR part = $part "
         "RETURN s.seq AS seq, s.step AS step, m.name AS motif, m.count AS count, "
-        "m.null_mean AS null_mean, m.null_sd AS null_sd, m.z AS z, m.p AS p, "
+        "m.null_mean AS null_mean, m.null_sd AS null_sd, m.z AS z, m.z_se AS z_se, m.p AS p, "
         "m.null_model AS null_model, part ORDER BY seq, part, motif",
         id=run_id, part=part, database_=database, routing_=READ,
     )

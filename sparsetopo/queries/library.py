@@ -33,6 +33,7 @@ either; docs/queries.md).
 from __future__ import annotations
 
 import ast
+import difflib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -230,8 +231,10 @@ def get_query(name: str) -> LibraryQuery:
     """The library query ``name`` (the file stem, e.g. "overlap")."""
     queries = _load_all()
     if not isinstance(name, str) or not _NAME.match(name) or name not in queries:
+        close = difflib.get_close_matches(str(name), list(queries), n=3, cutoff=0.6)
+        hint = f"did you mean {' or '.join(repr(c) for c in close)}? " if close else ""
         raise InputError(
-            f"no library query named {name!r}; known: {', '.join(queries)}. "
+            f"no library query named {name!r}; {hint}known: {', '.join(queries)}. "
             "`sparsetopo query --list` describes them."
         )
     return queries[name]

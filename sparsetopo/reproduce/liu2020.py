@@ -247,6 +247,8 @@ class Liu2020(Paper):
             ax.set_xticks(range(len(names)), [f"s{s}" for s in ctx.seeds])
             ax.set_yticks(range(len(names)), [f"s{s}" for s in ctx.seeds])
             ax.set_title(t, fontsize=9)
+            ax.set_xlabel("run (seed)")
+            ax.set_ylabel("run (seed)")
         fig.colorbar(im, ax=ax2, label="NNSTD")
         return Claim(
             f"{NAME}-3", "Every pair of runs ends farther apart than any pair started "

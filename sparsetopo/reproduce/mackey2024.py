@@ -172,6 +172,7 @@ class Mackey2024(Paper):
             ax.bar(i, np.nanmean(err[c]), 0.6,
                    color="tab:green" if c in GEOMETRIC else "tab:grey")
         ax.set_xticks(range(len(conds)), conds, rotation=20, fontsize=8)
+        ax.set_xlabel("regulariser (bars: mean; dots: one seed each)")
         ax.set_ylabel(f"decoded position error at {SPARSITY:.0%}\n(box widths)")
         ours = "; ".join(f"{c} {mean_sd(err[c])}" for c in conds)
         paper = "; ".join(f"{c} {PAPER_90[c][0]} ({PAPER_90[c][1]})" for c in conds)

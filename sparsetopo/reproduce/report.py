@@ -78,7 +78,8 @@ def new_figure(width: float = 6.0, height: float = 3.6) -> tuple[Any, Any]:
     matplotlib.use("Agg", force=True)
     import matplotlib.pyplot as plt
 
-    return plt.subplots(figsize=(width, height))
+    # constrained layout: tick labels, colour bars and outside legends never overlap
+    return plt.subplots(figsize=(width, height), layout="constrained")
 
 
 def new_axes(
@@ -90,7 +91,8 @@ def new_axes(
     matplotlib.use("Agg", force=True)
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(1, n, figsize=(width * n, height), sharey=sharey, squeeze=False)
+    fig, axes = plt.subplots(1, n, figsize=(width * n, height), sharey=sharey, squeeze=False,
+                             layout="constrained")
     return fig, list(axes[0])
 
 

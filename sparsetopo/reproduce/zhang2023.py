@@ -189,7 +189,8 @@ class Zhang2023(Paper):
         for ax in plt_axes:
             ax.axhline(0.5, ls="--", color="grey", label="sign-shuffled null (~0.5)")
         plt_axes[0].set_ylabel("FFL balance ratio (paper mode)")
-        plt_axes[-1].legend(fontsize=8)
+        fig.legend(*plt_axes[-1].get_legend_handles_labels(), loc="outside right center",
+                   fontsize=8, title="strategy (mean ± 1 SD over seeds)", title_fontsize=8)
         return Claim(
             f"{NAME}-1",
             "FFL balance rises during sparsification and ends well above its sign-shuffled null",
@@ -229,23 +230,31 @@ class Zhang2023(Paper):
         verdict = profiles_shared(profiles, r_min=0.5, seed=0)
         fig, (ax, ax2) = new_axes(2, 5.0, 4.0, sharey=False)
         x = np.arange(len(FFL_CLASSES))
-        for label, p in profiles.items():
-            ax.plot(x, p, marker="o", label=label)
+        labels = list(profiles)
+        # the heatmap names each profile by its number (long names overlap there); the legend
+        # says which number is which
+        for k, (label, p) in enumerate(profiles.items(), start=1):
+            ax.plot(x, p, marker="o", label=f"{k}: {label}")
         ax.axhline(0, color="grey", lw=0.8)
         ax.set_xticks(x, [f"FFL {c}" for c in FFL_CLASSES], rotation=45, fontsize=8)
+        ax.set_xlabel("signed FFL class")
         ax.set_ylabel("normalised Z (significance profile)")
-        ax.legend(fontsize=7)
+        fig.legend(*ax.get_legend_handles_labels(), loc="outside right center", fontsize=7,
+                   title="task-strategy profile", title_fontsize=7)
         # the pairwise correlations the verdict averages, as a matrix
-        labels = list(profiles)
         corr = np.corrcoef(np.array([profiles[k] for k in labels]))
         im = ax2.imshow(corr, cmap="RdBu_r", vmin=-1, vmax=1)
-        for i in range(len(labels)):
-            for j in range(len(labels)):
-                ax2.text(j, i, f"{corr[i, j]:.2f}", ha="center", va="center", fontsize=7)
-        ax2.set_xticks(range(len(labels)), labels, rotation=60, fontsize=7)
-        ax2.set_yticks(range(len(labels)), labels, fontsize=7)
+        if len(labels) <= 8:  # values in the cells while they stay legible
+            for i in range(len(labels)):
+                for j in range(len(labels)):
+                    ax2.text(j, i, f"{corr[i, j]:.2f}", ha="center", va="center", fontsize=7)
+        numbers = [str(k) for k in range(1, len(labels) + 1)]
+        ax2.set_xticks(range(len(labels)), numbers, fontsize=7)
+        ax2.set_yticks(range(len(labels)), numbers, fontsize=7)
+        ax2.set_xlabel("profile")
+        ax2.set_ylabel("profile")
         ax2.set_title("pairwise Pearson r", fontsize=9)
-        fig.colorbar(im, ax=ax2, fraction=0.046)
+        fig.colorbar(im, ax=ax2, fraction=0.046, label="Pearson r")
         pairs = verdict.stats.get("pairs", {})
         ours = (f"mean pairwise r = {verdict.stats.get('mean_r', float('nan')):.2f}, min "
                 f"{verdict.stats.get('min_r', float('nan')):.2f} over {len(pairs)} pairs of "

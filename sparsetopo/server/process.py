@@ -130,6 +130,54 @@ def _tail(path: Path, lines: int) -> str:
     return "\n".join(text.splitlines()[-lines:])
 
 
+class MavenSteps:
+    """Turn Maven's batch-mode output into short progress descriptions.
+
+    >>> m = MavenSteps()
+    >>> m.feed("[INFO] Building sparsetopo-neo4j-server 1                       [2/2]")
+    'building sparsetopo-neo4j-server (module 2/2)'
+    >>> m.feed("[INFO] --- maven-dependency-plugin:3.6.1:copy-dependencies (apoc) @ server ---")
+    'building sparsetopo-neo4j-server (module 2/2): copy-dependencies (apoc)'
+    >>> m.feed("Downloaded from central: https://repo/x.jar (12 kB at 3 MB/s)")
+    'building sparsetopo-neo4j-server (module 2/2): copy-dependencies (apoc), 1 file(s) downloaded'
+    >>> m.feed("[INFO] Copying neo4j-5.26.19.jar to /home/lib/neo4j-5.26.19.jar")
+    'building sparsetopo-neo4j-server (module 2/2): copy-dependencies (apoc), 1 file(s) downloaded, 1 jar(s) copied'
+    >>> m.feed("[INFO] Building jar: /home/plugins/x.jar") is None
+    True
+    """
+
+    _BUILDING = re.compile(r"Building (\S+)(?: +\S+)? +\[(\d+)/(\d+)\]")
+    _GOAL = re.compile(r"--- (?:[\w.-]+:)?(?:[\w.-]+:)?([\w-]+) \(([^)]*)\) @")
+
+    def __init__(self) -> None:
+        self.module = "Maven"
+        self.goal = ""
+        self.downloads = 0
+        self.copied = 0
+
+    def _text(self) -> str:
+        text = self.module + (f": {self.goal}" if self.goal else "")
+        text += f", {self.downloads} file(s) downloaded" if self.downloads else ""
+        return text + (f", {self.copied} jar(s) copied" if self.copied else "")
+
+    def feed(self, line: str) -> str | None:
+        """The new description after ``line``, or None when it changes nothing."""
+        if m := self._BUILDING.search(line):
+            self.module = f"building {m.group(1)} (module {m.group(2)}/{m.group(3)})"
+            self.goal = ""
+            return self._text()
+        if m := self._GOAL.search(line):
+            self.goal = f"{m.group(1)} ({m.group(2)})"
+            return self._text()
+        if line.startswith("Downloaded from") or "] Downloaded from" in line:
+            self.downloads += 1
+            return self._text()
+        if "] Copying " in line and ".jar to " in line:
+            self.copied += 1
+            return self._text()
+        return None
+
+
 class ManagedServer:
     """Install, start, stop and inspect the local Neo4j under one home folder."""
 
@@ -192,9 +240,13 @@ class ManagedServer:
         marker = self._install_marker()
         return marker.exists() and marker.read_text().strip() == self._pom_digest()
 
-    def install(self, force: bool = False, log: Callable[[str], None] | None = None) -> bool:
+    def install(self, force: bool = False, log: Callable[[str], None] | None = None,
+                step: Callable[[str], None] | None = None) -> bool:
         """Fetch the server, Browser and APOC jars and build sparsetopo's procedure plugin from
-        its sources (plugin/, needs a JDK), with Maven. Returns False if already there."""
+        its sources (plugin/, needs a JDK), with Maven. Returns False if already there.
+
+        ``step`` is called with a short description of each Maven step as it starts (and with
+        the count of files downloaded so far), for a progress line."""
         if self.is_installed() and not force:
             return False
         java_version()
@@ -226,12 +278,18 @@ class ManagedServer:
         if log:
             log(f"fetching Neo4j jars with Maven into {self.lib_dir} (log: {install_log})")
         with install_log.open("w") as out:
-            proc = subprocess.run(
+            proc = subprocess.Popen(
                 [mvn, "-B", "-f", str(_pom_path()), "package", f"-Dsparsetopo.home={self.home}"],
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                check=False,
+                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, errors="replace",
             )
+            assert proc.stdout is not None
+            steps = MavenSteps()
+            for line in proc.stdout:
+                out.write(line)
+                said = steps.feed(line)
+                if said and step:
+                    step(said)
+            proc.wait()
         if proc.returncode != 0:
             raise ServerError(
                 "fetching the Neo4j jars from Maven Central failed. Check that Maven Central is "

@@ -255,3 +255,37 @@ def test_layer_subgraph_shows_exactly_the_snapshot(managed_server, devtools, zha
     blue = _colour_pixels(SUBGRAPH_SHOT, box, _hex(EXCITES_COLOR), hole)
     red = _colour_pixels(SUBGRAPH_SHOT, box, _hex(INHIBITS_COLOR), hole)
     assert blue > 500 and red > 500, (blue, red)
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(300)
+def test_library_tables_show_rounded_numbers(managed_server, devtools, zhang_prune):
+    """The snapshots query as the Browser's table: 4 decimals, never a 17-digit float."""
+    from sparsetopo.queries.library import get_query
+
+    sparsity = {}
+    for step in (100, 200):
+        n = len((ZHANG_PRUNE / f"edge_list_weighted_{step}.csv").read_text().splitlines()) - 1
+        sparsity[step] = round(1 - n / 150**2, 4)  # 150 units, dense 150 x 150 recurrent layer
+
+    _login(devtools, managed_server)
+    _run_in_editor(devtools, ":param run => 'zhang-prune'")
+    _wait_for_param(devtools, '"run": "zhang-prune"')
+    _run_in_editor(devtools, " ".join(get_query("snapshots").text.split()))
+    table = devtools.wait_for(
+        "the snapshots table",
+        lambda: (lambda t: t if t.startswith("CALL") and "sparsity" in t and "200" in t else None)(
+            _top_frame(devtools)),
+        timeout=120,
+    )
+    assert "ERROR" not in table[:2000], table[:600]
+    cells = devtools.js(
+        "(() => { const f = document.querySelector('[data-testid=frame]');"
+        " return Array.from(f.querySelectorAll('td, [role=cell]')).map(c => c.innerText) })()"
+    ) or []
+    numbers = [m for cell in cells
+               for m in re.findall(r"(?<![\d:.T-])-?\d+\.\d+(?![\d:])", cell)]  # not times
+    assert numbers, cells[:40]
+    assert all(len(x.split(".")[1]) <= 4 for x in numbers), [x for x in numbers if len(x) > 8]
+    for value in sparsity.values():  # the sparsity column and the properties map, rounded
+        assert f"{value:g}" in numbers, (value, cells[:40])

@@ -47,4 +47,9 @@ def test_demo_end_to_end(driver, run_name, tmp_path):
     assert rows[0]["NNSTD to first"] == 0.0
     assert {p.name for p in (tmp_path / run_name).glob("*.png")} >= {"balance.png"}
     assert "/browser/" in stdout and ":param run" in stdout
+    # the ending: the Browser's address and two commands that open the guide, not the queries
+    ending = stdout[stdout.index("Neo4j Browser:"):].splitlines()
+    assert f":param run => '{run_name}'" in stdout and ":play http" in stdout
+    assert "guide.html" in stdout and "MATCH" not in "\n".join(ending)
+    assert len([line for line in ending if line.strip()]) <= 8, ending  # was ~40 lines
     assert len(list_snapshots(driver, run_name)) == 3

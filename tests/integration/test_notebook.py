@@ -54,8 +54,12 @@ def test_example_notebook_runs_and_shows_its_results(managed_server, run_name, m
     for step in (50, 100, 150, 200):  # pandas shows the column with 3 decimals
         assert f"<td>{accuracy[step // 5 - 1]:.3f}</td>" in history
 
+    ingest = by_source['files = [FOLDER / f"edge_list_weighted_{s}.csv" for s in (0, 50, 100, 150, 200)]']
+    assert "wrote steps [0, 50, 100, 150, 200]" in ingest["stdout"]
+    z = by_source["motifs = store.motifs(RUN)"]["text/html"]
+    assert "z_se" in z  # the Monte Carlo standard error of every Z
     for first_line in ("plot_balance(history, RUN)",
-                       'plot_zscores(store.motifs(RUN), RUN, family="triads")'):
+                       'plot_zscores(motifs, RUN, family="triads")'):
         figure = by_source[first_line]
         assert "image/png" in figure, f"{first_line} shows no inline picture: {figure.keys()}"
         assert len(figure["image/png"]) > 10_000  # base64 PNG

@@ -82,8 +82,16 @@ def expected(data, a: int, b: int) -> pd.DataFrame:
     for layer, n_a, n_b, shared, flips in rows:
         union = n_a + n_b - shared
         out.append([layer, n_a, n_b, shared, n_a - shared, n_b - shared, flips,
-                    1.0 if union == 0 else shared / union])
+                    cypher_round(1.0 if union == 0 else shared / union)])
     return pd.DataFrame(out, columns=COLUMNS)
+
+
+def cypher_round(x: float, digits: int = 4) -> float:
+    """Cypher's round(x, 4): half up on the shortest decimal form (the query rounds for the
+    Browser's table)."""
+    from decimal import ROUND_HALF_UP, Decimal
+
+    return float(Decimal(repr(x)).quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP))
 
 
 def test_the_data_exercise_the_edge_cases(driver, run):

@@ -126,7 +126,7 @@ def test_overlap_equals_set_operations(store, set_run, a, b):
         assert row.only_a == len(set(ea) - set(eb))
         assert row.only_b == len(set(eb) - set(ea))
         assert row.sign_flips == flips
-        assert row.jaccard == pytest.approx(len(shared) / len(set(ea) | set(eb)))
+        assert row.jaccard == pytest.approx(len(shared) / len(set(ea) | set(eb)), abs=5e-5)
     # and the analysis layer agrees
     ga, gb = (store.snapshot(set_run, s) for s in (a, b))
     ov = edge_overlap(ga, gb)
@@ -143,7 +143,8 @@ def test_overlap_between_runs(store, set_run, prune_run):
     assert row.shared == len(shared)
     assert row.only_a == len(set(ea) - set(eb)) and row.only_b == len(set(eb) - set(ea))
     assert row.sign_flips == sum((ea[k] > 0) != (eb[k] > 0) for k in shared)
-    assert row.jaccard == pytest.approx(len(shared) / len(set(ea) | set(eb)))
+    # table queries round to 4 decimals for the Browser
+    assert row.jaccard == round(len(shared) / len(set(ea) | set(eb)), 4)
 
 
 def test_survivors_are_continuous_with_constant_sign(store, set_run):
@@ -204,8 +205,8 @@ def test_neuron_degree_history(store, set_run):
             w = e.Weight.values.astype(np.float32).astype(np.float64)
             assert row.out_degree == int((e.Source == neuron).sum())
             assert row.in_degree == int((e.Target == neuron).sum())
-            assert row.out_strength == pytest.approx(np.abs(w[e.Source.values == neuron]).sum())
-            assert row.in_strength == pytest.approx(np.abs(w[e.Target.values == neuron]).sum())
+            assert row.out_strength == pytest.approx(np.abs(w[e.Source.values == neuron]).sum(), abs=5e-5)
+            assert row.in_strength == pytest.approx(np.abs(w[e.Target.values == neuron]).sum(), abs=5e-5)
 
 
 def test_top_synapses(store, set_run):
@@ -216,7 +217,7 @@ def test_top_synapses(store, set_run):
     out = e[e.Source == neuron]
     expected = out.iloc[np.argsort(-np.abs(out.Weight.values), kind="stable")[:5]]
     assert list(df.dst) == list(expected.Target)
-    assert np.allclose(df.weight, expected.Weight.values.astype(np.float32), atol=1e-6)
+    assert np.allclose(df.weight, expected.Weight.values.astype(np.float32), atol=5e-5)  # 4 decimals
     assert set(df.direction) <= {"out", "self"}
 
 

@@ -8,9 +8,9 @@ CALL apoc.util.validate(NOT EXISTS { MATCH (:Run {name: $run}) }, 'no run named 
 MATCH (r:Run {name: $run})
 MATCH (s:Snapshot {run_id: r.run_id})
 WHERE s.complete = true
-RETURN s.seq AS seq, s.step AS step, s.sparsity AS sparsity, s.ffl_balance AS ffl_balance,
-       s.ffl_balance_paper AS ffl_balance_paper, s.ffl_balance_null AS ffl_balance_null,
-       s.unbalanced_ffl AS unbalanced_ffl,
-       s.triangle_unbalanced_fraction AS triangle_unbalanced_fraction,
-       s.cycle4_balance AS cycle4_balance
+RETURN s.seq AS seq, s.step AS step, round(s.sparsity, 4) AS sparsity,
+       round(s.ffl_balance, 4) AS ffl_balance, round(s.ffl_balance_paper, 4) AS ffl_balance_paper,
+       round(s.ffl_balance_null, 4) AS ffl_balance_null, s.unbalanced_ffl AS unbalanced_ffl,
+       round(s.triangle_unbalanced_fraction, 4) AS triangle_unbalanced_fraction,
+       round(s.cycle4_balance, 4) AS cycle4_balance
 ORDER BY seq;

@@ -10,5 +10,6 @@ CALL apoc.util.validate(NOT EXISTS { MATCH (:Run {name: $run}) }, 'no run named 
 MATCH (r:Run {name: $run})
 MATCH (s:Snapshot {run_id: r.run_id})
 WHERE s.complete = true
-RETURN s.seq AS seq, s.step AS step, s[$key] AS value
+RETURN s.seq AS seq, s.step AS step,
+       CASE WHEN s[$key] IS :: FLOAT THEN round(s[$key], 4) ELSE s[$key] END AS value
 ORDER BY seq;

@@ -40,5 +40,5 @@ CALL (r, s) {
 RETURN s.seq AS seq, s.step AS step,
        size([x IN ins WHERE x[0] <= s.seq AND x[1] > s.seq]) AS in_degree,
        size([x IN outs WHERE x[0] <= s.seq AND x[1] > s.seq]) AS out_degree,
-       in_strength, out_strength
+       round(in_strength, 4) AS in_strength, round(out_strength, 4) AS out_strength
 ORDER BY seq;

@@ -8,6 +8,7 @@
 CALL apoc.util.validate(NOT EXISTS { MATCH (:Run {name: $run}) }, 'no run named %s; runs: %s', [$run, COLLECT { MATCH (x:Run) RETURN x.name ORDER BY x.name }])
 MATCH (r:Run {name: $run})
 MATCH (a:Snapshot {run_id: r.run_id})-[n:NNSTD]->(b:Snapshot {run_id: r.run_id})
-RETURN a.step AS step_a, b.step AS step_b, n.distance AS distance, n.per_layer AS per_layer,
+RETURN a.step AS step_a, b.step AS step_b, round(n.distance, 4) AS distance,
+       [x IN n.per_layer | round(x, 4)] AS per_layer,
        n.layers AS layers
 ORDER BY step_a, step_b;

@@ -12,6 +12,7 @@ CALL apoc.util.validate(NOT EXISTS { MATCH (:Run {name: $run_b}) }, 'no run name
 MATCH (ra:Run {name: $run_a})
 MATCH (rb:Run {name: $run_b})
 MATCH (a:Snapshot {run_id: ra.run_id})-[n:NNSTD]->(b:Snapshot {run_id: rb.run_id})
-RETURN a.step AS step_a, b.step AS step_b, n.distance AS distance, n.per_layer AS per_layer,
+RETURN a.step AS step_a, b.step AS step_b, round(n.distance, 4) AS distance,
+       [x IN n.per_layer | round(x, 4)] AS per_layer,
        n.layers AS layers
 ORDER BY step_a, step_b;

@@ -64,6 +64,6 @@ UNWIND rows AS row
 RETURN row.layer AS layer, row.n_a AS n_a, row.n_b AS n_b, row.shared AS shared,
        row.n_a - row.shared AS only_a, row.n_b - row.shared AS only_b,
        row.sign_flips AS sign_flips,
-       CASE WHEN row.n_a + row.n_b - row.shared = 0 THEN 1.0
-            ELSE toFloat(row.shared) / (row.n_a + row.n_b - row.shared) END AS jaccard
+       round(CASE WHEN row.n_a + row.n_b - row.shared = 0 THEN 1.0
+            ELSE toFloat(row.shared) / (row.n_a + row.n_b - row.shared) END, 4) AS jaccard
 ORDER BY layer = '*', layer;

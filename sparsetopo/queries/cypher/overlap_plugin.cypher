@@ -15,4 +15,4 @@
 // :param step_b => 200;
 CALL sparsetopo.overlap($run, $step_a, $step_b)
 YIELD layer, n_a, n_b, shared, only_a, only_b, sign_flips, jaccard
-RETURN layer, n_a, n_b, shared, only_a, only_b, sign_flips, jaccard;
+RETURN layer, n_a, n_b, shared, only_a, only_b, sign_flips, round(jaccard, 4) AS jaccard;

@@ -13,5 +13,5 @@ MATCH (ra:Run {name: $run_a})
 MATCH (rb:Run {name: $run_b})
 MATCH (a:Snapshot {run_id: ra.run_id})-[o:OVERLAP]->(b:Snapshot {run_id: rb.run_id})
 RETURN a.step AS step_a, b.step AS step_b, o.shared AS shared, o.only_a AS only_a,
-       o.only_b AS only_b, o.sign_flips AS sign_flips, o.jaccard AS jaccard
+       o.only_b AS only_b, o.sign_flips AS sign_flips, round(o.jaccard, 4) AS jaccard
 ORDER BY step_a, step_b;

@@ -9,8 +9,11 @@ MATCH (r:Run {name: $run})
 MATCH (s:Snapshot {run_id: r.run_id})
 WHERE s.complete = true
 RETURN s.seq AS seq, s.step AS step, s.epoch AS epoch, s.n_edges AS n_edges,
-       s.sparsity AS sparsity, s.births AS births, s.deaths AS deaths, s.sign_flips AS sign_flips,
-       s.ffl_balance AS ffl_balance, s.unbalanced_ffl AS unbalanced_ffl,
-       s.cycle4_balance AS cycle4_balance, s.nnstd_to_first AS nnstd_to_first,
-       s.overlap_prev_jaccard AS overlap_prev_jaccard, properties(s) AS properties
+       round(s.sparsity, 4) AS sparsity, s.births AS births, s.deaths AS deaths,
+       s.sign_flips AS sign_flips, round(s.ffl_balance, 4) AS ffl_balance,
+       s.unbalanced_ffl AS unbalanced_ffl, round(s.cycle4_balance, 4) AS cycle4_balance,
+       round(s.nnstd_to_first, 4) AS nnstd_to_first,
+       round(s.overlap_prev_jaccard, 4) AS overlap_prev_jaccard,
+       apoc.map.fromPairs([k IN keys(s) | [k, CASE WHEN s[k] IS :: FLOAT THEN round(s[k], 4)
+                                                   ELSE s[k] END]]) AS properties
 ORDER BY seq;

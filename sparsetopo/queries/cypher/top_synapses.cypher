@@ -29,6 +29,6 @@ WHERE (src = toInteger($neuron) AND $direction IN ['out', 'both'])
    OR (dst = toInteger($neuron) AND $direction IN ['in', 'both'])
 RETURN CASE WHEN src = toInteger($neuron) AND dst = toInteger($neuron) THEN 'self'
             WHEN src = toInteger($neuron) THEN 'out' ELSE 'in' END AS direction,
-       src, dst, weight
+       src, dst, round(weight, 4) AS weight
 ORDER BY abs(weight) DESC, src, dst
 LIMIT toInteger($k);

@@ -87,7 +87,7 @@ def test_zscores_reproducible_and_analytic() -> None:
     a = motif_zscores(g, ["triads", "ffl_balance"], null="switching", n=30, seed=9)
     b = motif_zscores(g, ["triads", "ffl_balance"], null="switching", n=30, seed=9)
     assert a.equals(b)
-    assert list(a.columns) == ["count", "null_mean", "null_sd", "z", "p_greater", "p_less", "p", "analytic_mean",
+    assert list(a.columns) == ["count", "null_mean", "null_sd", "z", "z_se", "p_greater", "p_less", "p", "analytic_mean",
                                "analytic_sd", "analytic_z"]
     s = motif_zscores(g, ["triads", "ffl_balance"], null="sign_shuffle", n=200, seed=1)
     assert (s.loc["030T", "null_sd"], s.loc["030T", "analytic_mean"]) == (0.0, s.loc["030T", "count"])

@@ -10,7 +10,7 @@ from rich.console import Console
 from typer.testing import CliRunner
 
 from sparsetopo.cli import analyze as analyze_cli
-from sparsetopo.cli.common import fmt_value, parse_pairs, print_table
+from sparsetopo.cli.common import fmt_column, fmt_value, parse_pairs, print_table
 from sparsetopo.cli.main import app
 from sparsetopo.errors import InputError
 
@@ -77,9 +77,9 @@ def test_tables_fit_and_never_split_a_number_or_a_header(width):
     cells = [re.split(r"\s*[│┃]\s*", line.strip("│┃ ")) for line in lines
              if line.startswith(("│", "┃"))]
     flat = {c for row in cells for c in row}
-    for row in rows:  # every number appears whole, exactly as formatted
-        for value in row.values():
-            assert fmt_value(value) in flat, (fmt_value(value), width)
+    for key in rows[0]:  # every number appears whole, exactly as its column formats it
+        for text in fmt_column([row[key] for row in rows]):
+            assert text in flat, (key, text, width)
     for header in rows[0]:
         assert header in flat, header  # never split over two lines
     pages = [line for line in lines if line.startswith("history of run")]
