@@ -23,7 +23,8 @@ HELP = """Train a sparse network and snapshot its wiring at every checkpoint.
 
 **Names**
 
-* tasks: digits, seq-digits, adding, mackey-glass, navigation, inverse-control
+* tasks: digits, seq-digits, adding, mackey-glass, navigation, inverse-control, mnist,
+  seq-mnist (MNIST-style IDX files from --data-dir)
 * models: mlp, rnn, ctrnn, gru, lstm, transformer (default: the task's own)
 * strategies: magnitude (one-shot), iterative (Zahn 15..99 %), gradual (Zhu & Gupta cubic),
   narang (threshold ramp), set, deepr, moduli, balanced, dense (no sparsification)
@@ -38,6 +39,8 @@ HELP = """Train a sparse network and snapshot its wiring at every checkpoint.
 | mackey-glass | rnn | 20 | 64 | 5e-3 | 32 |
 | navigation | rnn | 20 | 128 | 3e-3 | 64 |
 | inverse-control | mlp | 30 | 128 | 3e-3 | 64 |
+| mnist | mlp | 20 | 1000 | 1e-3 | 128 |
+| seq-mnist | rnn | 20 | 150 | 1e-3 | 128 |
 
 **What --sparsity counts**: the fraction of zero weights among the matrices the strategy
 sparsifies. Recurrent models (rnn, ctrnn, gru, lstm): the recurrent hidden-to-hidden matrix

@@ -126,16 +126,17 @@ def test_architecture_recorded_edge_for_edge(name, driver, run_name):
         assert next(s for s in graph.architecture.layers if s.name == "lm_head.weight").tied_to
 
 
-@pytest.mark.xfail(reason="needs i21b analysis plan", strict=False)
-@pytest.mark.parametrize("name", ["encoder", "llama"])
+# resnet18 is analysed at defaults in test_analyze_any_architecture (slow); the rest here
+@pytest.mark.parametrize("name", [m for m in MODELS if m != "resnet18"])
 def test_architecture_analyze_stores_ffl_balance(name, driver, run_name):
     torch.manual_seed(0)
     model = MODELS[name]()
     _prune_global(model, 0.9)
     example = {"encoder": torch.randint(0, 30, (2, 6))}.get(name)
-    with Recorder(model, run=run_name, example_input=example) as rec:
+    with Recorder(model, run=run_name, example_input=example, close_timeout=900) as rec:
         rec.snapshot(0)
     store = Store(driver)
     store.analyze(run_name)
     history = store.history(run_name)
-    assert np.isfinite(history.filter(like="ffl").to_numpy(dtype=float)).any()
+    assert "ffl_balance" in history.columns
+    assert np.isfinite(history["ffl_balance"].to_numpy(dtype=float)).all()

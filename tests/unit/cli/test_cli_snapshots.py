@@ -71,7 +71,7 @@ class FakeStore:
                             "n_out": 64}],
                 "snapshots": snaps}
 
-    def history(self, run: str, stats: Any = None) -> pd.DataFrame:
+    def history(self, run: str, stats: Any = None, **_: Any) -> pd.DataFrame:
         return pd.DataFrame({
             "n_edges": [4096, 2696, 1296], "sparsity": [0.0, 0.35, 0.7012345],
             "accuracy": [0.1, 0.068, 0.142], "ffl_balance": [0.5012, 0.61234567, 0.7],
