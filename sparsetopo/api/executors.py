@@ -258,7 +258,11 @@ class LocalExecutor:
 
         resolved = [_resolve(t, load) for t in tasks]
         watch = ServerWatch(driver, database)
-        return run_parallel(dispatch, resolved, self.workers, on_done=watch.wrap(on_done))
+        results = run_parallel(dispatch, resolved, self.workers, on_done=watch.wrap(on_done))
+        # the last tasks may end within the check's throttle: check once more before the
+        # caller writes, so a server that went away fails here, in one line, not at write time
+        watch.check(force=True)
+        return results
 
     def close(self) -> None:
         """Release nothing: the pool lives only inside :meth:`run`."""
@@ -414,7 +418,8 @@ class DaskExecutor:
         _log.info("sending %d tasks (%d bytes) to %s", len(tasks), self.payload_bytes,
                   self.client.scheduler.address)
         futures = [self.client.submit(remote_task, info, t, pure=False) for t in tasks]
-        done = ServerWatch(driver, database).wrap(on_done)
+        watch = ServerWatch(driver, database)
+        done = watch.wrap(on_done)
         results: list[Result] = []
         try:
             for fut in as_completed(futures):
@@ -424,6 +429,7 @@ class DaskExecutor:
         finally:
             for fut in futures:
                 fut.release()
+        watch.check(force=True)
         return results
 
     def _local_workers(self) -> bool:
