@@ -121,8 +121,8 @@ class ServerWatch:
             One line: what happened and that nothing of this analysis was written.
         """
         now = time.monotonic()
-        if not force and now - self._last < self.every:
-            return
+        if self.driver is None or (not force and now - self._last < self.every):
+            return  # no database to watch (tasks run without one, e.g. in unit tests)
         self._last = now
         box: list[BaseException | None] = [TimeoutError(f"no answer within {self.timeout:.0f} s")]
         thread = threading.Thread(target=self._ping, args=(box,), daemon=True,
