@@ -14,6 +14,7 @@ import time
 import pytest
 
 from sparsetopo.api.store import Store
+from sparsetopo.errors import ServerError
 from sparsetopo.graphstore import results as res
 from sparsetopo.graphstore.reader import list_snapshots
 from sparsetopo.graphstore.runs import find_run
@@ -265,5 +266,10 @@ def test_analysis_fails_fast_when_the_server_goes(managed_server, driver, run_na
             store.analyze(run_name, n_null=3000, workers=2)
         failed_at = time.monotonic()
     assert cut_at, "the analysis ended before the cut"
-    assert "\n" not in str(err.value) and "stopped answering" in str(err.value)
+    message = str(err.value)
+    assert isinstance(err.value, ServerError) and "\n" not in message
+    # Cut while computing: the server check between tasks names it. On a fast machine the
+    # computation can end before the cut and the write-back meets it: also one line.
+    assert ("stopped answering" in message or "the database failed while analysing" in message), \
+        message
     assert failed_at - cut_at[0] < 10
