@@ -7,13 +7,23 @@ rejected, the chain staying where it is. The stationary distribution is therefor
 states the moves connect; the unit tests enumerate small state spaces to check that the moves
 connect all of them.
 
-Directed state: a dense ``int8`` matrix ``S`` (0 = no edge, 1 = positive, 2 = negative), the
-movable (non-self-loop) edges as ``src``/``dst`` arrays (an edge keeps its source and its sign, so
-a source keeps the multiset of its out-weights), and, when the triad census is tracked, the
-undirected neighbour lists and the census over the signed (class, pattern) keys of
-:func:`sparsetopo.analysis.triads.signed_triad_keys`. Toggling the dyad (u, v) changes only the
-triads {u, v, w}; those with ``w`` adjacent to neither ``u`` nor ``v`` change in bulk, the others
-are visited through the neighbour lists, so one edge change costs O(deg u + deg v).
+Directed state: named tuples of arrays (numba types them field by field; their docstrings give
+each field's shape and dtype), built by :class:`sparsetopo.analysis.nulls.DirectedChain`:
+:class:`GraphState` (a dense ``int8`` matrix ``S``, 0 = no edge, 1 = positive, 2 = negative, and
+the movable, non-self-loop edges as ``src``/``dst`` arrays: an edge keeps its source and its sign,
+so a source keeps the multiset of its out-weights), :class:`CensusState` (when the triad census is
+tracked: the undirected neighbour lists and the census over the signed (class, pattern) keys of
+:func:`sparsetopo.analysis.triads.signed_triad_keys`), :class:`ComplementState` (the complement's
+edges, over which a dense graph proposes its moves) and :class:`TiltState` (the mutual-dyad tilt
+of keep_mutual). Toggling the dyad (u, v) changes only the triads {u, v, w}; those with ``w``
+adjacent to neither ``u`` nor ``v`` change in bulk, the others are visited through the neighbour
+lists, so one edge change costs O(deg u + deg v).
+
+Each move is written once: :func:`_swap` and :func:`_triangle` draw from a *moving set* of
+edges, the graph's or its complement's, and apply the equivalent change to the graph (a swap of
+two complement edges is a swap of two graph edges, a reversed complement triangle a reversed
+graph triangle). :func:`directed_moves` compiles the loop twice, once per moving set, so the
+choice costs nothing per proposal.
 
 Every kernel that calls another lives in this module: numba caches a compiled kernel together
 with the code of the kernels it calls but checks only its own file for changes, so a callee in
@@ -27,7 +37,7 @@ proposal; this one costs about 2.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 from numba import njit, types
@@ -85,6 +95,111 @@ def _below(rs, m):  # type: ignore[no-untyped-def]
 
 
 # ============================================================================ directed graphs
+class GraphState(NamedTuple):
+    """The directed chain's graph: ``n`` nodes, ``m`` movable edges (self-loops are kept aside).
+
+    An edge is a label ``e`` in ``range(m)`` that keeps its source and its sign for ever; the
+    moves change only its target.
+
+    Attributes
+    ----------
+    S : ndarray of int8, shape (n, n)
+        Dense state: ``S[u, v]`` is 0 (no edge u->v), 1 (positive) or 2 (negative); the diagonal
+        stays 0.
+    src : ndarray of int64, shape (m,)
+        Source of each edge, sorted.
+    dst : ndarray of int64, shape (m,)
+        Target of each edge (moved by the chain).
+    outptr : ndarray of int64, shape (n + 1,)
+        The edges of source u are the labels ``outptr[u]:outptr[u + 1]``.
+    outidx : ndarray of int64, shape (m,)
+        Edge labels in ``outptr`` order (the identity, edges being sorted by source).
+    sgn : ndarray of int64, shape (m,)
+        Sign of each edge: 1 positive, 2 negative.
+    indeg0 : ndarray of int64, shape (n,)
+        In-degrees of the start graph (checked on every sample).
+    """
+
+    S: np.ndarray
+    src: np.ndarray
+    dst: np.ndarray
+    outptr: np.ndarray
+    outidx: np.ndarray
+    sgn: np.ndarray
+    indeg0: np.ndarray
+
+
+class CensusState(NamedTuple):
+    """The signed triad census kept up to date move by move (used when ``track`` is on).
+
+    Attributes
+    ----------
+    nbptr : ndarray of int64, shape (n + 1,)
+        Node u's undirected neighbours live in ``nb[nbptr[u]:nbptr[u] + nblen[u]]``; the
+        capacity ``nbptr[u + 1] - nbptr[u]`` is u's out- plus in-degree.
+    nblen : ndarray of int64, shape (n,)
+        Number of neighbours of each node.
+    nb : ndarray of int64, shape (max(nbptr[-1], 1),)
+        The neighbour lists, unordered within a node.
+    cnt : ndarray of int64, shape (K,)
+        The census: count of each signed (class, pattern) key of
+        :func:`sparsetopo.analysis.triads.signed_triad_keys` (K keys).
+    tab : ndarray of int64, shape (729,)
+        Key index of a triad's six dyad states ``sum 3**i * state_i`` (``triads._lookup``).
+    """
+
+    nbptr: np.ndarray
+    nblen: np.ndarray
+    nb: np.ndarray
+    cnt: np.ndarray
+    tab: np.ndarray
+
+
+class ComplementState(NamedTuple):
+    """The complement's edges, over which a dense graph's chain proposes its moves.
+
+    A chain that does not use the complement passes placeholders (EI of shape (1, 1), the
+    others of length 1), never read.
+
+    Attributes
+    ----------
+    EI : ndarray of int64, shape (n, n)
+        ``EI[u, v]``: label of the graph's edge u->v, -1 if there is none.
+    csrc : ndarray of int64, shape (m',)
+        Sources of the complement's m' edges (the non-edges u->v, u != v), sorted, fixed.
+    cdst : ndarray of int64, shape (m',)
+        Targets of the complement's edges (moved by the chain).
+    coutptr : ndarray of int64, shape (n + 1,)
+        The complement's edges of source u are ``coutptr[u]:coutptr[u + 1]``.
+    coutidx : ndarray of int64, shape (m',)
+        Complement edge labels in ``coutptr`` order (the identity).
+    """
+
+    EI: np.ndarray
+    csrc: np.ndarray
+    cdst: np.ndarray
+    coutptr: np.ndarray
+    coutidx: np.ndarray
+
+
+class TiltState(NamedTuple):
+    """The mutual-dyad tilt of a keep_mutual chain (see :func:`directed_moves`).
+
+    Attributes
+    ----------
+    beta : ndarray of float64, shape (2,)
+        Tilt above (``beta[0]``) and below (``beta[1]``) the start's mutual-dyad count.
+    dstate : ndarray of int64, shape (1,)
+        ``D``: mutual dyads of the current graph minus those of the start.
+    hist : ndarray of int64, shape (7,)
+        ``hist[D + 3]``: proposals made in a state with |D| <= 3 (to tune beta).
+    """
+
+    beta: np.ndarray
+    dstate: np.ndarray
+    hist: np.ndarray
+
+
 @cached_njit
 def _nb_remove(nbptr, nblen, nb, u, v):  # type: ignore[no-untyped-def]
     start = nbptr[u]
@@ -98,7 +213,11 @@ def _nb_remove(nbptr, nblen, nb, u, v):  # type: ignore[no-untyped-def]
 
 @cached_njit
 def _toggle(S, nbptr, nblen, nb, cnt, tab, track, u, v, val):  # type: ignore[no-untyped-def]
-    """Set S[u, v] = val; if track, also update the neighbour lists and the signed census."""
+    """Set S[u, v] = val; if track, also update the neighbour lists and the signed census.
+
+    The census arrays are those of a :class:`CensusState` (passed one by one: the moves call
+    this in their inner loop, where a tuple would cost reference counting).
+    """
     old = np.int64(S[u, v])
     if old == val:
         return
@@ -144,23 +263,24 @@ def _toggle(S, nbptr, nblen, nb, cnt, tab, track, u, v, val):  # type: ignore[no
 
 
 @cached_njit
-def rebuild_neighbours(S, nbptr, nblen, nb):  # type: ignore[no-untyped-def]
-    """Undirected neighbour lists from S (for switching census tracking on)."""
+def rebuild_neighbours(S, cs):  # type: ignore[no-untyped-def]
+    """Undirected neighbour lists of ``cs`` (a CensusState) from S (census tracking turned on)."""
     n = S.shape[0]
     for u in range(n):
         k = 0
         for w in range(n):
             if w != u and (S[u, w] != 0 or S[w, u] != 0):
-                nb[nbptr[u] + k] = w
+                cs.nb[cs.nbptr[u] + k] = w
                 k += 1
-        nblen[u] = k
+        cs.nblen[u] = k
 
 
 @cached_njit
-def directed_init(S, nbptr, nblen, nb, cnt, tab, track, src, dst, sgn):  # type: ignore[no-untyped-def]
-    """Insert the edges one by one into an empty state (census starts as all-003)."""
-    for e in range(len(src)):
-        _toggle(S, nbptr, nblen, nb, cnt, tab, track, src[e], dst[e], np.int64(sgn[e]))
+def directed_init(g, cs, track):  # type: ignore[no-untyped-def]
+    """Insert the edges of ``g`` (a GraphState) one by one into its empty S (census: all 003)."""
+    nbptr, nblen, nb, cnt, tab = cs
+    for e in range(len(g.src)):
+        _toggle(g.S, nbptr, nblen, nb, cnt, tab, track, g.src[e], g.dst[e], np.int64(g.sgn[e]))
 
 
 @cached_njit
@@ -181,254 +301,207 @@ def _tilt_accepts(D, delta, beta, rs):  # type: ignore[no-untyped-def]
     return not (pen_new > pen_old and _uniform(rs) >= np.exp(pen_old - pen_new))
 
 
-@cached_njit
-def complement_moves(S, nbptr, nblen, nb, cnt, tab, track, dst, EI, csrc, cdst, coutptr, coutidx,
-                     keep_mutual, beta, dstate, hist, p_tri, n_moves, rs):  # type: ignore[no-untyped-def]  # fmt: skip
-    """:func:`directed_moves` with proposals drawn from the complement's edges (dense graphs).
+@njit(inline="always")
+def _run_moves(g, cs, cx, tilt, track, keep_mutual, complement, p_tri, n_moves, rs):  # type: ignore[no-untyped-def]  # fmt: skip
+    """Run the loop of :func:`directed_moves`; each move is written once, for either moving set.
 
-    A swap of the complement's edges (a->b, c->d) into (a->d, c->b) is the swap of the graph's
-    edges (a->d, c->b) into (a->b, c->d), and a reversed directed triangle of the complement is a
-    reversed triangle of the graph: the same moves, proposed uniformly over the complement's
-    m' edges instead of the graph's m. The proposals stay symmetric (m' is invariant), so the
-    stationary distribution is the same; a graph denser than half the pairs has m' < m, hence
-    fewer, more often accepted proposals. The graph's edges keep their source and sign as in
-    :func:`directed_moves`: ``EI[u, v]`` is the index of the graph's edge u->v (-1 if none),
-    ``dst`` the graph's targets, ``csrc``/``cdst`` the complement's edges (sources fixed,
-    ``coutptr``/``coutidx`` index them by source).
+    The moving set is the graph's edges or, with ``complement``, the complement's; a move picks
+    its edges there and changes the graph by the equivalent move on the graph's own edges.
+    (The moves are written into the loop rather than called: an inlined helper per proposal
+    costs reference counting of its array arguments, about the time of a rejected proposal.)
     """
-    mc = len(csrc)
-    n = S.shape[0]
-    acc = 0
+    if complement:
+        msrc = cx.csrc
+        mdst = cx.cdst
+        mptr = cx.coutptr
+        midx = cx.coutidx
+    else:
+        msrc = g.src
+        mdst = g.dst
+        mptr = g.outptr
+        midx = g.outidx
+    mc = len(msrc)
     if mc < 2:
         return 0
-    D = dstate[0]
+    S = g.S
+    n = S.shape[0]
+    dst = g.dst
+    EI = cx.EI
+    nbptr, nblen, nb, cnt, tab = cs
+    beta = tilt.beta
+    hist = tilt.hist
+    inside = not complement  # S[u, v] != 0 == inside: u->v is in the moving set
+    acc = 0
+    D = tilt.dstate[0]
     for _ in range(n_moves):
         if keep_mutual and -3 <= D <= 3:
             hist[D + 3] += 1
         if _uniform(rs) < p_tri:
-            # complement triangle a->b->c->a without reverse complement edges: the graph holds
-            # a->c, c->b, b->a and none of a->b, b->c, c->a; reversing swaps the two
+            # triangle reversal: a->b of the moving set and a node c uniformly; accepted iff
+            # b->c, c->a are in the moving set and none of b->a, c->b, a->c is. On the graph it
+            # reverses the 3-cycle x->y->z->x: (a, b, c), or for the complement (a, c, b).
             i = _below(rs, mc)
             c = _below(rs, n)
-            a = csrc[i]
-            b = cdst[i]
+            a = msrc[i]
+            b = mdst[i]
             if c == a or c == b:  # noqa: SIM109
                 continue
-            if S[b, c] != 0 or S[c, a] != 0 or S[b, a] == 0 or S[c, b] == 0 or S[a, c] == 0:
+            if ((S[b, c] != 0) != inside or (S[c, a] != 0) != inside or (S[b, a] != 0) == inside
+                    or (S[c, b] != 0) == inside or (S[a, c] != 0) == inside):  # fmt: skip
                 continue
-            j = _find_edge(coutptr, coutidx, cdst, b, c)
-            k = _find_edge(coutptr, coutidx, cdst, c, a)
-            e_ac = EI[a, c]
-            e_cb = EI[c, b]
-            e_ba = EI[b, a]
-            s_ac = np.int64(S[a, c])
-            s_cb = np.int64(S[c, b])
-            s_ba = np.int64(S[b, a])
+            j = _find_edge(mptr, midx, mdst, b, c)
+            k = _find_edge(mptr, midx, mdst, c, a)
+            x = a
+            y = c if complement else b
+            z = b if complement else c
+            e_xy = e_yz = e_zx = -1
+            if complement:
+                e_xy = EI[x, y]
+                e_yz = EI[y, z]
+                e_zx = EI[z, x]
+            s_xy = np.int64(S[x, y])
+            s_yz = np.int64(S[y, z])
+            s_zx = np.int64(S[z, x])
             if track:  # the census follows (a plain write is ~5x cheaper otherwise)
-                _toggle(S, nbptr, nblen, nb, cnt, tab, track, a, c, 0)
-                _toggle(S, nbptr, nblen, nb, cnt, tab, track, c, b, 0)
-                _toggle(S, nbptr, nblen, nb, cnt, tab, track, b, a, 0)
-                _toggle(S, nbptr, nblen, nb, cnt, tab, track, a, b, s_ac)
-                _toggle(S, nbptr, nblen, nb, cnt, tab, track, b, c, s_ba)
-                _toggle(S, nbptr, nblen, nb, cnt, tab, track, c, a, s_cb)
+                _toggle(S, nbptr, nblen, nb, cnt, tab, track, x, y, 0)
+                _toggle(S, nbptr, nblen, nb, cnt, tab, track, y, z, 0)
+                _toggle(S, nbptr, nblen, nb, cnt, tab, track, z, x, 0)
+                _toggle(S, nbptr, nblen, nb, cnt, tab, track, x, z, s_xy)
+                _toggle(S, nbptr, nblen, nb, cnt, tab, track, y, x, s_yz)
+                _toggle(S, nbptr, nblen, nb, cnt, tab, track, z, y, s_zx)
             else:
-                S[a, c] = 0
-                S[c, b] = 0
-                S[b, a] = 0
-                S[a, b] = s_ac
-                S[b, c] = s_ba
-                S[c, a] = s_cb
-            dst[e_ac] = b
-            dst[e_ba] = c
-            dst[e_cb] = a
-            EI[a, c] = -1
-            EI[c, b] = -1
-            EI[b, a] = -1
-            EI[a, b] = e_ac
-            EI[b, c] = e_ba
-            EI[c, a] = e_cb
-            cdst[i] = c
-            cdst[j] = a
-            cdst[k] = b
+                S[x, y] = 0
+                S[y, z] = 0
+                S[z, x] = 0
+                S[x, z] = s_xy
+                S[y, x] = s_yz
+                S[z, y] = s_zx
+            mdst[i] = c
+            mdst[j] = a
+            mdst[k] = b
+            if complement:  # the graph's own edges follow through the edge index
+                dst[e_xy] = z
+                dst[e_yz] = x
+                dst[e_zx] = y
+                EI[x, y] = -1
+                EI[y, z] = -1
+                EI[z, x] = -1
+                EI[x, z] = e_xy
+                EI[y, x] = e_yz
+                EI[z, y] = e_zx
             acc += 1
             continue
+        # double-edge swap: distinct a->b, c->d of the moving set uniformly, replaced by a->d,
+        # c->b iff a, b, c, d are distinct and a->d, c->b are not in the moving set. On the
+        # graph it replaces p->q, r->s by p->s, r->q: (a, b, c, d), or for the complement
+        # (a, d, c, b) (the graph's a->d, c->b become a->b, c->d).
         i = _below(rs, mc)
         j = _below(rs, mc)
         if i == j:
             continue
-        a = csrc[i]
-        b = cdst[i]
-        c = csrc[j]
-        d = cdst[j]
+        a = msrc[i]
+        b = mdst[i]
+        c = msrc[j]
+        d = mdst[j]
         if a == c or b == d or a == d or c == b:  # noqa: SIM109
             continue
-        if S[a, d] == 0 or S[c, b] == 0:  # the graph's edges a->d and c->b
+        if (S[a, d] != 0) == inside or (S[c, b] != 0) == inside:
             continue
+        q = d if complement else b
+        s = b if complement else d
         if keep_mutual:
             delta = 0
-            if S[b, a] != 0:
+            if S[s, a] != 0:
                 delta += 1
-            if S[d, c] != 0:
+            if S[q, c] != 0:
                 delta += 1
-            if S[d, a] != 0:
+            if S[q, a] != 0:
                 delta -= 1
-            if S[b, c] != 0:
+            if S[s, c] != 0:
                 delta -= 1
             if delta != 0:
                 if not _tilt_accepts(D, delta, beta, rs):
                     continue
                 D += delta
-        e_ad = EI[a, d]
-        e_cb = EI[c, b]
-        s_ad = np.int64(S[a, d])
-        s_cb = np.int64(S[c, b])
+        e_pq = e_rs = -1
+        if complement:
+            e_pq = EI[a, q]
+            e_rs = EI[c, s]
+        s_pq = np.int64(S[a, q])
+        s_rs = np.int64(S[c, s])
         if track:  # the census follows (a plain write is ~5x cheaper otherwise)
-            _toggle(S, nbptr, nblen, nb, cnt, tab, track, a, d, 0)
-            _toggle(S, nbptr, nblen, nb, cnt, tab, track, c, b, 0)
-            _toggle(S, nbptr, nblen, nb, cnt, tab, track, a, b, s_ad)
-            _toggle(S, nbptr, nblen, nb, cnt, tab, track, c, d, s_cb)
+            _toggle(S, nbptr, nblen, nb, cnt, tab, track, a, q, 0)
+            _toggle(S, nbptr, nblen, nb, cnt, tab, track, c, s, 0)
+            _toggle(S, nbptr, nblen, nb, cnt, tab, track, a, s, s_pq)
+            _toggle(S, nbptr, nblen, nb, cnt, tab, track, c, q, s_rs)
         else:
-            S[a, d] = 0
-            S[c, b] = 0
-            S[a, b] = s_ad
-            S[c, d] = s_cb
-        dst[e_ad] = b
-        dst[e_cb] = d
-        EI[a, d] = -1
-        EI[c, b] = -1
-        EI[a, b] = e_ad
-        EI[c, d] = e_cb
-        cdst[i] = d
-        cdst[j] = b
+            S[a, q] = 0
+            S[c, s] = 0
+            S[a, s] = s_pq
+            S[c, q] = s_rs
+        mdst[i] = d
+        mdst[j] = b
+        if complement:  # the graph's own edges follow through the edge index
+            dst[e_pq] = s
+            dst[e_rs] = q
+            EI[a, q] = -1
+            EI[c, s] = -1
+            EI[a, s] = e_pq
+            EI[c, q] = e_rs
         acc += 1
-    dstate[0] = D
+    tilt.dstate[0] = D
     return acc
 
 
 @cached_njit
-def directed_moves(S, nbptr, nblen, nb, cnt, tab, track, src, dst, outptr, outidx,
-                   keep_mutual, beta, dstate, hist, p_tri, n_moves, rs, cx):  # type: ignore[no-untyped-def]  # fmt: skip
-    """Propose ``n_moves`` moves; returns the number accepted.
+def directed_moves(g, cs, cx, tilt, track, keep_mutual, complement, p_tri, n_moves, rs):  # type: ignore[no-untyped-def]  # fmt: skip
+    """Propose ``n_moves`` moves of the directed chain; returns the number accepted.
 
-    ``cx``: the complement state ``(on, EI, csrc, cdst, coutptr, coutidx)``; when ``on``, the
-    proposals are drawn from the complement's edges instead (:func:`complement_moves`).
+    ``g``: GraphState; ``cs``: CensusState, kept up to date iff ``track``; ``cx``:
+    ComplementState, whose edges are the moving set instead of the graph's iff ``complement``;
+    ``tilt``: TiltState; ``rs``: the xoshiro256** state (:func:`rng_state`).
 
     With probability ``p_tri`` a directed-triangle reversal: an edge a->b uniformly and a node c
     uniformly; accepted iff b->c and c->a exist and none of b->a, c->b, a->c does (the reversed
-    triangle would otherwise create a multi-edge). Otherwise a double-edge swap: an ordered pair of
-    distinct edges (a->b, c->d) uniformly, replaced by (a->d, c->b) iff a, b, c, d are distinct,
-    a->d and c->b are absent. Both proposals are symmetric (the reverse move has the same
-    probability), so without keep_mutual the chain is reversible with respect to the uniform
-    distribution.
+    triangle would otherwise create a multi-edge). Otherwise a double-edge swap: an ordered pair
+    of distinct edges (a->b, c->d) uniformly, replaced by (a->d, c->b) iff a, b, c, d are
+    distinct, a->d and c->b are absent. With ``complement`` "edge" means the complement's edge
+    (a swap of the complement's edges is a swap of the graph's, a reversed triangle of the
+    complement a reversed triangle of the graph). Both proposals are symmetric (the reverse
+    move has the same probability; the complement's edge count is invariant too), so without
+    keep_mutual the chain is reversible with respect to the uniform distribution. Drawing the
+    proposals from the complement's m' edges gives the same moves and the same stationary
+    distribution; a graph denser than half the pairs has m' < m, hence fewer, more often
+    accepted proposals. Each edge keeps its source and its sign.
 
     keep_mutual: the chain runs on the whole degree-preserving space (which the moves connect)
     with the tilted target pi(G) ~ exp(-beta[0] D) for D > 0 and exp(beta[1] D) for D < 0, D =
-    mutual dyads of G minus those of the start (``dstate[0]``); a swap changing D is accepted
-    with the Metropolis probability. pi is constant on D = 0, so the states with D = 0 are
-    uniform there; the caller keeps only those. ``hist[D + 3]`` counts the proposals made in
-    each state with |D| <= 3 (to tune beta).
+    mutual dyads of G minus those of the start (``tilt.dstate[0]``); a swap changing D is
+    accepted with the Metropolis probability. pi is constant on D = 0, so the states with D = 0
+    are uniform there; the caller keeps only those. ``tilt.hist[D + 3]`` counts the proposals
+    made in each state with |D| <= 3 (to tune beta).
     """
-    if cx[0]:
-        return complement_moves(S, nbptr, nblen, nb, cnt, tab, track, dst, cx[1], cx[2], cx[3],
-                                cx[4], cx[5], keep_mutual, beta, dstate, hist, p_tri, n_moves,
-                                rs)  # fmt: skip
-    m = len(src)
-    n = S.shape[0]
-    acc = 0
-    if m < 2:
-        return 0
-    D = dstate[0]
-    for _ in range(n_moves):
-        if keep_mutual and -3 <= D <= 3:
-            hist[D + 3] += 1
-        if _uniform(rs) < p_tri:
-            i = _below(rs, m)
-            c = _below(rs, n)
-            a = src[i]
-            b = dst[i]
-            if c == a or c == b:  # noqa: SIM109
-                continue
-            if S[b, c] == 0 or S[c, a] == 0 or S[b, a] != 0 or S[c, b] != 0 or S[a, c] != 0:
-                continue
-            j = _find_edge(outptr, outidx, dst, b, c)
-            k = _find_edge(outptr, outidx, dst, c, a)
-            s_ab = np.int64(S[a, b])
-            s_bc = np.int64(S[b, c])
-            s_ca = np.int64(S[c, a])
-            if track:  # the census follows (a plain write is ~5x cheaper otherwise)
-                _toggle(S, nbptr, nblen, nb, cnt, tab, track, a, b, 0)
-                _toggle(S, nbptr, nblen, nb, cnt, tab, track, b, c, 0)
-                _toggle(S, nbptr, nblen, nb, cnt, tab, track, c, a, 0)
-                _toggle(S, nbptr, nblen, nb, cnt, tab, track, a, c, s_ab)
-                _toggle(S, nbptr, nblen, nb, cnt, tab, track, b, a, s_bc)
-                _toggle(S, nbptr, nblen, nb, cnt, tab, track, c, b, s_ca)
-            else:
-                S[a, b] = 0
-                S[b, c] = 0
-                S[c, a] = 0
-                S[a, c] = s_ab
-                S[b, a] = s_bc
-                S[c, b] = s_ca
-            dst[i] = c
-            dst[j] = a
-            dst[k] = b
-            acc += 1
-            continue
-        i = _below(rs, m)
-        j = _below(rs, m)
-        if i == j:
-            continue
-        a = src[i]
-        b = dst[i]
-        c = src[j]
-        d = dst[j]
-        if a == c or b == d or a == d or c == b:  # noqa: SIM109
-            continue
-        if S[a, d] != 0 or S[c, b] != 0:
-            continue
-        if keep_mutual:
-            delta = 0
-            if S[d, a] != 0:
-                delta += 1
-            if S[b, c] != 0:
-                delta += 1
-            if S[b, a] != 0:
-                delta -= 1
-            if S[d, c] != 0:
-                delta -= 1
-            if delta != 0:
-                if not _tilt_accepts(D, delta, beta, rs):
-                    continue
-                D += delta
-        s_i = np.int64(S[a, b])
-        s_j = np.int64(S[c, d])
-        if track:  # the census follows (a plain write is ~5x cheaper otherwise)
-            _toggle(S, nbptr, nblen, nb, cnt, tab, track, a, b, 0)
-            _toggle(S, nbptr, nblen, nb, cnt, tab, track, c, d, 0)
-            _toggle(S, nbptr, nblen, nb, cnt, tab, track, a, d, s_i)
-            _toggle(S, nbptr, nblen, nb, cnt, tab, track, c, b, s_j)
-        else:
-            S[a, b] = 0
-            S[c, d] = 0
-            S[a, d] = s_i
-            S[c, b] = s_j
-        dst[i] = d
-        dst[j] = b
-        acc += 1
-    dstate[0] = D
-    return acc
+    # two inlined copies of the one loop, each compiled with ``complement`` a constant
+    if complement:
+        return _run_moves(g, cs, cx, tilt, track, keep_mutual, True, p_tri, n_moves, rs)
+    return _run_moves(g, cs, cx, tilt, track, keep_mutual, False, p_tri, n_moves, rs)
 
 
 @cached_njit
-def shuffle_out_weights(S, nbptr, nblen, nb, cnt, tab, track, dst, outptr, sgn, cx, rs):  # type: ignore[no-untyped-def]  # fmt: skip
+def shuffle_out_weights(g, cs, cx, track, complement, rs):  # type: ignore[no-untyped-def]
     """Assign every source's out-weights to its out-edges by a fresh uniform bijection.
 
-    The edges of source u are the labels ``outptr[u]:outptr[u + 1]`` (each label keeps its
-    weight, sign ``sgn``); their targets are permuted (Fisher-Yates) and S, the tracked census
-    and the complement's edge index follow. Moves alone cannot do this where a source's out-edges
-    are (nearly) fixed, e.g. a source linked to every other node.
+    The edges of source u are the labels ``g.outptr[u]:g.outptr[u + 1]`` (each label keeps its
+    weight, sign ``g.sgn``); their targets are permuted (Fisher-Yates) and S, the tracked census
+    and (``complement``) the complement's edge index follow. Moves alone cannot do this where a
+    source's out-edges are (nearly) fixed, e.g. a source linked to every other node.
     """
-    ei = cx[1]
+    S = g.S
+    dst = g.dst
+    outptr = g.outptr
+    sgn = g.sgn
+    ei = cx.EI
+    nbptr, nblen, nb, cnt, tab = cs
     for u in range(len(outptr) - 1):
         lo = outptr[u]
         for k in range(outptr[u + 1] - 1, lo, -1):
@@ -439,19 +512,19 @@ def shuffle_out_weights(S, nbptr, nblen, nb, cnt, tab, track, dst, outptr, sgn, 
         for e in range(lo, outptr[u + 1]):
             v = dst[e]
             if track:  # the signed census follows every changed sign
-                if track:  # the census follows (a plain write is ~5x cheaper otherwise)
-                    _toggle(S, nbptr, nblen, nb, cnt, tab, track, u, v, np.int64(sgn[e]))
-                else:
-                    S[u, v] = np.int64(sgn[e])
+                _toggle(S, nbptr, nblen, nb, cnt, tab, track, u, v, np.int64(sgn[e]))
             else:
                 S[u, v] = sgn[e]
-            if cx[0]:
+            if complement:
                 ei[u, v] = e
 
 
 @cached_njit
-def invariants_hold(S, src, dst, indeg, indeg0, keep_mutual, mutual0):  # type: ignore[no-untyped-def]
+def invariants_hold(g, indeg, keep_mutual, mutual0):  # type: ignore[no-untyped-def]
     """Whether the in-degrees (and, with keep_mutual, the mutual-dyad count) are the start's."""
+    S = g.S
+    src = g.src
+    dst = g.dst
     indeg[:] = 0
     mut = 0
     for e in range(len(src)):
@@ -459,37 +532,9 @@ def invariants_hold(S, src, dst, indeg, indeg0, keep_mutual, mutual0):  # type: 
         if S[dst[e], src[e]] != 0:
             mut += 1
     for x in range(len(indeg)):
-        if indeg[x] != indeg0[x]:
+        if indeg[x] != g.indeg0[x]:
             return False
     return not (keep_mutual and mut != mutual0)
-
-
-@cached_njit
-def directed_samples(S, nbptr, nblen, nb, cnt, tab, src, dst, outptr, outidx, keep_mutual,
-                     beta, dstate, hist, p_tri, n_thin, n_samples, indeg0, mutual0, out, rs, cx,
-                     sgn):  # type: ignore[no-untyped-def]  # fmt: skip
-    """Run the tracked chain and write ``n_samples`` census rows into ``out``.
-
-    Rows are taken every ``n_thin`` proposals at the grid times where D = 0 (always, without keep_mutual); every sample's in-degrees and
-    mutual-dyad count are checked. Returns -1 when all checks pass, else the index of the first
-    failing sample.
-    """
-    n = S.shape[0]
-    indeg = np.zeros(n, dtype=np.int64)
-    if keep_mutual and n_thin < 1 and dstate[0] != 0:
-        n_thin = 1  # no moves could never reach D = 0
-    s = 0
-    while s < n_samples:
-        directed_moves(S, nbptr, nblen, nb, cnt, tab, True, src, dst, outptr, outidx,
-                       keep_mutual, beta, dstate, hist, p_tri, n_thin, rs, cx)  # fmt: skip
-        if keep_mutual and dstate[0] != 0:
-            continue
-        if not invariants_hold(S, src, dst, indeg, indeg0, keep_mutual, mutual0):
-            return s
-        shuffle_out_weights(S, nbptr, nblen, nb, cnt, tab, True, dst, outptr, sgn, cx, rs)
-        out[s, :] = cnt
-        s += 1
-    return -1
 
 
 # ============================================================================ bitset census
@@ -668,29 +713,35 @@ def census_row(S, src, dst, B, out):  # type: ignore[no-untyped-def]
 
 
 @cached_njit
-def chain_census_samples(S, nbptr, nblen, nb, cnt, tab, src, dst, outptr, outidx, keep_mutual,
-                         beta, dstate, hist, p_tri, n_thin, n_samples, indeg0, mutual0, B,
-                         out, rs, cx, sgn):  # type: ignore[no-untyped-def]  # fmt: skip
-    """Run the untracked directed chain and write a :func:`census_row` per sample into ``out``.
+def census_samples(g, cs, cx, tilt, keep_mutual, complement, p_tri, n_thin, mutual0, bits, B,
+                   out, rs):  # type: ignore[no-untyped-def]  # fmt: skip
+    """Run the directed chain and write one census row per sample into ``out`` (one per row).
 
-    The same chain, random stream and sample times as ``_kernels.directed_samples`` (the census
-    is only counted differently); every sample's in-degrees and (keep_mutual) mutual-dyad count
-    are checked. Returns -1 when all checks pass, else the index of the first failing sample.
+    Rows are taken every ``n_thin`` proposals (:func:`directed_moves`) at the grid times where
+    D = 0 (always, without keep_mutual), after :func:`shuffle_out_weights`; every sample's
+    in-degrees and mutual-dyad count are checked. ``bits``: the chain runs untracked and each
+    row is a :func:`census_row` (``B``: its scratch planes, shape (n, 8, W), and ``out`` has
+    ROW columns); otherwise the chain tracks ``cs`` and each row is ``cs.cnt`` (``B`` is not
+    read). The chain, its random stream and the sample times are the same either way. Returns
+    -1 when all checks pass, else the index of the first failing sample.
     """
-    n = S.shape[0]
+    n = g.S.shape[0]
     indeg = np.zeros(n, dtype=np.int64)
-    if keep_mutual and n_thin < 1 and dstate[0] != 0:
+    if keep_mutual and n_thin < 1 and tilt.dstate[0] != 0:
         n_thin = 1  # no moves could never reach D = 0
+    track = not bits
     s = 0
-    while s < n_samples:
-        directed_moves(S, nbptr, nblen, nb, cnt, tab, False, src, dst, outptr, outidx,
-                                keep_mutual, beta, dstate, hist, p_tri, n_thin, rs, cx)  # fmt: skip
-        if keep_mutual and dstate[0] != 0:
+    while s < out.shape[0]:
+        directed_moves(g, cs, cx, tilt, track, keep_mutual, complement, p_tri, n_thin, rs)
+        if keep_mutual and tilt.dstate[0] != 0:
             continue
-        if not invariants_hold(S, src, dst, indeg, indeg0, keep_mutual, mutual0):
+        if not invariants_hold(g, indeg, keep_mutual, mutual0):
             return s
-        shuffle_out_weights(S, nbptr, nblen, nb, cnt, tab, False, dst, outptr, sgn, cx, rs)
-        census_row(S, src, dst, B, out[s])
+        shuffle_out_weights(g, cs, cx, track, complement, rs)
+        if bits:
+            census_row(g.S, g.src, g.dst, B, out[s])
+        else:
+            out[s, :] = cs.cnt
         s += 1
     return -1
 

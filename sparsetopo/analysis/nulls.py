@@ -66,7 +66,7 @@ DEFAULT_THIN = 1.0
 #: Probability that a directed-chain proposal is a triangle reversal rather than a swap.
 TRIANGLE_MOVE_P = 0.1
 #: Graphs of at most this many nodes that are denser than half the pairs move by proposals over
-#: their complement's edges (``_kernels.complement_moves``; it keeps an n x n edge index).
+#: their complement's edges (``_kernels.ComplementState``; it keeps an n x n edge index).
 COMPLEMENT_MAX_N = 2048
 #: The directed and layer chains keep a dense adjacency matrix: at most this many cells.
 DENSE_MAX_CELLS = 100_000_000
@@ -199,8 +199,12 @@ class DirectedChain:
         self.cnt = np.zeros(n_keys, dtype=np.int64)
         self.cnt[self.tab[0]] = n * (n - 1) * (n - 2) // 6
         self.sgn = np.where(self.w > 0, 1, 2).astype(np.int64)
-        K.directed_init(self.S, self.nbptr, self.nblen, self.nb, self.cnt, self.tab, self.track,
-                        self.src, self.dst, self.sgn)  # fmt: skip
+        #: The kernels' state (``_kernels.GraphState`` etc.: shapes and dtypes there); the
+        #: attributes above are the same arrays.
+        self.g = K.GraphState(self.S, self.src, self.dst, self.outptr, self.outidx, self.sgn,
+                              self.indeg0)  # fmt: skip
+        self.cs = K.CensusState(self.nbptr, self.nblen, self.nb, self.cnt, self.tab)
+        K.directed_init(self.g, self.cs, self.track)
         self.mutual0 = int(np.count_nonzero(self.S[self.dst, self.src]))
         # denser than half the pairs: propose moves over the complement's (fewer) edges
         self.complement = n <= COMPLEMENT_MAX_N and self.m > n * (n - 1) // 2
@@ -212,28 +216,31 @@ class DirectedChain:
             csrc, cdst = (np.ascontiguousarray(x, dtype=np.int64) for x in np.nonzero(free))
             coutptr = np.zeros(n + 1, dtype=np.int64)
             np.cumsum(np.bincount(csrc, minlength=n), out=coutptr[1:])
-            self.cx = (True, ei, csrc, cdst, coutptr, np.arange(len(csrc), dtype=np.int64))
-        else:
+            self.cx = K.ComplementState(ei, csrc, cdst, coutptr,
+                                        np.arange(len(csrc), dtype=np.int64))  # fmt: skip
+        else:  # placeholders of the same types, never read
             z = np.zeros(1, dtype=np.int64)
-            self.cx = (False, np.zeros((1, 1), dtype=np.int64), z, z.copy(), z.copy(), z.copy())
+            self.cx = K.ComplementState(np.zeros((1, 1), dtype=np.int64), z, z.copy(), z.copy(),
+                                        z.copy())  # fmt: skip
         #: Chain lengths count proposals per edge of the sparser of the graph and its complement.
-        self.movable = len(self.cx[2]) if self.complement else self.m
+        self.movable = len(self.cx.csrc) if self.complement else self.m
         self.beta = np.ones(2, dtype=np.float64)
         self.dstate = np.zeros(1, dtype=np.int64)
         self.hist = np.zeros(7, dtype=np.int64)
+        self.tilt = K.TiltState(self.beta, self.dstate, self.hist)
         self._start = [x.copy() for x in self._mutable()]
         self.rs = K.rng_state(rng)
 
     def _mutable(self) -> list[np.ndarray]:
         return [self.S, self.dst, self.nblen, self.nb, self.cnt, self.beta, self.dstate,
-                self.cx[1], self.cx[3]]  # fmt: skip
+                self.cx.EI, self.cx.cdst]  # fmt: skip
 
     def reset(self) -> None:
         """Back to the start graph (the random stream continues)."""
         for cur, start in zip(self._mutable(), self._start, strict=True):
             cur[...] = start
         if self.track:
-            K.rebuild_neighbours(self.S, self.nbptr, self.nblen, self.nb)
+            K.rebuild_neighbours(self.S, self.cs)
 
     def advance(self, per_edge: float) -> int:
         """Propose ``per_edge * m`` moves; return how many were accepted."""
@@ -241,11 +248,9 @@ class DirectedChain:
 
     def advance_moves(self, n_moves: int) -> int:
         """Propose ``n_moves`` moves; return how many were accepted."""
-        return int(K.directed_moves(
-            self.S, self.nbptr, self.nblen, self.nb, self.cnt, self.tab, self.track, self.src,
-            self.dst, self.outptr, self.outidx, self.keep_mutual, self.beta, self.dstate,
-            self.hist, TRIANGLE_MOVE_P, n_moves, self.rs, self.cx,
-        ))  # fmt: skip
+        return int(K.directed_moves(self.g, self.cs, self.cx, self.tilt, self.track,
+                                    self.keep_mutual, self.complement, TRIANGLE_MOVE_P, n_moves,
+                                    self.rs))  # fmt: skip
 
     def burn(self, per_edge: float) -> None:
         """Run the burn-in of ``per_edge`` proposals per edge.
@@ -297,15 +302,15 @@ class DirectedChain:
         if not self.track:
             raise InputError("census_samples needs a chain built with track=True")
         out = np.zeros((n, len(self.cnt)), dtype=np.int64)
-        bad = K.directed_samples(
-            self.S, self.nbptr, self.nblen, self.nb, self.cnt, self.tab, self.src, self.dst,
-            self.outptr, self.outidx, self.keep_mutual, self.beta, self.dstate, self.hist,
-            TRIANGLE_MOVE_P, _moves(thin, self.movable), n, self.indeg0, self.mutual0, out, self.rs,
-            self.cx, self.sgn,
-        )  # fmt: skip
+        bad = self._samples(thin, False, np.zeros((1, 8, 1), dtype=np.uint64), out)
         if bad >= 0:  # pragma: no cover - an invariant broken is a bug in the kernel
             raise RuntimeError(f"switching sample {bad} broke the degree or mutual-dyad invariant")
         return out
+
+    def _samples(self, thin: float, bits: bool, B: np.ndarray, out: np.ndarray) -> int:
+        return int(K.census_samples(self.g, self.cs, self.cx, self.tilt, self.keep_mutual,
+                                    self.complement, TRIANGLE_MOVE_P, _moves(thin, self.movable),
+                                    self.mutual0, bits, B, out, self.rs))  # fmt: skip
 
     def sample_weights(self) -> None:
         """Give every source's out-weights a fresh uniform bijection onto its out-edges.
@@ -315,8 +320,7 @@ class DirectedChain:
         arrangements of each source's weights, which moves alone do not reach where a source's
         out-edges cannot move.
         """
-        K.shuffle_out_weights(self.S, self.nbptr, self.nblen, self.nb, self.cnt, self.tab,
-                              self.track, self.dst, self.outptr, self.sgn, self.cx, self.rs)  # fmt: skip
+        K.shuffle_out_weights(self.g, self.cs, self.cx, self.track, self.complement, self.rs)
 
     def bit_census_samples(self, n: int, thin: float, first_thin: float | None = None) -> np.ndarray:
         """Return ``n`` rows of the triad census and signed FFL sums of successive samples.
@@ -333,12 +337,7 @@ class DirectedChain:
             return out
         B = np.zeros((self.n, 8, K.words(self.n)), dtype=np.uint64)
         for rows, t in ((out[:1], thin if first_thin is None else first_thin), (out[1:], thin)):
-            bad = K.chain_census_samples(
-                self.S, self.nbptr, self.nblen, self.nb, self.cnt, self.tab, self.src, self.dst,
-                self.outptr, self.outidx, self.keep_mutual, self.beta, self.dstate, self.hist,
-                TRIANGLE_MOVE_P, _moves(t, self.movable), len(rows), self.indeg0, self.mutual0, B, rows,
-                self.rs, self.cx, self.sgn,
-            )  # fmt: skip
+            bad = self._samples(t, True, B, rows)
             if bad >= 0:  # pragma: no cover - an invariant broken is a bug in the kernel
                 raise RuntimeError(
                     f"switching sample {bad} broke the degree or mutual-dyad invariant"
@@ -361,7 +360,7 @@ class DirectedChain:
 
             c = signed_triad_census(self.graph("travel", np.random.default_rng(0))).triads
             self.cnt[:] = [c[k] for k in signed_triad_keys()]
-            K.rebuild_neighbours(self.S, self.nbptr, self.nblen, self.nb)
+            K.rebuild_neighbours(self.S, self.cs)
         self.track = bool(on)
 
     def check(self, sample: bool = True) -> None:
