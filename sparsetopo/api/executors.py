@@ -7,9 +7,9 @@ Two executors share one interface (:class:`Executor`):
   in-process for a handful of tasks).
 * :class:`DaskExecutor`: tasks go to a Dask distributed cluster (``distributed.Client`` or a
   scheduler address). A task carries *references* to snapshots (run name, seq) and the
-  connection info, never the edges: each worker opens its own driver (one per worker process,
-  reused) and reads the snapshots it needs from the database with read transactions, so on a
-  Neo4j cluster the reads spread over the readers. Tasks are pure (read + compute): when Dask
+  connection info, never the edges: each worker thread opens its own driver (reused, closed
+  only by that thread or after it ended) and reads the snapshots it needs from the database
+  with read transactions, so on a Neo4j cluster the reads spread over the readers. Tasks are pure (read + compute): when Dask
   re-runs one after a lost worker nothing is written twice. The results come back to the caller,
   which writes them once, replacing earlier results (``graphstore.results``), so a repeated or
   interrupted analyze never duplicates anything.
@@ -270,19 +270,32 @@ class LocalExecutor:
 
 
 # -- the worker side of the Dask executor ---------------------------------------------------
-# One driver per worker thread (a Dask worker runs tasks in a thread pool). The driver is
-# thread-safe, but with several threads on one driver we saw, in 3 of 16 test runs, a
-# connection handed from one thread to another fail with "BufferError: Existing exports of
-# data" (neo4j 6.4 with neo4j-rust-ext); a driver per thread never shares a connection.
+# One driver per worker thread (a Dask worker runs tasks in a thread pool), closed only by a
+# thread that cannot race its owner: the owner itself, or anyone once the owner has ended.
+# Driver.close() closes connections that are in use, from the closing thread: while the owner
+# waits in sendall/recv_into on such a connection (which holds a buffer export of the
+# connection's bytearray), the GOODBYE that close() appends resizes that bytearray and raises
+# "BufferError: Existing exports of data" (decision 0020, benchmarks/repro_buffererror.py).
 _worker_drivers: dict[tuple[str, str, str | None, int], Driver] = {}
+_worker_owners: dict[tuple[str, str, str | None, int], threading.Thread] = {}
 _worker_lock = threading.Lock()
 
 
 def _close_worker_drivers() -> None:
+    """Close the worker drivers of this thread and of threads that have ended.
+
+    A driver whose thread still runs is left to it: closing it here could close a connection
+    in the middle of that thread's read (see above). At interpreter exit its sockets end with
+    the process.
+    """
+    me = threading.current_thread()
     with _worker_lock:
-        for drv in _worker_drivers.values():
-            drv.close()
-        _worker_drivers.clear()
+        done = [k for k, owner in _worker_owners.items() if owner is me or not owner.is_alive()]
+        closing = [_worker_drivers.pop(k) for k in done]
+        for k in done:
+            del _worker_owners[k]
+    for drv in closing:
+        drv.close()
 
 
 atexit.register(_close_worker_drivers)
@@ -292,34 +305,15 @@ def _worker_driver(info: ConnectionInfo) -> Driver:
     key = (info.uri, info.user, info.database, threading.get_ident())
     with _worker_lock:
         drv = _worker_drivers.get(key)
-        if drv is None:
+        if drv is None or _worker_owners[key] is not threading.current_thread():
+            # a thread id is reused after its thread ended: that thread's driver is idle
+            stale = drv
             drv, _ = open_driver(info)
             _worker_drivers[key] = drv
+            _worker_owners[key] = threading.current_thread()
+            if stale is not None:
+                stale.close()
         return drv
-
-
-def _read_on_worker(info: ConnectionInfo, ref: SnapshotRef) -> Any:
-    """Read one snapshot with this thread's driver, once more on a new driver after a BufferError.
-
-    The driver's receive buffer can refuse to grow ("Existing exports of data") on a Dask
-    worker thread (neo4j 6.4 with neo4j-rust-ext; seen in 1 of 3 full test runs even with a
-    driver per thread). The read is a read transaction, so repeating it is safe; the broken
-    driver is closed and replaced.
-    """
-    try:
-        return read_snapshot(_worker_driver(info), ref.run, seq=ref.seq, database=info.database)
-    except BufferError:
-        _log.warning("a Dask worker's driver failed reading %s seq %d (BufferError); retrying "
-                     "once on a new driver", ref.run, ref.seq)  # fmt: skip
-        key = (info.uri, info.user, info.database, threading.get_ident())
-        with _worker_lock:
-            broken = _worker_drivers.pop(key, None)
-        if broken is not None:
-            try:
-                broken.close()
-            except Exception:  # its connection is already broken; nothing to save
-                _log.debug("closing the broken worker driver failed", exc_info=True)
-        return read_snapshot(_worker_driver(info), ref.run, seq=ref.seq, database=info.database)
 
 
 def remote_task(info: ConnectionInfo, task: Task) -> Result:
@@ -332,7 +326,8 @@ def remote_task(info: ConnectionInfo, task: Task) -> Result:
 
     def load(ref: SnapshotRef) -> Edges:
         if ref not in cache:
-            cache[ref] = edges_of(_read_on_worker(info, ref).layers)
+            cache[ref] = edges_of(read_snapshot(_worker_driver(info), ref.run, seq=ref.seq,
+                                                database=info.database).layers)
         return cache[ref]
 
     return dispatch(_resolve(task, load))

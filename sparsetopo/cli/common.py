@@ -24,7 +24,6 @@ import math
 import re
 import sys
 from collections.abc import Callable, Iterable, Sequence
-from enum import Enum
 from typing import Any, TypeVar
 
 import typer
@@ -50,38 +49,6 @@ err_console = Console(stderr=True)
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 F = TypeVar("F", bound=Callable[..., Any])
-
-
-# ---------------------------------------------------------------------------- help rendering
-def _hide_flag_types() -> None:
-    """Show no ``<bool>`` after flags in ``--help``.
-
-    Typer >= 0.2x prints the value type of every option, flags included, so ``--force <bool>``
-    reads as if the flag took a value. A flag takes none: show nothing.
-    """
-    try:
-        from typer.core import TyperOption
-    except ImportError:  # another typer layout: nothing to fix
-        return
-    original = getattr(TyperOption, "display_type_rich", None)
-    if original is None or getattr(original, "_sparsetopo", False):
-        return
-
-    def display_type_rich(self: Any, ctx: Any) -> str | None:
-        if getattr(self, "is_flag", False):
-            return None
-        return original(self, ctx)  # type: ignore[no-any-return]
-
-    display_type_rich._sparsetopo = True  # type: ignore[attr-defined]
-    TyperOption.display_type_rich = display_type_rich  # type: ignore[method-assign]
-
-
-_hide_flag_types()
-
-
-def choice_enum(name: str, values: Iterable[str]) -> type[Enum]:
-    """A str Enum for a Typer option: the choices show in ``--help`` and are checked first."""
-    return Enum(name, {v: v for v in dict.fromkeys(values)}, type=str)  # type: ignore[return-value]
 
 
 # ---------------------------------------------------------------------------- the error path

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import pickle
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -162,26 +163,45 @@ def test_dask_executor_errors(driver, run_name, dask_client):
         Store(driver).analyze(run_name, n_null=2, executor=dask_client)
 
 
-def test_worker_read_retries_once_on_a_fresh_driver_after_a_buffer_error(store, run_name,
-                                                                          monkeypatch):  # fmt: skip
-    # the driver's BufferError on a worker thread (seen in 1 of 3 full runs) is not made to
-    # order: the real read fails once, then the retry must read the real snapshot on a new driver
+def test_closing_worker_drivers_never_closes_a_driver_another_thread_is_using(store, run_name):
+    # Driver.close() closes in-use connections from the closing thread; racing the owner's
+    # socket call it raised "BufferError: Existing exports of data" (decision 0020). The old
+    # _close_worker_drivers closed every thread's driver: here that ends the worker's
+    # half-read result, every time, not only when the race is lost.
     write(store.driver, run_name, EPOCHS[:1])
-    real = executors.read_snapshot
-    calls: list[object] = []
-
-    def flaky(drv, *args, **kwargs):  # type: ignore[no-untyped-def]
-        calls.append(drv)
-        if len(calls) == 1:
-            raise BufferError("Existing exports of data: object cannot be re-sized")
-        return real(drv, *args, **kwargs)
-
-    monkeypatch.setattr(executors, "read_snapshot", flaky)
     executors._close_worker_drivers()
-    snap = executors._read_on_worker(store.info, executors.SnapshotRef(run_name, 0))
-    assert len(calls) == 2 and calls[0] is not calls[1]  # a new driver for the retry
+    inside, release = threading.Event(), threading.Event()
+    out: dict[str, object] = {}
+
+    def worker() -> None:
+        try:
+            drv = executors._worker_driver(store.info)
+            with drv.session(database=store.info.database, fetch_size=1) as s:
+                result = s.run("UNWIND range(1, 5) AS i RETURN i")
+                first = next(iter(result))["i"]  # the connection is now in use by this thread
+                inside.set()
+                assert release.wait(30)
+                out["values"] = [first, *(r["i"] for r in result)]
+            out["snapshot"] = executors.read_snapshot(drv, run_name, seq=0,
+                                                      database=store.info.database)
+        except BaseException as exc:  # noqa: BLE001 - reported by the assertions below
+            out["error"] = exc
+            inside.set()
+
+    thread = threading.Thread(target=worker, name="fake-dask-worker")
+    thread.start()
+    assert inside.wait(30)
+    executors._close_worker_drivers()  # from another thread: must leave the worker's driver
+    release.set()
+    thread.join(60)
+    assert not thread.is_alive()
+    assert "error" not in out, out.get("error")
+    assert out["values"] == [1, 2, 3, 4, 5]
     expected = load(EPOCHS[0])
-    got = snap.layers["W_rec"]
+    got = out["snapshot"].layers["W_rec"]  # type: ignore[attr-defined]
     assert sorted(zip(got.src.tolist(), got.dst.tolist(), strict=True)) == sorted(
         zip(expected.Source.tolist(), expected.Target.tolist(), strict=True))
+    # once its thread has ended, its driver is closed by whoever closes the worker drivers
+    assert any(k[3] == thread.ident for k in executors._worker_drivers)
     executors._close_worker_drivers()
+    assert not any(k[3] == thread.ident for k in executors._worker_drivers)

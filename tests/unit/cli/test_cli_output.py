@@ -124,12 +124,11 @@ def test_every_command_is_covered():
 
 
 @pytest.mark.parametrize("width", WIDTHS)
-def test_help_has_an_example_and_no_value_after_flags(width):
+def test_help_has_an_example_and_fits(width):
     for command in _commands():
         res = runner.invoke(app, [*command, "--help"], env={"COLUMNS": str(width)},
                             terminal_width=width)
         assert res.exit_code == 0, (command, res.output)
-        assert "<bool>" not in res.output, command
         assert "Example" in res.output, command
         assert all(len(line) <= width for line in res.output.splitlines()), command
 
