@@ -64,8 +64,11 @@ __all__ = [
     "snapshot_task",
 ]
 
-#: Below this many tasks the work runs in-process (spawning workers costs about a second).
+#: Below this many tasks the work runs in-process (spawning workers costs about a second)...
 INPROCESS_MAX_TASKS = 6
+#: ... unless the tasks carry more edges than this: a ResNet-18 snapshot (703k edges) computes
+#: for seconds, so two of them use both workers (decision 0021).
+INPROCESS_MAX_EDGES = 500_000
 DEFAULT_WORKERS = 2
 
 #: Recorded with ``ffl_balance_z``: the null it is computed against (exact moments, no sampling).
@@ -459,13 +462,23 @@ def shutdown_pools() -> None:
         pool.shutdown(wait=True, cancel_futures=True)
 
 
+def _task_edges(tasks: Sequence[Any]) -> int:
+    """Edges the resolved tasks carry (snapshot tasks only; the work grows with them)."""
+    total = 0
+    for task in tasks:
+        snap = getattr(task, "snapshot", None)
+        if isinstance(snap, dict):
+            total += sum(len(v[0]) for v in snap.values())
+    return total
+
+
 def run_parallel(
     fn: Callable[[Any], Any],
     tasks: Sequence[Any],
     workers: int | None = None,
     on_done: Callable[[Any], None] | None = None,
 ) -> list[Any]:
-    """Run ``fn(task)`` for every task, in worker processes unless there are few tasks.
+    """Run ``fn(task)`` for every task, in worker processes unless there are few, small tasks.
 
     Parameters
     ----------
@@ -474,8 +487,8 @@ def run_parallel(
     tasks : sequence
         The tasks (picklable).
     workers : int or None
-        Worker processes (default 2); with workers <= 1 or only a handful of tasks the work runs
-        in-process.
+        Worker processes (default 2); with workers <= 1, or only a handful of tasks carrying at
+        most ``INPROCESS_MAX_EDGES`` edges together, the work runs in-process.
     on_done : callable or None
         Called with every result as it arrives.
 
@@ -491,7 +504,8 @@ def run_parallel(
     workers = DEFAULT_WORKERS if workers is None else workers
     workers = max(1, min(workers, os.cpu_count() or 1, len(tasks) or 1))
     results: list[Any] = []
-    if workers <= 1 or len(tasks) <= INPROCESS_MAX_TASKS:
+    if workers <= 1 or (len(tasks) <= INPROCESS_MAX_TASKS
+                        and _task_edges(tasks) <= INPROCESS_MAX_EDGES):  # fmt: skip
         from threadpoolctl import threadpool_limits
 
         # as in the workers: one BLAS thread (the products are small; measured 10x faster
