@@ -36,9 +36,10 @@ import scipy.sparse as sp
 
 from sparsetopo.analysis import _kernels as K
 from sparsetopo.analysis import _layered_census as LC
+from sparsetopo.analysis import _sparse_kernels as SK
 from sparsetopo.analysis._validation import rng as _rng
 from sparsetopo.analysis.graphs import LayeredGraph, SignedGraph, _csr_from_coo
-from sparsetopo.analysis.layered import live_neurons, prune_ghost_dead
+from sparsetopo.analysis.layered import LAYERED_MOTIFS, live_neurons, prune_ghost_dead
 from sparsetopo.errors import InputError
 
 __all__ = [
@@ -51,6 +52,7 @@ __all__ = [
     "layer_census_samples",
     "layer_switching",
     "layer_switching_samples",
+    "layered_counts",
     "sign_shuffle",
     "switching",
     "switching_census_samples",
@@ -757,15 +759,27 @@ def layer_census_samples(
     rng = _rng(seed)
     states = [_LayerState(m) for m in lg.layers]
     rs = K.rng_state(rng)
-    # one edge array for all layers; each layer's state works on its slice in place
+    # one (src, dst) int32 array for all layers and bit rows of every layer's adjacency: the
+    # swaps of _kernels.bipartite_swaps, move for move and draw for draw, on a layout that
+    # stays in cache (_sparse_kernels.layer_swaps; decision 0021)
     eptr = np.zeros(len(states) + 1, dtype=np.int64)
     np.cumsum([len(st.src) for st in states], out=eptr[1:])
-    src = np.concatenate([st.src for st in states]).astype(np.int64)
-    dst = np.concatenate([st.dst for st in states]).astype(np.int64)
-    pos = np.concatenate([st.w > 0 for st in states]) if states else np.zeros(0, dtype=bool)
+    edges = np.zeros((int(eptr[-1]), 2), dtype=np.int32)
     for k, st in enumerate(states):
-        st.src, st.dst = src[eptr[k] : eptr[k + 1]], dst[eptr[k] : eptr[k + 1]]
-        st._start = (st.src.copy(), st.dst.copy(), st.M.copy())
+        edges[eptr[k] : eptr[k + 1], 0] = st.src
+        edges[eptr[k] : eptr[k + 1], 1] = st.dst
+    pos = np.concatenate([st.w > 0 for st in states]) if states else np.zeros(0, dtype=bool)
+    row0 = np.zeros(len(states) + 1, dtype=np.int64)
+    np.cumsum([st.shape[0] for st in states], out=row0[1:])
+    wl = SK.words(max((st.shape[1] for st in states), default=1))
+    bits = np.zeros((int(row0[-1]), wl), dtype=np.uint64)
+    for k, st in enumerate(states):
+        rows = row0[k] + st.src
+        np.bitwise_or.at(bits, (rows, st.dst >> 6), np.left_shift(np.uint64(1), (st.dst & 63).astype(np.uint64)))
+    start = (edges.copy(), bits.copy())
+    burn = np.array([_moves(burn_in, len(st.src)) for st in states], dtype=np.int64)
+    step = np.array([_moves(thin, len(st.src)) for st in states], dtype=np.int64)
+    src, dst = edges[:, 0], edges[:, 1]
     sizes = np.asarray(lg.sizes, dtype=np.int64)
     offs = np.zeros(len(sizes) + 1, dtype=np.int64)
     np.cumsum(sizes, out=offs[1:])
@@ -776,15 +790,41 @@ def layer_census_samples(
     reach = np.zeros(w, dtype=np.uint64)
     out = np.zeros((n, LC.LAYERED_ROW), dtype=np.int64)
     for i in range(n):
-        for st in states:
-            if i == 0 or independent:
-                if i:
-                    st.reset()
-                K.bipartite_swaps(st.M, st.src, st.dst, _moves(burn_in, len(st.src)), rs)
-            else:
-                K.bipartite_swaps(st.M, st.src, st.dst, _moves(thin, len(st.src)), rs)
+        if i == 0 or independent:
+            if i:
+                edges[...], bits[...] = start
+            SK.layer_swaps(bits, row0, edges, eptr, burn, rs)
+        else:
+            SK.layer_swaps(bits, row0, edges, eptr, step, rs)
         LC.layered_row(sizes, offs, eptr, src, dst, pos, op, on, ip, inn, masks, live, reach, out[i])
     return out
+
+
+def layered_counts(lg: LayeredGraph) -> dict[str, int]:
+    """Return the layered motif counts and the bi-parallel balance of ``lg`` in one bitset pass.
+
+    Parameters
+    ----------
+    lg : LayeredGraph
+        The network (every layer at most ``DENSE_MAX_CELLS`` cells).
+
+    Returns
+    -------
+    dict of str to int
+        The :data:`~sparsetopo.analysis.layered.LAYERED_MOTIFS` counts of
+        :func:`~sparsetopo.analysis.layered_motifs`, then ``cycle4_balanced`` and
+        ``cycle4_total`` of :func:`~sparsetopo.analysis.cycle4_balance` (both after ghost/dead
+        removal, their defaults): the unsampled row of :func:`layer_census_samples`.
+
+    Examples
+    --------
+    >>> c = layered_counts(LayeredGraph.from_matrices([np.ones((2, 3)), -np.ones((3, 2))]))
+    >>> c["edge"], c["bifan"], c["cycle4_balanced"], c["cycle4_total"]
+    (12, 6, 12, 12)
+    """
+    row = layer_census_samples(lg, 1, np.random.default_rng(0), burn_in=0.0)[0]
+    names = (*LAYERED_MOTIFS, "cycle4_balanced", "cycle4_total")
+    return {k: int(v) for k, v in zip(names, row.tolist(), strict=True)}
 
 
 def layer_switching(

@@ -14,7 +14,8 @@ import time
 
 import numpy as np
 
-from sparsetopo.analysis import _jit, _kernels, _layered_census
+from sparsetopo.analysis import _jit, _kernels, _layered_census, _sparse_kernels
+from sparsetopo.analysis.exact import exact_stats
 from sparsetopo.analysis.graphs import LayeredGraph, SignedGraph
 from sparsetopo.analysis.nulls import DirectedChain, layer_census_samples
 from sparsetopo.analysis.zscores import GRAPH_NULLS, LAYERED_NULLS, motif_zscores
@@ -31,14 +32,15 @@ def kernels_compiled() -> bool:
     Returns
     -------
     bool
-        True when both kernel modules have cached machine code for their current source.
+        True when every kernel module has cached machine code for its current source.
 
     Examples
     --------
     >>> isinstance(kernels_compiled(), bool)
     True
     """
-    return all(_jit.is_compiled(str(m.__file__)) for m in (_kernels, _layered_census))
+    return all(_jit.is_compiled(str(m.__file__))
+               for m in (_kernels, _layered_census, _sparse_kernels))
 
 
 def compile_kernels() -> float:
@@ -69,6 +71,7 @@ def compile_kernels() -> float:
         src, dst = (np.array(x) for x in zip(*keep, strict=True))
         w = rng.choice([-1.0, 1.0], size=len(keep)) * rng.uniform(0.5, 1.5, size=len(keep))
         g = SignedGraph.from_edges(src, dst, w, n_nodes=n)
+        exact_stats(g)  # the model graph's one-pass statistics
         for keep_mutual in (False, True):
             # every kernel of the directed chain: untracked and tracked moves, bitset census
             chain = DirectedChain(g, keep_mutual, False, rng)
@@ -95,4 +98,4 @@ def compile_kernels() -> float:
 
 if __name__ == "__main__":  # python -m sparsetopo.analysis.warmup (scripts/setup.sh)
     compile_kernels()
-    _jit.prune_cache([str(m.__file__) for m in (_kernels, _layered_census)])
+    _jit.prune_cache([str(m.__file__) for m in (_kernels, _layered_census, _sparse_kernels)])

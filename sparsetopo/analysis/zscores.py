@@ -37,9 +37,11 @@ from sparsetopo.analysis.layered import (
 from sparsetopo.analysis.nulls import (
     DEFAULT_BURN_IN,
     DEFAULT_THIN,
+    DENSE_MAX_CELLS,
     DirectedChain,
     layer_census_samples,
     layer_switching_samples,
+    layered_counts,
     sign_shuffle,
     switching_samples,
     zahn_samples,
@@ -425,6 +427,27 @@ def _layered_values(
     return np.stack([cols[c] for c in names], axis=1)
 
 
+def _layered_real(g: Any, families: list[str]) -> dict[str, float] | None:
+    """Return the observed "layered" / "cycle4_balance" values from one bitset pass, or None.
+
+    Equal to the families' functions (:func:`layered_motifs`, :func:`cycle4_balance`) and about
+    ten times cheaper than their sparse products on ResNet-18's chains (decision 0021).
+    """
+    if (not isinstance(g, LayeredGraph) or not families
+            or not set(families) <= {"layered", "cycle4_balance"}
+            or any(m.shape[0] * m.shape[1] > DENSE_MAX_CELLS for m in g.layers)):  # fmt: skip
+        return None
+    c = layered_counts(g)
+    out: dict[str, float] = {}
+    for fam in families:
+        if fam == "layered":
+            out.update({k: float(c[k]) for k in LAYERED_MOTIFS})
+        else:
+            bal, tot = c["cycle4_balanced"], c["cycle4_total"]
+            out["cycle4_balance"] = bal / tot if tot else float("nan")
+    return out
+
+
 def _fast_values(
     g: Any, null: str, n: int, rng: np.random.Generator, opts: dict[str, Any],
     families: list[str], names: list[str], real: dict[str, float],
@@ -585,7 +608,9 @@ def motif_zscores(
             out.update(s(x))
         return out
 
-    real = evaluate(g_or_lg)
+    real = _layered_real(g_or_lg, families) if fast and not callable(motifs) else None
+    if real is None:
+        real = evaluate(g_or_lg)
     names = list(real)
     rng = _rng(seed)
     fast_vals = (

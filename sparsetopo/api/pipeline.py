@@ -26,15 +26,13 @@ from sparsetopo.analysis import (
     SignedGraph,
     cycle4_balance,
     edge_overlap,
-    ffl_counts,
     motif_zscores,
     nnstd,
     nnstd_recurrent,
-    triangle_balance,
 )
 from sparsetopo.analysis.balance import balance_from_counts
-from sparsetopo.analysis.fastnull import sign_shuffle_ffl_moments
-from sparsetopo.analysis.triads import dense_census, dense_sign_matrix, ffl_counts_from_census
+from sparsetopo.analysis.exact import exact_stats
+from sparsetopo.analysis.nulls import DENSE_MAX_CELLS, layered_counts
 from sparsetopo.api.plan import (
     AnalysisOptions,
     AnalysisPlan,
@@ -66,8 +64,11 @@ __all__ = [
     "snapshot_task",
 ]
 
-#: Below this many tasks the work runs in-process (spawning workers costs about a second).
+#: Below this many tasks the work runs in-process (spawning workers costs about a second)...
 INPROCESS_MAX_TASKS = 6
+#: ... unless the tasks carry more edges than this: a ResNet-18 snapshot (703k edges) computes
+#: for seconds, so two of them use both workers (decision 0021).
+INPROCESS_MAX_EDGES = 500_000
 DEFAULT_WORKERS = 2
 
 #: Recorded with ``ffl_balance_z``: the null it is computed against (exact moments, no sampling).
@@ -203,9 +204,12 @@ def _f(x: Any) -> float:
 
 
 def _signed_balance(g: SignedGraph, legacy: bool) -> dict[str, Any]:
-    # legacy: one dense census for both modes (workers run one BLAS thread); any other size:
-    # the sparse census (measured 17 s vs 30 s dense on ResNet-18's 3,917 units)
-    counts = ffl_counts_from_census(*dense_census(dense_sign_matrix(g), True, blas=True)) if legacy else ffl_counts(g)
+    # one pass over the edges with bitset neighbour sets gives the census, the FFL counts, the
+    # triangle balance and the exact sign-shuffle moments (decision 0021: ResNet-18's model
+    # graph 0.2 s, against 11.5 s for the separate products); the same integers as
+    # ffl_counts, triangle_balance and sign_shuffle_ffl_moments
+    st = exact_stats(g)
+    counts = st.ffl
     pooled = balance_from_counts(counts, "pooled")
     paper = balance_from_counts(counts, "paper")
     props: dict[str, Any] = dict(
@@ -213,7 +217,7 @@ def _signed_balance(g: SignedGraph, legacy: bool) -> dict[str, Any]:
         ffl_balance_paper=paper.ratio,
         unbalanced_ffl=pooled.unbalanced,
         ffl_total=pooled.total,
-        triangle_unbalanced_fraction=triangle_balance(g).fraction_unbalanced,
+        triangle_unbalanced_fraction=st.triangle_unbalanced_fraction,
     )
     if not legacy:  # the whole census and the signed FFL census, exact
         props.update({f"triad_{code}": int(v) for code, v in counts.census.items()})
@@ -221,11 +225,24 @@ def _signed_balance(g: SignedGraph, legacy: bool) -> dict[str, Any]:
             props[f"ffl_{cls}_total"] = int(total)
             props[f"ffl_{cls}_balanced"] = int(counts.balanced.get(cls, 0))
     # exact sign-shuffle moments (no sampling: identical snapshots get identical Z)
-    mom = sign_shuffle_ffl_moments(g)
+    mom = st.moments
     props["ffl_balance_null"] = _f(mom.ratio_mean)
     props["ffl_balance_z"] = _f(mom.z)
     props["ffl_balance_z_null"] = FFL_BALANCE_Z_NULL
     return props
+
+
+def _cycle4_props(g: LayeredGraph) -> dict[str, Any]:
+    # the bitset pass of the layer-switching null on the graph itself (decision 0021): the
+    # numbers of cycle4_balance without its sparse products
+    if any(m.shape[0] * m.shape[1] > DENSE_MAX_CELLS for m in g.layers):
+        c4 = cycle4_balance(g)
+        return dict(cycle4_balance=c4.ratio, cycle4_unbalanced=c4.unbalanced,
+                    cycle4_total=c4.total)  # fmt: skip
+    c = layered_counts(g)
+    bal, tot = c["cycle4_balanced"], c["cycle4_total"]
+    return dict(cycle4_balance=bal / tot if tot else math.nan, cycle4_unbalanced=tot - bal,
+                cycle4_total=tot)  # fmt: skip
 
 
 def _part_stats(
@@ -237,9 +254,7 @@ def _part_stats(
         if isinstance(g, SignedGraph):
             out.props.update(_signed_balance(g, plan.legacy))
         else:
-            c4 = cycle4_balance(g)
-            out.props.update(cycle4_balance=c4.ratio, cycle4_unbalanced=c4.unbalanced,
-                             cycle4_total=c4.total)
+            out.props.update(_cycle4_props(g))
     # Monte Carlo motif Z-scores of the whole-model graph are out of reach at model scale (5
     # switching samples of ResNet-18's 703k edges took 68 s): the model graph gets its exact
     # census and exact FFL-balance Z, chains and recurrent layers get the Monte Carlo Z-scores
@@ -447,13 +462,23 @@ def shutdown_pools() -> None:
         pool.shutdown(wait=True, cancel_futures=True)
 
 
+def _task_edges(tasks: Sequence[Any]) -> int:
+    """Edges the resolved tasks carry (snapshot tasks only; the work grows with them)."""
+    total = 0
+    for task in tasks:
+        snap = getattr(task, "snapshot", None)
+        if isinstance(snap, dict):
+            total += sum(len(v[0]) for v in snap.values())
+    return total
+
+
 def run_parallel(
     fn: Callable[[Any], Any],
     tasks: Sequence[Any],
     workers: int | None = None,
     on_done: Callable[[Any], None] | None = None,
 ) -> list[Any]:
-    """Run ``fn(task)`` for every task, in worker processes unless there are few tasks.
+    """Run ``fn(task)`` for every task, in worker processes unless there are few, small tasks.
 
     Parameters
     ----------
@@ -462,8 +487,8 @@ def run_parallel(
     tasks : sequence
         The tasks (picklable).
     workers : int or None
-        Worker processes (default 2); with workers <= 1 or only a handful of tasks the work runs
-        in-process.
+        Worker processes (default 2); with workers <= 1, or only a handful of tasks carrying at
+        most ``INPROCESS_MAX_EDGES`` edges together, the work runs in-process.
     on_done : callable or None
         Called with every result as it arrives.
 
@@ -479,7 +504,8 @@ def run_parallel(
     workers = DEFAULT_WORKERS if workers is None else workers
     workers = max(1, min(workers, os.cpu_count() or 1, len(tasks) or 1))
     results: list[Any] = []
-    if workers <= 1 or len(tasks) <= INPROCESS_MAX_TASKS:
+    if workers <= 1 or (len(tasks) <= INPROCESS_MAX_TASKS
+                        and _task_edges(tasks) <= INPROCESS_MAX_EDGES):  # fmt: skip
         from threadpoolctl import threadpool_limits
 
         # as in the workers: one BLAS thread (the products are small; measured 10x faster
