@@ -1,12 +1,6 @@
 """Turn a live torch model into an :class:`~sparsetopo.topology.Architecture` plus, per snapshot,
 the nonzero entries of every weight matrix.
 
->>> from sparsetopo.errors import MissingExtraError
-
-try:
-    import torch
-except ImportError as exc:  # torch is the optional [train] extra
-    raise MissingExtraError("torch", "train", "reading PyTorch models") from exc
 >>> net = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.ReLU(), torch.nn.Linear(4, 2))
 >>> graph = ModelGraph(net)
 >>> [(s.name, s.src_group, s.dst_group) for s in graph.architecture.layers]
@@ -41,10 +35,15 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
-import torch
-from torch import nn
 
-from sparsetopo.errors import InputError
+from sparsetopo.errors import InputError, MissingExtraError
+
+try:
+    import torch
+    from torch import nn
+except ImportError as exc:  # torch is the optional [train] extra
+    raise MissingExtraError("torch", "train", "reading PyTorch models") from exc
+
 from sparsetopo.ingest.matrices import (  # noqa: F401  (re-exported: the public names)
     MAX_NAME_LEN,
     MatrixRecipe,

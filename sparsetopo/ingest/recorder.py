@@ -62,10 +62,11 @@ _UNAVAILABLE = (ServiceUnavailable, SessionExpired, ServerError, OSError, Driver
 MAX_BLOCK = 0.1
 #: close_timeout=None: close() waits CLOSE_FLOOR seconds plus one second per CLOSE_RATE
 #: relationships still to write. The engine writes ~75k relationship operations/s on an idle
-#: machine (decision 0007) and ~7k/s was measured under load (docs/benchmarks.md); 5k/s
-#: leaves headroom, so a ResNet-18 snapshot (~700k edges) gets 30 + 140 s.
+#: machine (decision 0007) but 3-7k/s on this shared one under load (docs/benchmarks.md), so
+#: the rate is set below that: a ResNet-18 snapshot (~700k edges) gets 30 + 350 s. Pending
+#: edges over-count what a later snapshot writes (only its changes), which adds headroom.
 CLOSE_FLOOR = 30.0
-CLOSE_RATE = 5_000.0
+CLOSE_RATE = 2_000.0
 #: Bytes per spooled edge (int32 source, int32 target, float32 weight), to estimate what a
 #: spool file still holds without reading it.
 _SPOOL_EDGE_BYTES = 12
@@ -137,7 +138,7 @@ class Recorder:
     close_timeout : float, optional
         Bound (seconds) on :meth:`close`; what is not written by then stays spooled. None
         (default): derived when closing from what is still to write, ``CLOSE_FLOOR`` (30 s)
-        plus one second per ``CLOSE_RATE`` (5,000) pending relationships (edges of the
+        plus one second per ``CLOSE_RATE`` (2,000) pending relationships (edges of the
         snapshots queued, in memory and spooled), see :meth:`pending_edges`.
     lease_ttl : float
         Time to live of the run's writer lease (docs/decisions/0003-writer-lease.md): one

@@ -239,6 +239,9 @@ def test_hugging_face_state_dicts_import_as_their_live_graph(tmp_path):
         "llama": transformers.LlamaForCausalLM(transformers.LlamaConfig(
             hidden_size=8, num_hidden_layers=2, num_attention_heads=2, num_key_value_heads=2,
             intermediate_size=16, vocab_size=11)),
+        "vit": transformers.ViTModel(transformers.ViTConfig(
+            hidden_size=8, num_hidden_layers=2, num_attention_heads=2, intermediate_size=16,
+            image_size=8, patch_size=4)),
     }
     for name, model in models.items():
         live = ModelGraph(model).architecture
