@@ -54,6 +54,8 @@ from sparsetopo.ingest.formats.statedict_rules import (
 )
 from sparsetopo.topology import Architecture, LayerEdges, LayerSpec
 
+#: a module name ending like an embedding's, but neither a token nor a position table by name
+_EMBEDDING_LIKE = re.compile(r"(emb|embed|embeds|embedding|embeddings)$", re.IGNORECASE)
 STATE_KEYS = ("state_dict", "model_state_dict", "model", "net", "network")
 _RNN_KEY = re.compile(
     r"^(?:(?P<prefix>.*)\.)?weight_(?P<which>ih|hh)_l(?P<k>\d+)(?P<rev>_reverse)?$"
@@ -193,7 +195,7 @@ def _same_tensor(tensors: Mapping[str, torch.Tensor]) -> Any:
 def _check_embedding_names(shapes: Mapping[str, tuple[int, ...]], path: Path) -> None:
     for key, shape in shapes.items():
         leaf = key[: -len(".weight")].rsplit(".", 1)[-1] if key.endswith(".weight") else ""
-        if (len(shape) == 2 and "emb" in leaf.lower() and not is_token_embedding(key, shape)
+        if (len(shape) == 2 and _EMBEDDING_LIKE.search(leaf) and not is_token_embedding(key, shape)
                 and not is_position_embedding(key, shape)):
             raise InputError(
                 f"{path}: {key!r} looks like an embedding, but its name does not tell a token "
