@@ -2,7 +2,8 @@
 snapshots with 10% regrowth (SET-style: the weakest 10% of each matrix's edges are dropped and
 as many regrown at random), recorded through the Recorder while a training loop runs.
 
-    nice -n 10 python benchmarks/transformer_recording.py               # BERT-base (12 x 768)
+    nice -n 10 python benchmarks/transformer_recording.py --whole       # all of BERT-base
+    nice -n 10 python benchmarks/transformer_recording.py --blocks-recorded 4   # a subset
     nice -n 10 python benchmarks/transformer_recording.py --layers 'encoder.layer.0.*'
     python benchmarks/transformer_recording.py --hidden 256 --blocks 4   # a quick, smaller run
 
@@ -20,6 +21,7 @@ afterwards.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 import warnings
@@ -120,7 +122,21 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=2, help="training steps between snapshots")
     parser.add_argument("--layers", action="append", default=None,
                         help="record only these layers (glob on parameter names, repeatable)")
+    parser.add_argument("--whole", action="store_true",
+                        help="record every layer of the model (the default without --layers "
+                        "or --blocks-recorded; ~11M edges per snapshot for BERT-base at 90%%)")
+    parser.add_argument("--blocks-recorded", type=int, default=None, metavar="N",
+                        help="record only the first N encoder blocks (the word embedding alone "
+                        "is ~2.3M edges, as much as two blocks)")
     args = parser.parse_args()
+    if args.whole and (args.layers or args.blocks_recorded is not None):
+        parser.error("--whole records every layer; leave out --layers / --blocks-recorded")
+    if args.blocks_recorded is not None:
+        if not 1 <= args.blocks_recorded <= args.blocks:
+            parser.error(f"--blocks-recorded must be between 1 and --blocks ({args.blocks})")
+        args.layers = (args.layers or []) + [
+            f"encoder.layer.{i}.*" for i in range(args.blocks_recorded)]
+    note(f"load average at the start: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     torch.set_num_threads(1)
     warnings.simplefilter("ignore")
 
@@ -143,7 +159,7 @@ def main() -> None:
     opt = torch.optim.SGD(model.parameters(), lr=1e-3)
     t0 = time.perf_counter()
     rec = Recorder(model, run=RUN, strategy="magnitude+regrowth", layers=args.layers,
-                   close_timeout=3600, replace=True)
+                   replace=True)
     setup = time.perf_counter() - t0
     n_weights = sum(s.n_in * s.n_out for s in rec.graph.architecture.layers
                     if s.role != "expand")
@@ -156,8 +172,10 @@ def main() -> None:
         rec.snapshot(step)
         note(f"snapshot {step} handed over")
     recorded = time.perf_counter() - start
+    note(f"training done; {rec.pending_edges():,} relationships still to write")
     rec.flush()
-    note("all snapshots written")
+    note(f"all snapshots written ({time.perf_counter() - first_snapshot_at:.0f} s after the "
+         "first snapshot)")
     drained = time.perf_counter() - first_snapshot_at
     rec.close()
 
@@ -174,8 +192,11 @@ def main() -> None:
     rels = int(records[0]["n"])
     after = store_bytes()
     per_snapshot = drained / args.snapshots
+    what = ("all" if not args.layers else
+            f"encoder blocks 0-{args.blocks_recorded - 1}"
+            if args.blocks_recorded is not None else ", ".join(args.layers))
     print(f"model: BERT {args.blocks} x {args.hidden}, {len(rec.graph.architecture.layers)} layers "
-          f"recorded ({'all' if not args.layers else ', '.join(args.layers)}), "
+          f"recorded ({what}), "
           f"{n_weights:,} weights, {edges_last:,} edges in the last snapshot; "
           f"tracing + run creation {setup:.1f} s")
     print(f"time per snapshot: {per_snapshot:.1f} s (to the database) vs {in_process:.2f} s "
@@ -187,6 +208,8 @@ def main() -> None:
     print(f"training slowdown: {recorded:.1f} s with the Recorder vs {plain:.1f} s without = "
           f"{recorded / plain:.2f}x ({args.snapshots} periods of {args.steps} steps + regrowth; "
           f"snapshot() blocked {sum(rec.blocking_seconds):.2f} s in all)")
+    print(f"load average (1, 5, 15 min) at the end: "
+          f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     delete_run(driver, RUN)
     driver.close()
 

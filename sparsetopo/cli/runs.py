@@ -101,7 +101,8 @@ def show(
     name: Annotated[str, typer.Argument(help="Run name.")],
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
 ) -> None:
-    """Show a run: its layers and its snapshots (step, edges, sparsity, turnover, metrics).
+    """Show a run: its layers (kind, gate, attention/MLP role, groups, shape, tied_to) and its
+    snapshots (step, edges, sparsity, turnover, metrics).
 
     **Example**: `sparsetopo run show zhang-prune`
     """
@@ -124,8 +125,12 @@ def show(
     if params:
         print_table([{"hyperparameter": k, "value": v} for k, v in params.items()],
                     ["hyperparameter", "value"], title="hyperparameters")
-    print_table(info["layers"], ["name", "kind", "gate", "src_group", "dst_group", "n_in",
-                                 "n_out"], title="layers")
+    # role (q/k/v/o, gate/up/down, expand) and tied_to only for models that have them
+    layer_cols = ["name", "kind", "gate", "role", "src_group", "dst_group", "n_in", "n_out",
+                  "tied_to"]
+    layer_cols = [c for c in layer_cols if c not in ("role", "tied_to")
+                  or any(layer.get(c) for layer in info["layers"])]
+    print_table(info["layers"], layer_cols, title="layers")
     snaps = [{("graph_sparsity" if k == "sparsity" else
                "target_sparsity" if k == "strategy_sparsity" else k): v for k, v in s.items()}
              for s in info["snapshots"]]

@@ -289,7 +289,7 @@ def _keep(snapshot: GraphSnapshot, names: set[str]) -> GraphSnapshot:
 def _select(
     arch: Architecture, items: list[ImportItem], patterns: list[str]
 ) -> tuple[Architecture, list[ImportItem]]:
-    from sparsetopo.ingest.extract import MatrixRecipe, select_layers
+    from sparsetopo.ingest.matrices import MatrixRecipe, select_layers
 
     recipes = {s.name: MatrixRecipe(s.name) for s in arch.layers}
     sub, _ = select_layers(arch, recipes, patterns)

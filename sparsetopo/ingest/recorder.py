@@ -60,6 +60,16 @@ _STOP = object()
 _UNAVAILABLE = (ServiceUnavailable, SessionExpired, ServerError, OSError, DriverError)
 #: Default bound on the time snapshot() waits for a free queue slot (seconds).
 MAX_BLOCK = 0.1
+#: close_timeout=None: close() waits CLOSE_FLOOR seconds plus one second per CLOSE_RATE
+#: relationships still to write. The engine writes ~75k relationship operations/s on an idle
+#: machine (decision 0007) but 3-7k/s on this shared one under load (docs/benchmarks.md), so
+#: the rate is set below that: a ResNet-18 snapshot (~700k edges) gets 30 + 350 s. Pending
+#: edges over-count what a later snapshot writes (only its changes), which adds headroom.
+CLOSE_FLOOR = 30.0
+CLOSE_RATE = 2_000.0
+#: Bytes per spooled edge (int32 source, int32 target, float32 weight), to estimate what a
+#: spool file still holds without reading it.
+_SPOOL_EDGE_BYTES = 12
 
 
 _log = logging.getLogger(__name__)
@@ -125,8 +135,11 @@ class Recorder:
         the weights. When the database is down snapshots go to the disk spool, so waiting only
         happens if the disk cannot keep up; if the spool disk is full, :meth:`snapshot` raises
         :class:`SpoolFullError` after this bound instead of blocking.
-    close_timeout : float
-        Bound (seconds) on :meth:`close`; what is not written by then stays spooled.
+    close_timeout : float, optional
+        Bound (seconds) on :meth:`close`; what is not written by then stays spooled. None
+        (default): derived when closing from what is still to write, ``CLOSE_FLOOR`` (30 s)
+        plus one second per ``CLOSE_RATE`` (2,000) pending relationships (edges of the
+        snapshots queued, in memory and spooled), see :meth:`pending_edges`.
     lease_ttl : float
         Time to live of the run's writer lease (docs/decisions/0003-writer-lease.md): one
         writer per run; if this Recorder dies, the run is free again after this long.
@@ -157,7 +170,7 @@ class Recorder:
         retry_interval: float = 2.0,
         database: str | None = None,
         max_block: float = MAX_BLOCK,
-        close_timeout: float = 30.0,
+        close_timeout: float | None = None,
         lease_ttl: float = DEFAULT_TTL,
     ) -> None:
         self.run = validate_name(run)
@@ -170,7 +183,7 @@ class Recorder:
         self.replace = replace
         self.retry_interval = float(retry_interval)
         self.max_block = float(max_block)
-        self.close_timeout = float(close_timeout)
+        self.close_timeout = None if close_timeout is None else float(close_timeout)
         self.database = database
         self.lease_ttl = float(lease_ttl)
         self.writer_id = new_owner_id()  # also the lease owner: reconnects keep the lease
@@ -332,13 +345,38 @@ class Recorder:
                 self._cond.wait(0.05 if remaining is None else min(remaining, 0.05))
         self._raise_pending()
 
+    def pending_edges(self) -> int:
+        """Relationships still to write (an upper bound on the first write of each snapshot):
+        nonzeros of the captured, not yet staged weights, edges of the snapshots in memory,
+        and the edges the spool files hold (estimated from their size)."""
+        with self._captured.mutex:
+            captured = [item for item in self._captured.queue if item is not _STOP]
+        total = 0
+        for item in captured:
+            total += sum(int(np.count_nonzero(m)) for m in item[4].values())
+        with self._cond:
+            total += sum(snap.n_edges for _, snap in self._pending)
+        files = self.spool.files()
+        for adopted in self._adopted:
+            files += adopted.files()
+        for path in files:
+            with contextlib.suppress(OSError):
+                total += path.stat().st_size // _SPOOL_EDGE_BYTES
+        return total
+
+    def effective_close_timeout(self) -> float:
+        """``close_timeout``, or when None ``CLOSE_FLOOR + pending_edges() / CLOSE_RATE``."""
+        if self.close_timeout is not None:
+            return self.close_timeout
+        return CLOSE_FLOOR + self.pending_edges() / CLOSE_RATE
+
     def close(self, status: str = "complete") -> None:
         """Flush (at most `close_timeout` s), stop the threads and mark the run finished; what
         could not be written stays spooled for the next Recorder of this run."""
         if self._closed:
             return
         self._closed = True
-        deadline = time.monotonic() + self.close_timeout
+        deadline = time.monotonic() + self.effective_close_timeout()
         lost: list[int] = []
         with contextlib.suppress(queue.Full):
             self._captured.put(_STOP, timeout=max(0.0, deadline - time.monotonic()))

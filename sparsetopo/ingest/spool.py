@@ -17,7 +17,6 @@ to a Recorder that ended (or crashed); another Recorder of the same run id may a
 from __future__ import annotations
 
 import contextlib
-import errno
 import fcntl
 import json
 import logging
@@ -55,11 +54,6 @@ def _write_private(path: Path, data: bytes) -> None:
         tmp.unlink(missing_ok=True)
         raise
     tmp.rename(path)
-
-
-def is_disk_full(exc: BaseException) -> bool:
-    """True for 'no space left' / 'quota exceeded' errors."""
-    return isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT)
 
 
 class SpoolDir:

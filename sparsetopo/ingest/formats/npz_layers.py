@@ -33,7 +33,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from sparsetopo.errors import InputError
-from sparsetopo.ingest.extract import as_float32_weights, check_name, matrix_edges
+from sparsetopo.ingest.matrices import as_float32_weights, check_name, matrix_edges
 from sparsetopo.topology import Architecture, GraphSnapshot, LayerEdges, LayerSpec
 
 LAYER_FILE = re.compile(r"^weight_l(\d+)\.npz$")

@@ -46,8 +46,16 @@ from sparsetopo.ingest.extract import (
     parse_mapping_entry,
     tensor_to_matrix,
 )
+from sparsetopo.ingest.formats.statedict_rules import (
+    add_transformer,
+    find_attention,
+    is_position_embedding,
+    is_token_embedding,
+)
 from sparsetopo.topology import Architecture, LayerEdges, LayerSpec
 
+#: a module name ending like an embedding's, but neither a token nor a position table by name
+_EMBEDDING_LIKE = re.compile(r"(emb|embed|embeds|embedding|embeddings)$", re.IGNORECASE)
 STATE_KEYS = ("state_dict", "model_state_dict", "model", "net", "network")
 _RNN_KEY = re.compile(
     r"^(?:(?P<prefix>.*)\.)?weight_(?P<which>ih|hh)_l(?P<k>\d+)(?P<rev>_reverse)?$"
@@ -176,7 +184,36 @@ def _mapped(
         builder.add(LayerSpec(param, src, dst, n_in, n_out, kind), MatrixRecipe(param, how))
 
 
+def _same_tensor(tensors: Mapping[str, torch.Tensor]) -> Any:
+    def same(a: str, b: str) -> bool:
+        x, y = tensors[a], tensors[b]
+        return x.shape == y.shape and (x.data_ptr() == y.data_ptr() or bool(torch.equal(x, y)))
+
+    return same
+
+
+def _check_embedding_names(shapes: Mapping[str, tuple[int, ...]], path: Path) -> None:
+    for key, shape in shapes.items():
+        leaf = key[: -len(".weight")].rsplit(".", 1)[-1] if key.endswith(".weight") else ""
+        if (len(shape) == 2 and _EMBEDDING_LIKE.search(leaf) and not is_token_embedding(key, shape)
+                and not is_position_embedding(key, shape)):
+            raise InputError(
+                f"{path}: {key!r} looks like an embedding, but its name does not tell a token "
+                "embedding (word_embeddings, wte, embed_tokens, emb) from a position or "
+                "token-type table (no edges); record the live model through the Recorder "
+                "(ModelGraph), or pass mapping={...}."
+            )
+
+
 def _inferred(builder: ArchBuilder, tensors: Mapping[str, torch.Tensor], path: Path) -> None:
+    shapes = {k: tuple(int(x) for x in t.shape) for k, t in tensors.items()}
+    _check_embedding_names(shapes, path)
+    plan = find_attention(shapes, path)
+    if plan.attention:
+        add_transformer(builder, shapes, path, plan, _same_tensor(tensors))
+        return
+    same = _same_tensor(tensors)
+    embeddings: list[str] = []
     group = "input"
     rnn_groups: set[str] = set()
     done_rnn: set[str] = set()
@@ -195,15 +232,22 @@ def _inferred(builder: ArchBuilder, tensors: Mapping[str, torch.Tensor], path: P
             group = _add_rnn(builder, tensors, prefix, group, path)
             rnn_groups.add(group)
             continue
-        if not key.endswith("weight") or t.dim() < 2:
+        if not key.endswith("weight") or t.dim() < 2 or is_position_embedding(key, shapes[key]):
             continue
         prefix = key[: -len("weight")].rstrip(".")
         name = prefix or "output"
-        if t.dim() == 2:
+        if t.dim() == 2 and is_token_embedding(key, shapes[key]):
+            vocab, dim = shapes[key]
+            builder.add(LayerSpec(key, "input", name, vocab, dim, "embedding"),
+                        MatrixRecipe(key, "in_out"))
+            embeddings.append(key)
+        elif t.dim() == 2:
             n_out, n_in = int(t.shape[0]), int(t.shape[1])
             src = builder.consume(group, n_in, f"{name}.input")
             kind = "readout" if builder.find(src) in rnn_groups else "linear"
-            builder.add(LayerSpec(key, src, name, n_in, n_out, kind), MatrixRecipe(key))
+            tied = next((e for e in embeddings if same(e, key)), None)
+            builder.add(LayerSpec(key, src, name, n_in, n_out, kind, tied_to=tied),
+                        MatrixRecipe(key))
         elif t.dim() in (3, 4):
             n_out, n_in = int(t.shape[0]), int(t.shape[1])
             src = builder.consume(group, n_in, f"{name}.input")

@@ -52,3 +52,25 @@ def test_bad_metric_name_fails_in_the_training_thread(tmp_path):
         rec.snapshot(1, metrics={"loss": [1, 2]})
     rec.close()
     assert not list(tmp_path.rglob("*.npz"))
+
+
+def test_default_close_timeout_scales_with_what_is_pending(tmp_path):
+    from sparsetopo.ingest.recorder import CLOSE_FLOOR, CLOSE_RATE
+
+    torch.manual_seed(0)
+    model = torch.nn.Linear(200, 100)  # dense: 20,000 edges per snapshot
+    rec = Recorder(model, run="offline", connection=NOWHERE, spool_dir=tmp_path,
+                   retry_interval=0.05)
+    assert rec.close_timeout is None
+    assert rec.effective_close_timeout() == CLOSE_FLOOR  # nothing pending yet
+    for step in range(3):
+        rec.snapshot(step)
+    rec.flush(timeout=30)  # the database is down: all three are spooled
+    assert len(rec.spool.files()) == 3
+    pending = rec.pending_edges()
+    # 12 bytes per edge in the spool files, plus a little npz framing and metadata
+    assert 3 * 20_000 <= pending <= 3 * 20_000 * 1.01
+    assert rec.effective_close_timeout() == pytest.approx(CLOSE_FLOOR + pending / CLOSE_RATE)
+    rec.close_timeout = 0.5  # an explicit bound wins
+    assert rec.effective_close_timeout() == 0.5
+    rec.close()
