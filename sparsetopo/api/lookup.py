@@ -27,6 +27,7 @@ __all__ = [
     "require_layer",
     "require_step",
     "resolve_run",
+    "seq_at",
     "steps_of",
 ]
 
@@ -113,14 +114,22 @@ def steps_of(driver: Driver, run: ResolvedRun, database: str | None = None) -> l
     return [int(s["step"]) for s in snapshots_of(driver, run.run_id, database)]
 
 
+def seq_at(driver: Driver, run: ResolvedRun, step: int, database: str | None = None) -> int:
+    """Return the seq of the run's complete snapshot at ``step`` (StoreError listing the steps)."""
+    snaps = snapshots_of(driver, run.run_id, database)
+    for s in snaps:
+        if int(s["step"]) == int(step):
+            return int(s["seq"])
+    steps = [int(s["step"]) for s in snaps]
+    raise StoreError(
+        f"run {run.name!r} has no complete snapshot at step {step}; its steps: "
+        f"{listing(steps) if steps else 'none yet'}"
+    )
+
+
 def require_step(driver: Driver, run: ResolvedRun, step: int, database: str | None = None) -> int:
     """``step`` if the run has a complete snapshot there, else StoreError listing the steps."""
-    steps = steps_of(driver, run, database)
-    if int(step) not in steps:
-        raise StoreError(
-            f"run {run.name!r} has no complete snapshot at step {step}; its steps: "
-            f"{listing(steps) if steps else 'none yet'}"
-        )
+    seq_at(driver, run, step, database)
     return int(step)
 
 

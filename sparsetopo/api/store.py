@@ -50,6 +50,7 @@ from sparsetopo.api.lookup import (
     require_layer,
     require_step,
     resolve_run,
+    seq_at,
     steps_of,
 )
 from sparsetopo.api.pipeline import build_graph, edges_of
@@ -241,9 +242,9 @@ class Store:
 
     def _edges(self, run: ResolvedRun, step: int | None) -> GraphSnapshot:
         """Read one snapshot's weights (the last when ``step`` is None) of a resolved run."""
-        if step is not None:
-            step = require_step(self.driver, run, params_int("step", step), self.database)
-        return read_snapshot(self.driver, run.name, step=step, database=self.database,
+        seq = None if step is None else seq_at(self.driver, run, params_int("step", step),
+                                                self.database)
+        return read_snapshot(self.driver, run.name, seq=seq, database=self.database,
                              run=run.record)
 
     # ------------------------------------------------------------------ plain queries
