@@ -50,6 +50,7 @@ from sparsetopo.api.plan import (
 from sparsetopo.errors import InputError, MissingExtraError, ServerError
 from sparsetopo.graphstore.bulkread import read_snapshots_edges
 from sparsetopo.graphstore.connection import open_driver
+from sparsetopo.graphstore.liveness import ping
 from sparsetopo.graphstore.reader import read_snapshot
 from sparsetopo.server.config import ConnectionInfo
 
@@ -106,8 +107,7 @@ class ServerWatch:
 
     def _ping(self, box: list[BaseException | None]) -> None:
         try:
-            with self.driver.session(database=self.database) as s:
-                s.run("RETURN 1").consume()  # auto-commit: no driver retries
+            ping(self.driver, self.database)  # auto-commit: no driver retries
             box[0] = None
         except BaseException as exc:  # noqa: BLE001 - reported by check()
             box[0] = exc

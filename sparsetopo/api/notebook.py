@@ -1,4 +1,4 @@
-"""What ``progress=True`` shows in a notebook or a script.
+"""What the notebook shows: progress lines and the HTML of an analysis report.
 
 The library reports progress as :class:`~sparsetopo.api.plan.ProgressEvent` s to a callback;
 this module turns ``True`` into one.
@@ -13,11 +13,14 @@ from __future__ import annotations
 import html
 import logging
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sparsetopo.api.plan import ProgressCallback, ProgressEvent
 
-__all__ = ["LogProgress", "NotebookProgress", "in_notebook", "progress_callback"]
+if TYPE_CHECKING:
+    from sparsetopo.api.analyze import AnalysisReport
+
+__all__ = ["LogProgress", "NotebookProgress", "in_notebook", "progress_callback", "report_html"]
 
 _log = logging.getLogger("sparsetopo.progress")
 
@@ -100,3 +103,17 @@ def progress_callback(progress: bool | ProgressCallback | None) -> ProgressCallb
     if callable(progress):
         return progress
     raise TypeError(f"progress must be a bool or a callable, not {type(progress).__name__}")
+
+
+def report_html(report: AnalysisReport) -> str:
+    """Render the HTML table Jupyter shows for an :class:`~sparsetopo.api.analyze.AnalysisReport`."""
+    compared = "".join(f"<tr><td>compared with {html.escape(str(k))}</td><td>{v} pairs</td></tr>"
+                       for k, v in report.compared.items())
+    return (
+        f"<table><caption>analysis of <b>{html.escape(str(report.run))}</b></caption>"
+        f"<tr><td>snapshots</td><td>{report.snapshots}</td></tr>"
+        f"<tr><td>computed</td><td>{len(report.computed)}</td></tr>"
+        f"<tr><td>already stored</td><td>{report.skipped}</td></tr>"
+        f"<tr><td>NNSTD / overlap pairs</td><td>{report.pairs}</td></tr>{compared}"
+        f"<tr><td>seconds</td><td>{report.seconds:.1f}</td></tr></table>"
+    )

@@ -74,8 +74,7 @@ def runs(
         df = store.runs()
         targets = {}
         if not as_json and not df.empty:
-            configs = store.cypher("MATCH (r:Run) RETURN r.name AS name, r.config_json AS config")
-            for name, raw in configs.itertuples(index=False):
+            for name, raw in store.run_configs().items():
                 targets[name] = target_of(_config({"config_json": raw}))[0]
     rows = df.to_dict(orient="records")
     if as_json:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 from neo4j import Driver
 
 from sparsetopo.errors import StoreError
+from sparsetopo.graphstore.connection import READ
 from sparsetopo.graphstore.runs import architecture_from_json, require_run
 from sparsetopo.topology import LayerEdges
 
@@ -17,7 +19,8 @@ __all__ = [
 
 
 def read_snapshots_edges(
-    driver: Driver, name: str, seqs: Sequence[int], database: str | None = None
+    driver: Driver, name: str, seqs: Sequence[int], database: str | None = None,
+    run: Mapping[str, Any] | None = None,
 ) -> dict[int, dict[str, LayerEdges]]:
     """The exact weights of the complete snapshots ``seqs`` of run ``name``: one query for all.
 
@@ -31,6 +34,8 @@ def read_snapshots_edges(
         Snapshot sequence numbers.
     database : str or None
         Database name.
+    run : mapping, optional
+        The run's record when the caller resolved it already (else it is looked up).
 
     Returns
     -------
@@ -44,14 +49,15 @@ def read_snapshots_edges(
     """
     if not seqs:
         return {}
-    run = require_run(driver, name, database)
+    if run is None:
+        run = require_run(driver, name, database)
     arch = architecture_from_json(run["architecture_json"])
     records, _, _ = driver.execute_query(
         "MATCH (s:Snapshot) WHERE s.run_id = $id AND s.seq IN $seqs AND s.complete = true "
         "OPTIONAL MATCH (s)-[:HAS_WEIGHTS]->(b:WeightBlock) "
         "WITH s, b ORDER BY s.seq, b.layer, b.chunk "
         "RETURN s.seq AS seq, collect([b.layer, b.src, b.dst, b.w]) AS blocks",
-        id=run["run_id"], seqs=[int(s) for s in seqs], database_=database,
+        id=run["run_id"], seqs=[int(s) for s in seqs], database_=database, routing_=READ,
     )
     out: dict[int, dict[str, LayerEdges]] = {}
     for rec in records:

@@ -17,6 +17,7 @@ from sparsetopo.graphstore.runs import list_runs
 __all__ = [
     "RESUME_HINT",
     "effective_status",
+    "ping",
     "run_states",
 ]
 
@@ -65,3 +66,13 @@ def effective_status(run: dict[str, Any]) -> str:
     if status == "recording" and not run.get("lease_live"):
         return "interrupted"
     return status
+
+
+def ping(driver: Driver, database: str | None = None) -> None:
+    """Have the server answer one trivial statement, or raise the driver's error.
+
+    An auto-commit transaction, so the driver does not retry: a server that is gone fails at
+    once (the analysis executors' server watch bounds the wait with a thread).
+    """
+    with driver.session(database=database) as s:
+        s.run("RETURN 1").consume()

@@ -1,14 +1,21 @@
-"""Reading runs back: one snapshot's exact weights in one round trip, and edge lifetimes for
-the masks of many snapshots at once."""
+"""Reading runs back: one snapshot's exact weights in one round trip, edge lifetimes for the
+masks of many snapshots at once, and a user's Cypher statement with its values made plain.
+
+Every function here is a read (``routing_=READ``), so a cluster serves it from a reader; the
+functions that take a run name also take the run record already resolved (``run=``), so a
+caller that looked the run up once does not look it up again."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 from neo4j import Driver
 from neo4j.exceptions import ClientError
+from neo4j.graph import Node, Relationship
+from neo4j.graph import Path as GraphPath
 
 from sparsetopo.errors import InputError, StoreError
 from sparsetopo.graphstore.connection import READ
@@ -18,8 +25,12 @@ from sparsetopo.topology import Architecture, GraphSnapshot, LayerEdges
 __all__ = [
     "Lifetimes",
     "list_snapshots",
+    "plain",
     "read_lifetimes",
     "read_snapshot",
+    "run_statement",
+    "snapshot_keys",
+    "snapshots_of",
 ]
 
 
@@ -78,9 +89,13 @@ def read_snapshot(
     step: int | None = None,
     seq: int | None = None,
     database: str | None = None,
+    run: Mapping[str, Any] | None = None,
 ) -> GraphSnapshot:
-    """The exact weights of one complete snapshot (the last one when step and seq are None)."""
-    run = require_run(driver, name, database)
+    """The exact weights of one complete snapshot (the last one when step and seq are None).
+
+    ``run`` is the run's record when the caller resolved it already (else it is looked up)."""
+    if run is None:
+        run = require_run(driver, name, database)
     arch = architecture_from_json(run["architecture_json"])
     seq = _resolve_seq(driver, run["run_id"], name, step, seq, database)
     records, _, _ = driver.execute_query(
@@ -184,3 +199,24 @@ def run_statement(
             ) from exc
         records, _, keys = driver.execute_query(text, params, database_=database)
     return list(records), list(keys)
+
+
+def plain(value: Any) -> Any:
+    """A driver value as plain Python: nodes and relationships become property dicts (with
+    ``_labels`` / ``_type``), paths lists of node dicts, temporal values Python ones."""
+    if isinstance(value, (Node, Relationship)):
+        out = dict(value)
+        if isinstance(value, Relationship):
+            out["_type"] = value.type
+        else:
+            out["_labels"] = sorted(value.labels)
+        return out
+    if isinstance(value, GraphPath):
+        return [plain(n) for n in value.nodes]
+    if isinstance(value, list):
+        return [plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: plain(v) for k, v in value.items()}
+    if hasattr(value, "to_native"):
+        return value.to_native()
+    return value

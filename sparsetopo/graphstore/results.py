@@ -349,7 +349,7 @@ def _fault_settings() -> tuple[int | None, int | None]:
 def analysis_units(rows: Mapping[str, Sequence[Mapping[str, Any]]]) -> list[dict[str, Any]]:
     """Group analysis rows by the snapshot they belong to.
 
-    ``rows`` as ``api.store.analysis_rows`` builds them: ``"snapshots"`` (seq, props, motifs),
+    ``rows`` as ``api.analyze.analysis_rows`` builds them: ``"snapshots"`` (seq, props, motifs),
     ``"parts"`` (seq, part, kind, layers, props), ``"nnstd"`` / ``"overlap"`` (a_run, a_seq,
     b_run, b_seq, props). A pair result (a, b) belongs to snapshot b, whose
     ``analysis_nnstd`` / ``analysis_overlap`` marker says it was computed. Each unit:
@@ -463,7 +463,7 @@ def write_analysis(
     run_id : int
         The analysed run.
     rows : mapping
-        ``api.store.analysis_rows``: ``"snapshots"``, ``"parts"``, ``"nnstd"``, ``"overlap"``.
+        ``api.analyze.analysis_rows``: ``"snapshots"``, ``"parts"``, ``"nnstd"``, ``"overlap"``.
     database : str, optional
     retry_seconds : float
         Bound on retrying a transaction after the server went away.

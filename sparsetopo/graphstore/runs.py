@@ -28,6 +28,7 @@ __all__ = [
     "list_runs",
     "require_run",
     "run_architecture",
+    "run_configs",
     "validate_name",
 ]
 
@@ -190,3 +191,12 @@ def require_run(driver: Driver, name: str, database: str | None = None) -> dict[
 
 def run_architecture(driver: Driver, name: str, database: str | None = None) -> Architecture:
     return architecture_from_json(require_run(driver, name, database)["architecture_json"])
+
+
+def run_configs(driver: Driver, database: str | None = None) -> dict[str, str | None]:
+    """Every run's name -> its ``config_json`` (None when it has none), in one read."""
+    records, _, _ = driver.execute_query(
+        "MATCH (r:Run) RETURN r.name AS name, r.config_json AS config",
+        database_=database, routing_=READ,
+    )
+    return {r["name"]: r["config"] for r in records}

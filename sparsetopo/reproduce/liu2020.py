@@ -23,6 +23,8 @@ from typing import ClassVar
 
 import numpy as np
 
+from sparsetopo.queries.reproduce import LIU2020_ACCURACY as _ACC_QUERY
+from sparsetopo.queries.reproduce import LIU2020_NNSTD as _NNSTD_QUERY
 from sparsetopo.reproduce.base import Context, Paper, prefix_query
 from sparsetopo.reproduce.report import Claim, figure_png, mean_sd, new_axes, new_figure
 from sparsetopo.reproduce.runner import RunSpec
@@ -46,20 +48,6 @@ ACC_SPREAD = 0.05
 NNSTD_SESOI = 0.05
 #: Smallest accuracy difference of interest (one point).
 ACC_SESOI = 0.01
-
-_NNSTD_QUERY = """// NNSTD between the aligned snapshots of every pair of runs
-MATCH (a:Snapshot)-[n:NNSTD]->(b:Snapshot)
-MATCH (ra:Run {run_id: a.run_id}), (rb:Run {run_id: b.run_id})
-WHERE ra.name STARTS WITH $prefix AND rb.name STARTS WITH $prefix AND ra <> rb
-RETURN ra.name AS run_a, rb.name AS run_b, a.epoch AS epoch, n.distance AS nnstd
-ORDER BY run_a, run_b, epoch;"""
-
-_ACC_QUERY = """// final accuracy of every run (set, static, dense)
-MATCH (r:Run)-[:HAS_SNAPSHOT]->(s:Snapshot {complete: true})
-WHERE r.name STARTS WITH $prefix
-WITH r, s ORDER BY s.step DESC
-WITH r, collect(s)[0] AS last
-RETURN r.name AS run, last.accuracy AS accuracy, last.sparsity AS sparsity ORDER BY run;"""
 
 
 class Liu2020(Paper):

@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from sparsetopo.queries.reproduce import MACKEY2024_ERROR as _ERROR_QUERY
 from sparsetopo.reproduce.base import Context, Paper, prefix_query
 from sparsetopo.reproduce.report import Claim, figure_png, mean_sd, new_figure
 from sparsetopo.reproduce.runner import RunSpec
@@ -68,15 +69,6 @@ SIZES: dict[str, tuple[int, int, int, dict[str, Any], float | None, int | None, 
     "full": (4096, 30, 10, {"n_place": 512, "steps": 50, "n_train": 20000, "n_test": 2000},
              1e-4, 200, 3600.0),
 }
-
-_ERROR_QUERY = """// decoded position error (box widths) of every run at its last snapshot
-MATCH (r:Run)-[:HAS_SNAPSHOT]->(s:Snapshot {complete: true})
-WHERE r.name STARTS WITH $prefix
-WITH r, s ORDER BY s.step DESC
-WITH r, collect(s)[0] AS last
-RETURN r.name AS run, last.position_error AS position_error,
-       last.strategy_sparsity AS recurrent_sparsity
-ORDER BY run;"""
 
 
 class Mackey2024(Paper):

@@ -30,6 +30,8 @@ from typing import Any
 
 import numpy as np
 
+from sparsetopo.queries.reproduce import ZAHN2024_EDGES as _EDGES_QUERY
+from sparsetopo.queries.reproduce import ZAHN2024_MOTIFS as _MOTIF_QUERY
 from sparsetopo.reproduce.base import Context, Paper, prefix_query
 from sparsetopo.reproduce.report import Claim, figure_png, mean_sd, new_axes, new_figure
 from sparsetopo.reproduce.runner import RunSpec
@@ -56,21 +58,6 @@ SIZES: dict[str, tuple[tuple[int, ...], int, dict[str, Any], int, float]] = {
     "quick": ((64, 64, 64, 16), 2, {}, 100, 60.0),
     "full": ((400, 400, 400, 16), 10, {}, 1000, 1800.0),
 }
-
-_MOTIF_QUERY = """// layered motif Z-scores of every optimal (ghost/dead-free) network
-MATCH (r:Run)-[:HAS_SNAPSHOT]->(s:Snapshot {complete: true})
-WHERE r.name STARTS WITH $prefix
-MATCH (s)-[:HAS_MOTIF]->(m:Motif)
-RETURN r.name AS run, s.step AS step, m.name AS motif, m.count AS count, m.z AS z,
-       m.null_model AS null_model
-ORDER BY run, motif;"""
-
-_EDGES_QUERY = """// edges left in every optimal network, and the level it was pruned to
-MATCH (r:Run)-[:HAS_SNAPSHOT]->(s:Snapshot {complete: true})
-WHERE r.name STARTS WITH $prefix
-RETURN r.name AS run, s.step AS step, s.n_edges AS n_edges, s.source_sparsity AS level,
-       s.test_loss AS test_loss
-ORDER BY run;"""
 
 
 def compact_live(lg: Any) -> Any:

@@ -25,6 +25,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from sparsetopo.queries.reproduce import ZHANG2023_BALANCE as _BALANCE_QUERY
+from sparsetopo.queries.reproduce import ZHANG2023_METRIC as _METRIC_QUERY
 from sparsetopo.reproduce.base import Context, Paper, band, prefix_query
 from sparsetopo.reproduce.report import Claim, figure_png, mean_sd, new_axes, new_figure
 from sparsetopo.reproduce.runner import RunSpec
@@ -49,21 +51,6 @@ MANIPULATION_MARGIN = 0.1
 #: The balance ratio the claims use (see the module docstring).
 BALANCE = "ffl_balance_paper"
 FFL_CLASSES = ("+++", "++-", "+-+", "+--", "-++", "-+-", "--+", "---")
-
-_BALANCE_QUERY = """// FFL balance and its sign-shuffled null, every snapshot of every run
-MATCH (r:Run)-[:HAS_SNAPSHOT]->(s:Snapshot {complete: true})
-WHERE r.name STARTS WITH $prefix
-RETURN r.name AS run, s.epoch AS epoch, s.ffl_balance_paper AS ffl_balance_paper,
-       s.ffl_balance_null AS null, s.ffl_balance_z AS z
-ORDER BY run, epoch;"""
-
-_METRIC_QUERY = """// final test metric of every run
-MATCH (r:Run)-[:HAS_SNAPSHOT]->(s:Snapshot {complete: true})
-WHERE r.name STARTS WITH $prefix
-WITH r, s ORDER BY s.step DESC
-WITH r, collect(s)[0] AS last
-RETURN r.name AS run, last.accuracy AS accuracy, last.nrmse AS nrmse, last.test_loss AS test_loss
-ORDER BY run;"""
 
 
 class Zhang2023(Paper):

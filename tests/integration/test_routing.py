@@ -23,6 +23,7 @@ from sparsetopo.api.store import Store
 from sparsetopo.cli.main import app
 from sparsetopo.errors import InputError
 from sparsetopo.graphstore import results as res
+from sparsetopo.graphstore.bulkread import read_snapshots_edges
 from sparsetopo.graphstore.connection import open_driver, resolve_connection
 from sparsetopo.graphstore.reader import list_snapshots, read_lifetimes, read_snapshot
 from sparsetopo.graphstore.runs import delete_run, find_run, list_runs, require_run
@@ -125,6 +126,17 @@ def test_reads_are_read_transactions_over_neo4j_scheme(routing_driver, run_name,
         lambda: store.snapshot(run_name, 20),
         lambda: store.query("overlap", run=run_name, step_a=0, step_b=20),
         lambda: store.cypher("MATCH (r:Run {name: $n}) RETURN r.run_id AS id", n=run_name),
+        # what analyze reads (the snapshots of a batch at once) and the rest of the Store's reads
+        lambda: read_snapshots_edges(routing_driver, run_name, [0, 1, 2]),
+        lambda: store.run_info(run_name),
+        lambda: store.run_configs(),
+        lambda: store.steps(run_name),
+        lambda: store.edges(run_name, 10),
+        lambda: store.snapshot_frame(run_name),
+        lambda: store.parts(run_name),
+        lambda: store.history(run_name, by="layer"),
+        lambda: store.nnstd_matrix(run_name),
+        lambda: store.aligned(run_name, run_name),
     ]
     for i, read in enumerate(reads):
         bolt_log.lines.clear()

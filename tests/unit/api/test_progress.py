@@ -7,10 +7,10 @@ import logging
 import numpy as np
 import pytest
 
+from sparsetopo.api.analyze import run_tasks
 from sparsetopo.api.executors import LocalExecutor
 from sparsetopo.api.notebook import LogProgress, progress_callback
 from sparsetopo.api.plan import AnalysisOptions, ProgressEvent, SnapshotTask, plan_analysis
-from sparsetopo.api.store import Store
 from sparsetopo.topology import Architecture, LayerSpec
 
 
@@ -30,8 +30,9 @@ def _tasks(k: int) -> list[SnapshotTask]:
 
 def test_callback_gets_start_and_one_event_per_task(capsys):
     events: list[ProgressEvent] = []
-    store = Store(driver=None)  # type: ignore[arg-type]  # resolved tasks read nothing
-    results = store._run(_tasks(3), LocalExecutor(1), events.append, "analyze x")
+    # resolved tasks read nothing: no driver
+    results = run_tasks(_tasks(3), LocalExecutor(1), None, None, None,  # type: ignore[arg-type]
+                        events.append, "analyze x")
     assert len(results) == 3
     assert [(e.done, e.total) for e in events] == [(0, 3), (1, 3), (2, 3), (3, 3)]
     assert {e.label for e in events} == {"analyze x"}

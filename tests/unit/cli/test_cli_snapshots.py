@@ -58,6 +58,9 @@ class FakeStore:
         return pd.DataFrame([["demo-seq-digits", json.dumps(self.config)],
                              ["zhang-prune", None]], columns=["name", "config"])
 
+    def run_configs(self) -> dict[str, str | None]:
+        return {"demo-seq-digits": json.dumps(self.config), "zhang-prune": None}
+
     def run_info(self, name: str) -> dict[str, Any]:
         snaps = [{"step": float(k), "seq": k, "epoch": k, "n_edges": 4096 - 1400 * k,
                   "sparsity": 0.35 * k, "strategy_sparsity": 0.45 * k, "births": 0,
