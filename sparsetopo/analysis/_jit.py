@@ -12,7 +12,7 @@ file; older releases with its mtime and size, which a fresh checkout changes).
 ``NUMBA_CACHE_DIR`` when set, else ``$XDG_CACHE_HOME/sparsetopo/numba`` (``~/.cache/...``). Every
 checkout with the same kernel source finds the same entries; an edited source gets a new folder,
 so two branches never evict each other's code. Old folders are a few MB each and can be deleted
-at any time. Where the root is not writable, numba's own locations are used as before.
+at any time; :func:`prune_cache` (run by the warm-up) keeps the newest few of each module. Where the root is not writable, numba's own locations are used as before.
 
 This reaches into numba's caching classes (``numba.core.caching``); should they change, the
 kernels fall back to plain ``cache=True``.
@@ -29,7 +29,9 @@ from typing import Any, ClassVar, TypeVar
 
 from numba import config, njit
 
-__all__ = ["announce_compile", "cache_dir", "cache_root", "cached_njit", "is_compiled"]
+__all__ = [
+    "announce_compile", "cache_dir", "cache_root", "cached_njit", "is_compiled", "prune_cache",
+]
 
 F = TypeVar("F", bound=Callable[..., Any])
 logger = logging.getLogger(__name__)
@@ -59,6 +61,51 @@ def is_compiled(py_file: str | os.PathLike[str]) -> bool:
     """Whether compiled kernels of ``py_file``'s current content are in the cache."""
     folder = cache_dir(py_file)
     return folder.is_dir() and any(folder.glob("*.nbc"))
+
+
+def prune_cache(py_files: list[str | os.PathLike[str]], keep: int = 4) -> list[Path]:
+    """Delete the cached kernels of old sources, keeping the newest ``keep`` per module.
+
+    Every edit of a kernel module leaves a folder behind (a few MB); a developer switching
+    branches wants the recent ones, nobody wants them all. The folder of each module's current
+    source is always kept and counts as the newest (its time stamp is renewed here).
+
+    Parameters
+    ----------
+    py_files : list of path-like
+        The kernel modules' source files.
+    keep : int, default 4
+        Folders kept per module, the current one included (at least 1).
+
+    Returns
+    -------
+    list of Path
+        The folders deleted.
+
+    Examples
+    --------
+    >>> prune_cache([], keep=2)
+    []
+    """
+    import shutil
+
+    keep = max(1, int(keep))
+    root = cache_root()
+    removed: list[Path] = []
+    for py_file in py_files:
+        current = cache_dir(py_file)
+        if current.is_dir():
+            os.utime(current)
+        stem = Path(py_file).stem
+        old = [p for p in root.glob(f"{stem}-*")
+               if p.is_dir() and p != current and len(p.name) == len(stem) + 17]
+        old.sort(key=lambda p: p.stat().st_mtime, reverse=True)
+        for folder in old[keep - 1:]:
+            shutil.rmtree(folder, ignore_errors=True)
+            removed.append(folder)
+    if removed:
+        logger.info("removed %d cached kernel folder(s) of old sources from %s", len(removed), root)
+    return removed
 
 
 def announce_compile(*py_files: str | os.PathLike[str]) -> None:

@@ -95,3 +95,4 @@ def compile_kernels() -> float:
 
 if __name__ == "__main__":  # python -m sparsetopo.analysis.warmup (scripts/setup.sh)
     compile_kernels()
+    _jit.prune_cache([str(m.__file__) for m in (_kernels, _layered_census)])

@@ -249,6 +249,15 @@ def _prefix(runs: Mapping[str, Any]) -> str:
     return f"{title}: " if title else ""
 
 
+def _no_results(runs: Mapping[str, Any], ylabel: str, what: str) -> Any:
+    """Return an empty plot whose title names what is missing and the command computing it."""
+    fig, ax = _figure()
+    ax.set_xlabel("step")
+    ax.set_ylabel(ylabel)
+    ax.set_title(f"{_prefix(runs)}{what} (run `sparsetopo analyze`)")
+    return fig
+
+
 def _grid(n: int, max_cols: int = 3) -> tuple[int, int]:
     ncols = max(1, min(max_cols, n))
     return math.ceil(n / ncols), ncols
@@ -293,11 +302,7 @@ def plot_balance(history: pd.DataFrame | Mapping[str, pd.DataFrame], run: str = 
               ("sparsity", "sparsity (whole graph)", "fraction of weights zero")]
     present = [p for p in panels if any(p[0] in h and h[p[0]].notna().any() for h in runs.values())]
     if not present:
-        fig, ax = _figure()
-        ax.set_xlabel("step")
-        ax.set_ylabel("balanced fraction")
-        ax.set_title(f"{_prefix(runs)}no balance results (run `sparsetopo analyze`)")
-        return fig
+        return _no_results(runs, "balanced fraction", "no balance results")
     nrows, ncols = _grid(len(present), 2)
     fig, axes = _figure(4.2 * ncols + (1.6 if several else 1.2), 2.6 * nrows + 0.5, nrows, ncols)
     flat = [axes[k // ncols][k % ncols] for k in range(len(present))]
@@ -461,11 +466,7 @@ def plot_zscores(motifs: pd.DataFrame | Mapping[str, pd.DataFrame], run: str = "
     family = family or (fams[0] if fams else None)
     sub = _of_family(runs, family) if family is not None else {}
     if not sub:
-        fig, ax = _figure()
-        ax.set_xlabel("step")
-        ax.set_ylabel("Z")
-        ax.set_title(f"{_prefix(runs)}no motif results (run `sparsetopo analyze`)")
-        return fig
+        return _no_results(runs, "Z", "no motif results")
     names, total = _top_classes(sub, top)
     fig, axes = _figure(7.5, 2.9 * len(sub) + 0.6, len(sub), 1)
     nulls = []
@@ -527,11 +528,7 @@ def plot_null_bands(motifs: pd.DataFrame | Mapping[str, pd.DataFrame], run: str 
     family = family or (fams[0] if fams else None)
     sub = _of_family(runs, family) if family is not None else {}
     if not sub:
-        fig, ax = _figure()
-        ax.set_xlabel("step")
-        ax.set_ylabel("count")
-        ax.set_title(f"{_prefix(runs)}no motif results (run `sparsetopo analyze`)")
-        return fig
+        return _no_results(runs, "count", "no motif results")
     names, total = _top_classes(sub, top)
     several = len(sub) > 1
     nrows, ncols = _grid(len(names))

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import torch
+from torch.nn import functional as F
 from torch.utils.data import DataLoader, TensorDataset
 
 
@@ -58,6 +60,30 @@ class Task:
     def score(self, out: torch.Tensor, y: torch.Tensor) -> float:
         """The task metric on a whole evaluation set (outputs concatenated over batches)."""
         raise NotImplementedError
+
+
+class ClassificationTask(Task):
+    """Base of the image classification tasks: cross-entropy loss, accuracy as the metric.
+
+    Subclasses give ``data`` and may reshape inputs in ``shape_inputs`` (flat vectors for an
+    MLP, rows as time steps for an RNN).
+    """
+
+    metric = "accuracy"
+    higher_is_better = True
+    output = "last"
+    sequential = False
+    default_model = "mlp"
+    n_out = 10
+
+    def shape_inputs(self, x: np.ndarray) -> np.ndarray:
+        return x
+
+    def loss(self, out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        return F.cross_entropy(out, y)
+
+    def score(self, out: torch.Tensor, y: torch.Tensor) -> float:
+        return accuracy(out, y)
 
 
 def accuracy(logits: torch.Tensor, labels: torch.Tensor) -> float:

@@ -11,9 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 import torch
-from torch.nn import functional as F
 
-from sparsetopo.training.tasks.base import Task, TaskData, accuracy
+from sparsetopo.training.tasks.base import ClassificationTask, TaskData
 
 
 def load_digits_split(seed: int, test_fraction: float = 0.2) -> tuple[np.ndarray, ...]:
@@ -29,21 +28,15 @@ def load_digits_split(seed: int, test_fraction: float = 0.2) -> tuple[np.ndarray
     return parts
 
 
-class DigitsTask(Task):
+class DigitsTask(ClassificationTask):
     """8x8 digits as 64-feature vectors; metric accuracy."""
 
     name = "digits"
-    metric = "accuracy"
-    higher_is_better = True
-    output = "last"
-    sequential = False
-    default_model = "mlp"
     hidden = 64
     lr = 3e-3
     epochs = 20
     batch_size = 32
     n_in = 64
-    n_out = 10
 
     def data(self, seed: int) -> TaskData:
         x_tr, x_te, y_tr, y_te = load_digits_split(seed)
@@ -51,15 +44,6 @@ class DigitsTask(Task):
             torch.from_numpy(self.shape_inputs(x_tr)), torch.from_numpy(y_tr),
             torch.from_numpy(self.shape_inputs(x_te)), torch.from_numpy(y_te),
         )
-
-    def shape_inputs(self, x: np.ndarray) -> np.ndarray:
-        return x
-
-    def loss(self, out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-        return F.cross_entropy(out, y)
-
-    def score(self, out: torch.Tensor, y: torch.Tensor) -> float:
-        return accuracy(out, y)
 
 
 class SeqDigitsTask(DigitsTask):

@@ -19,10 +19,9 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from torch.nn import functional as F
 
 from sparsetopo.errors import InputError
-from sparsetopo.training.tasks.base import Task, TaskData, accuracy
+from sparsetopo.training.tasks.base import ClassificationTask, TaskData
 
 #: IDX file stems, in the order (train images, train labels, test images, test labels).
 STEMS = ("train-images", "train-labels", "t10k-images", "t10k-labels")
@@ -67,21 +66,15 @@ def read_idx(path: Path) -> np.ndarray:
     return body.reshape(shape)
 
 
-class MnistTask(Task):
+class MnistTask(ClassificationTask):
     """MNIST as 784-feature vectors; options ``data_dir`` and ``n_train`` (None: all)."""
 
     name = "mnist"
-    metric = "accuracy"
-    higher_is_better = True
-    output = "last"
-    sequential = False
-    default_model = "mlp"
     hidden = 1000
     lr = 1e-3
     epochs = 20
     batch_size = 128
     n_in = 784
-    n_out = 10
 
     def __init__(self, data_dir: str | None = None, n_train: int | None = None) -> None:
         if not has_mnist(data_dir):
@@ -104,12 +97,6 @@ class MnistTask(Task):
 
     def shape_inputs(self, x: np.ndarray) -> np.ndarray:
         return x.reshape(len(x), -1)
-
-    def loss(self, out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-        return F.cross_entropy(out, y)
-
-    def score(self, out: torch.Tensor, y: torch.Tensor) -> float:
-        return accuracy(out, y)
 
 
 class SeqMnistTask(MnistTask):
