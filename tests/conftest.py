@@ -62,6 +62,16 @@ def run_name(driver) -> Iterator[str]:
 
 
 @pytest.fixture
+def proxy(managed_server):
+    """A fault-injecting TCP proxy in front of the managed server's Bolt port."""
+    from tests.faults.proxy import FaultProxy
+
+    p = FaultProxy(managed_server.settings.bolt_port)
+    yield p
+    p.close()
+
+
+@pytest.fixture
 def devtools(tmp_path) -> Iterator[DevTools]:
     """Headless Chromium over the DevTools protocol (skips when Chromium is not installed)."""
     with devtools_session(tmp_path) as tools:

@@ -254,6 +254,13 @@ def fire(fault: str, server: FaultServer, proxy: FaultProxy, delay: float,
 _FIRED: list[Any] = []
 
 
+def settle() -> None:
+    """Wait until every fault fired in the background has landed and a proxy fault has healed
+    (instead of sleeping longer than the heal takes)."""
+    while _FIRED:
+        _FIRED.pop().join(180)
+
+
 def ingest_scenario(server: FaultServer, proxy: FaultProxy, work: Path, fault: str, seed: int,
                     steps: int = 5, units: int = 150, edges: int = 3000) -> FaultRecord:
     """`sparsetopo ingest` of `steps` CSV files; `fault` at a random moment; run again until it
@@ -286,7 +293,7 @@ def ingest_scenario(server: FaultServer, proxy: FaultProxy, work: Path, fault: s
     if fault.startswith("server-"):
         recover(fault, server, proxy)
     else:
-        time.sleep(3.0)  # let a proxy fault heal
+        settle()  # a proxy fault has healed
     code = proc.returncode
     give_up = time.monotonic() + LEASE_WAIT
     while code != 0 and (record.repeats < 2 or time.monotonic() < give_up):
@@ -509,7 +516,7 @@ def analyze_scenario(server: FaultServer, proxy: FaultProxy, work: Path, fault: 
         if "\n" in str(exc).strip():
             record.problems.append(f"multi-line error: {type(exc).__name__}")
     record.blocked_max_s = time.monotonic() - start
-    time.sleep(3.0)  # the fault has fired (and a proxy fault healed)
+    settle()  # the fault has fired (and a proxy fault healed)
     if fault.startswith("server-"):
         recover(fault, server, proxy)
     while not done and record.repeats < 3:
@@ -571,7 +578,7 @@ def delete_scenario(server: FaultServer, proxy: FaultProxy, work: Path, fault: s
     if fault.startswith("server-"):
         recover(fault, server, proxy)
     else:
-        time.sleep(3.0)
+        settle()
     driver, _ = open_driver(server.connection())
     try:
         if find_run(driver, run) is not None:

@@ -1,4 +1,6 @@
-"""analyze, history --by layer and --layer on branching and gated models (a real server)."""
+"""analyze, history --by layer and --layer on branching and gated models (a real server).
+
+ResNet-18 itself is recorded and analysed at defaults in test_architectures.py."""
 
 from __future__ import annotations
 
@@ -104,34 +106,6 @@ def test_layer_selects_one_and_unknown_lists_names(store, lstm_run, cli):
     assert res.exit_code == 0, res.output
     rows = json.loads(res.output)
     assert rows and {"layer", "n_edges"} <= set(rows[0])
-
-
-@pytest.mark.slow
-def test_resnet18_records_and_analyses_at_defaults(store, run_name):
-    torch = pytest.importorskip("torch")
-    torchvision = pytest.importorskip("torchvision")
-    from torch.nn.utils import prune
-
-    from sparsetopo.ingest.extract import ModelGraph
-
-    torch.manual_seed(0)
-    model = torchvision.models.resnet18(num_classes=10)
-    params = [(m, "weight") for m in model.modules()
-              if isinstance(m, (torch.nn.Conv2d, torch.nn.Linear))]
-    prune.global_unstructured(params, pruning_method=prune.L1Unstructured, amount=0.9)
-    graph = ModelGraph(model)  # the Recorder's extraction, written synchronously
-    writer = RunWriter(store.driver, run_name, graph.architecture)
-    writer.write(graph.snapshot(step=0))
-    writer.finish()
-    store.analyze(run_name)
-    h = store.history(run_name)
-    assert 0.0 <= h["ffl_balance"].iloc[0] <= 1.0 and h["ffl_total"].iloc[0] > 0
-    parts = store.parts(run_name)
-    chains = parts[parts["kind"] == "chain"]
-    assert "chain:layer2.0.downsample.0.weight" in set(chains["part"])
-    assert set(store.motifs(run_name)["part"]) == set(chains["part"])
-    by_layer = store.history(run_name, by="layer")
-    assert len(by_layer) == 21
 
 
 def _resnet_like() -> Architecture:

@@ -7,9 +7,7 @@ from __future__ import annotations
 import json
 import pickle
 import threading
-from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pytest
 from typer.testing import CliRunner
@@ -20,47 +18,14 @@ from sparsetopo.cli.main import app
 from sparsetopo.errors import InputError, ServerError
 from sparsetopo.graphstore.results import count_results
 from sparsetopo.graphstore.runs import delete_run
-from sparsetopo.graphstore.writer import RunWriter
-from sparsetopo.topology import Architecture, GraphSnapshot, LayerEdges, LayerSpec
 from tests.support.extras import requires
+from tests.support.zhang import EPOCHS as ZHANG_EPOCHS
+from tests.support.zhang import brute_ffl_balance, load, write
 
 distributed = requires("distributed")
 
-SET_DIR = (Path(__file__).parents[1] / "data" / "zhang2023-sparse-rnn" / "MNIST"
-           / "SET_n_150_p_0.05_zeta_0.2")
-EPOCHS = (0, 5, 10, 15, 20)
-ARCH = Architecture({"hidden": 150},
-                    (LayerSpec("W_rec", "hidden", "hidden", 150, 150, "recurrent"),))
-
-
-def load(epoch: int) -> pd.DataFrame:
-    return pd.read_csv(SET_DIR / f"edge_list_weighted_{epoch}.csv")
-
-
-def write(driver, name: str, epochs, step_offset: int = 0) -> None:
-    writer = RunWriter(driver, name, ARCH)
-    for e in epochs:
-        df = load(e)
-        writer.write(GraphSnapshot({"W_rec": LayerEdges(df.Source.values, df.Target.values,
-                                                        df.Weight.values)}, step=e + step_offset))
-    writer.finish()
-
-
-def brute_ffl(df: pd.DataFrame) -> tuple[int, int]:
-    """(balanced, total) FFLs i->j, j->k, i->k on distinct nodes, by enumeration."""
-    sign = {(int(s), int(t)): np.sign(w) for s, t, w in zip(df.Source, df.Target, df.Weight,
-                                                            strict=True) if s != t}
-    out: dict[int, list[int]] = {}
-    for s, t in sign:
-        out.setdefault(s, []).append(t)
-    bal = tot = 0
-    for i, js in out.items():
-        for j in js:
-            for k in out.get(j, []):
-                if k != i and (i, k) in sign:
-                    tot += 1
-                    bal += sign[(i, j)] * sign[(j, k)] * sign[(i, k)] > 0
-    return bal, tot
+#: the SET run's first five epochs
+EPOCHS = ZHANG_EPOCHS[:5]
 
 
 @pytest.fixture(scope="module")
@@ -108,7 +73,7 @@ def test_dask_executor_equals_local_pool_and_brute_force(store, run_name, dask_c
         counts = count_results(store.driver, store.runs().set_index("name").loc[run_name,
                                                                                   "run_id"])
         for seq, e in enumerate(EPOCHS):
-            bal, tot = brute_ffl(load(e))
+            bal, tot = brute_ffl_balance(load(e))
             row = dask_hist.loc[e]
             assert (row.ffl_total, row.unbalanced_ffl) == (tot, tot - bal), seq
         cross = store.pairs("OVERLAP", run_name, other)
@@ -142,7 +107,7 @@ def test_cli_analyze_on_a_dask_scheduler(managed_server, driver, run_name, dask_
     assert r.exit_code == 0, r.output
     assert json.loads(r.stdout)["computed"] == 3
     hist = Store(driver).history(run_name)
-    bal, tot = brute_ffl(load(10))
+    bal, tot = brute_ffl_balance(load(10))
     assert (hist.loc[10, "ffl_total"], hist.loc[10, "unbalanced_ffl"]) == (tot, tot - bal)
     for args, message in (
         (["--executor", "dask"], "needs --scheduler"),

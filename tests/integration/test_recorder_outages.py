@@ -9,7 +9,6 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from tests.support.extras import requires
@@ -18,13 +17,12 @@ torch = requires("torch")
 
 from sparsetopo.errors import SparsetopoError, StoreError
 from sparsetopo.graphstore.lease import lease_state
-from sparsetopo.graphstore.reader import list_snapshots, read_snapshot
+from sparsetopo.graphstore.reader import list_snapshots
 from sparsetopo.graphstore.runs import find_run
 from sparsetopo.graphstore.writer import RunWriter
 from sparsetopo.ingest.extract import ModelGraph
 from sparsetopo.ingest.recorder import MAX_BLOCK, Recorder
-from sparsetopo.server.config import ConnectionInfo
-from tests.faults.proxy import FaultProxy
+from tests.support.recording import assert_stored, mlp, prune_step, via
 
 pytestmark = pytest.mark.torch
 
@@ -35,55 +33,18 @@ BLOCK_LIMIT = MAX_BLOCK + 0.4
 LEASE_TTL = 2.0
 
 
-def _mlp(seed: int) -> torch.nn.Sequential:
-    torch.manual_seed(seed)
-    return torch.nn.Sequential(torch.nn.Linear(12, 10), torch.nn.ReLU(), torch.nn.Linear(10, 4))
-
-
-def _prune_step(model: torch.nn.Sequential, step: int) -> dict[str, np.ndarray]:
-    """Change the model deterministically and return its weights as (in, out) matrices."""
-    gen = torch.Generator().manual_seed(1000 + step)
-    with torch.no_grad():
-        for layer in (model[0], model[2]):
-            layer.weight.mul_((torch.rand(layer.weight.shape, generator=gen) > 0.15).float())
-            layer.weight.add_(0.01 * (layer.weight != 0).float())
-    return {"0.weight": model[0].weight.detach().numpy().T.copy(),
-            "2.weight": model[2].weight.detach().numpy().T.copy()}
-
-
-def _assert_stored(driver, run: str, expected: dict[int, dict[str, np.ndarray]]) -> None:
-    snaps = list_snapshots(driver, run)
-    assert [s["step"] for s in snaps] == sorted(expected)
-    for step, layers in expected.items():
-        back = read_snapshot(driver, run, step=step)
-        for name, dense in layers.items():
-            got = back.layers[name].to_dense(*dense.shape)
-            np.testing.assert_array_equal(got, dense)
-
-
-@pytest.fixture
-def proxy(managed_server):
-    p = FaultProxy(managed_server.settings.bolt_port)
-    yield p
-    p.close()
-
-
-def _via(proxy: FaultProxy, server) -> ConnectionInfo:
-    return ConnectionInfo(proxy.uri, "neo4j", server.password(), None, managed=False)
-
-
 def test_stalled_connection_never_blocks_snapshot_and_flush_honours_timeout(
     managed_server, driver, proxy, run_name, tmp_path: Path
 ):
-    model = _mlp(0)
-    rec = Recorder(model, run=run_name, connection=_via(proxy, managed_server),
+    model = mlp(0)
+    rec = Recorder(model, run=run_name, connection=via(proxy, managed_server),
                    spool_dir=tmp_path, retry_interval=0.2, close_timeout=20)
-    expected = {0: _prune_step(model, 0)}
+    expected = {0: prune_step(model, 0)}
     rec.snapshot(0)
     rec.flush(timeout=30)
     proxy.set_mode("hang")
     for step in range(1, 6):
-        expected[step] = _prune_step(model, step)
+        expected[step] = prune_step(model, step)
         rec.snapshot(step)
     assert max(rec.blocking_seconds) < BLOCK_LIMIT
     start = time.monotonic()
@@ -95,49 +56,49 @@ def test_stalled_connection_never_blocks_snapshot_and_flush_honours_timeout(
     proxy.set_mode("pass")
     rec.flush(timeout=60)
     rec.close()
-    _assert_stored(driver, run_name, expected)
+    assert_stored(driver, run_name, expected)
     assert not list(tmp_path.rglob("*.npz"))
 
 
 def test_outage_spools_fast_and_replays_in_background(
     managed_server, driver, proxy, run_name, tmp_path: Path
 ):
-    model = _mlp(1)
-    rec = Recorder(model, run=run_name, connection=_via(proxy, managed_server),
+    model = mlp(1)
+    rec = Recorder(model, run=run_name, connection=via(proxy, managed_server),
                    spool_dir=tmp_path, retry_interval=0.2)
     expected = {}
     for step in range(3):
-        expected[step] = _prune_step(model, step)
+        expected[step] = prune_step(model, step)
         rec.snapshot(step)
     rec.flush(timeout=30)
     proxy.set_mode("drop")
     for step in range(3, 9):
-        expected[step] = _prune_step(model, step)
+        expected[step] = prune_step(model, step)
         rec.snapshot(step)
     rec.flush(timeout=10)  # database down: flush returns once everything is on disk
     assert rec.spool.files()
     proxy.set_mode("pass")
     for step in range(9, 12):  # snapshots taken while the spool replays stay cheap
-        expected[step] = _prune_step(model, step)
+        expected[step] = prune_step(model, step)
         rec.snapshot(step)
     rec.flush(timeout=60)
     rec.close()
     assert max(rec.blocking_seconds) < BLOCK_LIMIT
-    _assert_stored(driver, run_name, expected)
+    assert_stored(driver, run_name, expected)
     assert rec.written == list(range(12))
 
 
 def _spooled_run(managed_server, driver, proxy, run: str, spool: Path, steps: range, seed: int):
     """A Recorder that wrote `steps[0]` and then spooled the rest during an outage and ended
     (as a crashed or closed-while-down Recorder leaves it)."""
-    model = _mlp(seed)
-    rec = Recorder(model, run=run, connection=_via(proxy, managed_server), spool_dir=spool,
+    model = mlp(seed)
+    rec = Recorder(model, run=run, connection=via(proxy, managed_server), spool_dir=spool,
                    retry_interval=0.2, close_timeout=5, lease_ttl=LEASE_TTL)
     rec.snapshot(steps[0])
     rec.flush(timeout=30)
     proxy.set_mode("drop")
     for step in steps[1:]:
-        _prune_step(model, step)
+        prune_step(model, step)
         rec.snapshot(step)
     rec.close()
     proxy.set_mode("pass")
@@ -153,13 +114,13 @@ def _spooled_run(managed_server, driver, proxy, run: str, spool: Path, steps: ra
 def test_replace_never_replays_an_old_spool(managed_server, driver, proxy, run_name, tmp_path):
     old = _spooled_run(managed_server, driver, proxy, run_name, tmp_path, range(100, 105), seed=2)
     assert len(list(old.spool.path.glob("*.npz"))) == 4
-    model = _mlp(3)
+    model = mlp(3)
     expected = {}
     with Recorder(model, run=run_name, replace=True, spool_dir=tmp_path) as rec:
         for step in range(5):
-            expected[step] = _prune_step(model, step)
+            expected[step] = prune_step(model, step)
             rec.snapshot(step)
-    _assert_stored(driver, run_name, expected)  # exactly the new steps 0-4
+    assert_stored(driver, run_name, expected)  # exactly the new steps 0-4
     assert not old.spool.path.exists()
     assert not list(tmp_path.rglob("*.npz"))
 
@@ -170,7 +131,7 @@ def test_next_recorder_of_the_same_run_replays_an_ended_spool_first(
     old = _spooled_run(managed_server, driver, proxy, run_name, tmp_path, range(100, 105), seed=4)
     spooled = {int(p.name.split("step")[1][:-4]): p for p in old.spool.files()}
     assert sorted(spooled) == [101, 102, 103, 104]
-    with Recorder(_mlp(4), run=run_name, spool_dir=tmp_path) as rec:
+    with Recorder(mlp(4), run=run_name, spool_dir=tmp_path) as rec:
         rec.flush(timeout=60)
         assert rec.written == [101, 102, 103, 104]
         with pytest.raises(ValueError, match="not larger"):
@@ -183,12 +144,12 @@ def test_spooled_step_behind_the_run_is_reported_and_kept(
     managed_server, driver, proxy, run_name, tmp_path
 ):
     old = _spooled_run(managed_server, driver, proxy, run_name, tmp_path, range(0, 3), seed=5)
-    graph = ModelGraph(_mlp(5))
+    graph = ModelGraph(mlp(5))
     # meanwhile the run moved on past the spooled steps 1 and 2
     writer = RunWriter(driver, run_name, graph.architecture)
     writer.write(graph.snapshot(step=10))
     writer.finish()
-    rec = Recorder(_mlp(5), run=run_name, spool_dir=tmp_path, retry_interval=0.2)
+    rec = Recorder(mlp(5), run=run_name, spool_dir=tmp_path, retry_interval=0.2)
     with pytest.raises(StoreError, match=r"2 problems: .*step 1 .* step 2 is not after the run's "
                        r"last stored step 10"):
         rec.flush(timeout=60)

@@ -1,29 +1,34 @@
 """Issue 24: analysis write-back as one unit, markers checked against what is stored,
 never-connected Recorders replayed, bounded close() on a stalled server, a dead local
-writer's lease taken over at once, workers that die with `sparsetopo analyze`."""
+writer's lease taken over at once, workers that die with `sparsetopo analyze`.
+
+The dead local writer's lease is checked in test_writer_lease.py (a writer process killed
+with -9 is taken over at once; one of another host keeps its time to live) and
+tests/unit/api/test_fail_fast.py (which holders are gone)."""
 
 from __future__ import annotations
 
 import itertools
 import os
-import socket
 import subprocess
 import sys
 import time
 
 import pytest
 
+from tests.support.extras import requires
+
+requires("torch")
+
 from sparsetopo.api.store import Store
 from sparsetopo.errors import ServerError
 from sparsetopo.graphstore import results as res
 from sparsetopo.graphstore.reader import list_snapshots
 from sparsetopo.graphstore.runs import find_run
-from sparsetopo.graphstore.writer import RunWriter
 from sparsetopo.ingest.recorder import Recorder
-from sparsetopo.server.config import ConnectionInfo
-from tests.faults.proxy import FaultProxy
-from tests.integration.test_analyze import EPOCHS, write
-from tests.integration.test_recorder_outages import _assert_stored, _mlp, _prune_step
+from tests.support.procs import alive, children
+from tests.support.recording import assert_stored, mlp, prune_step, via
+from tests.support.zhang import EPOCHS, write
 
 pytestmark = pytest.mark.torch
 
@@ -110,50 +115,39 @@ def test_compare_writes_each_pair_as_one_unit(driver, run_name, monkeypatch):
         delete_run(driver, other)
 
 
-@pytest.fixture
-def proxy(managed_server):
-    p = FaultProxy(managed_server.settings.bolt_port)
-    yield p
-    p.close()
-
-
-def _via(proxy: FaultProxy, server) -> ConnectionInfo:
-    return ConnectionInfo(proxy.uri, "neo4j", server.password(), None, managed=False)
-
-
 @pytest.mark.parametrize("mode", ["drop", "hang"])
 def test_spool_of_a_recorder_that_never_connected_is_replayed(
     managed_server, driver, proxy, run_name, tmp_path, mode
 ):
     proxy.set_mode(mode)
-    model = _mlp(11)
+    model = mlp(11)
     expected = {}
-    rec = Recorder(model, run=run_name, connection=_via(proxy, managed_server),
+    rec = Recorder(model, run=run_name, connection=via(proxy, managed_server),
                    spool_dir=tmp_path, retry_interval=0.2, close_timeout=3)
     for step in range(6):
-        expected[step] = _prune_step(model, step)
+        expected[step] = prune_step(model, step)
         rec.snapshot(step)
     rec.close()
     assert rec.written == [] and find_run(driver, run_name) is None
     proxy.set_mode("pass")
-    with Recorder(_mlp(11), run=run_name, spool_dir=tmp_path, retry_interval=0.2) as again:
+    with Recorder(mlp(11), run=run_name, spool_dir=tmp_path, retry_interval=0.2) as again:
         again.flush(timeout=60)
         assert again.written == list(range(6))
-    _assert_stored(driver, run_name, expected)
+    assert_stored(driver, run_name, expected)
     assert not list(tmp_path.rglob("*.npz"))
 
 
 def test_close_with_a_stalled_server_returns_within_its_timeout(
     managed_server, proxy, run_name, tmp_path
 ):
-    model = _mlp(12)
-    rec = Recorder(model, run=run_name, connection=_via(proxy, managed_server),
+    model = mlp(12)
+    rec = Recorder(model, run=run_name, connection=via(proxy, managed_server),
                    spool_dir=tmp_path, retry_interval=0.2, close_timeout=4, lease_ttl=2)
     rec.snapshot(0)
     rec.flush(timeout=30)
     proxy.set_mode("hang")
     for step in range(1, 4):
-        _prune_step(model, step)
+        prune_step(model, step)
         rec.snapshot(step)
     start = time.monotonic()
     rec.close()
@@ -161,56 +155,6 @@ def test_close_with_a_stalled_server_returns_within_its_timeout(
     assert took < 4 + 2.0, took
     proxy.set_mode("drop")
     proxy.set_mode("pass")
-
-
-def test_dead_local_writers_lease_is_taken_over_at_once(driver, run_name):
-    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
-                          capture_output=True, text=True, check=True)
-    ghost = f"0123456789abcdef@{socket.gethostname()}:{int(dead.stdout)}"
-    graph_model = _mlp(13)
-    from sparsetopo.ingest.extract import ModelGraph
-
-    graph = ModelGraph(graph_model)
-    first = RunWriter(driver, run_name, graph.architecture, owner=ghost, lease_ttl=600)
-    first.write(graph.snapshot(step=0))
-    first._heartbeat.stop()  # "killed": the lease stays, 600 s to live
-    start = time.monotonic()
-    second = RunWriter(driver, run_name, graph.architecture, lease_ttl=60)
-    assert time.monotonic() - start < 10
-    second.write(graph.snapshot(step=1))
-    second.finish()
-    # a holder on another host keeps its time to live
-    other = RunWriter(driver, run_name, graph.architecture,
-                      owner="fedcba9876543210@some-other-host:1", lease_ttl=600)
-    other._heartbeat.stop()
-    from sparsetopo.graphstore.lease import LeaseHeldError
-
-    with pytest.raises(LeaseHeldError):
-        RunWriter(driver, run_name, graph.architecture)
-    driver.execute_query("MATCH (r:Run {run_id: $id}) REMOVE r.lease_owner, r.lease_expires_at",
-                         id=other.run_id)
-
-
-def _children(pid: int) -> set[int]:
-    out = set()
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/stat") as handle:
-                    fields = handle.read().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            if int(fields[1]) == pid and fields[0] != "Z":
-                out.add(int(entry))
-    return out
-
-
-def _alive(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat") as handle:
-            return handle.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="/proc")
@@ -223,15 +167,15 @@ def test_workers_of_a_killed_analyze_vanish(driver, run_name):
     try:
         deadline = time.monotonic() + 120
         while len(workers) < 2 and time.monotonic() < deadline and proc.poll() is None:
-            workers = _children(proc.pid)
+            workers = children(proc.pid)
             time.sleep(0.1)
         assert len(workers) >= 2, "analyze finished or never started its pool"
         proc.kill()
         proc.wait(timeout=30)
         deadline = time.monotonic() + 10
-        while any(_alive(w) for w in workers) and time.monotonic() < deadline:
+        while any(alive(w) for w in workers) and time.monotonic() < deadline:
             time.sleep(0.1)
-        left = [w for w in workers if _alive(w)]
+        left = [w for w in workers if alive(w)]
         for w in left:
             os.kill(w, 9)
         assert not left, f"workers {left} outlived `sparsetopo analyze`"

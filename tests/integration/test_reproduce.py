@@ -34,15 +34,29 @@ def store(managed_server):
     s.close()
 
 
-@pytest.fixture
-def prefix(store):
-    """A unique run prefix; every run under it is deleted after the test."""
+@pytest.fixture(scope="module")
+def reproduced(store, tmp_path_factory):
+    """Each paper reproduced once in tiny mode for every test of this module, under one unique
+    run prefix: paper -> (reports, progress events, output folder, prefix). Every run under the
+    prefix is deleted at the module's end."""
     from sparsetopo.graphstore.runs import delete_run
+    from sparsetopo.reproduce import reproduce
 
-    p = f"t{uuid.uuid4().hex[:8]}"
-    yield p
+    prefix = f"t{uuid.uuid4().hex[:8]}"
+    done: dict[str, tuple] = {}
+
+    def get(paper: str) -> tuple:
+        if paper not in done:
+            out = tmp_path_factory.mktemp(paper)
+            events: list = []
+            reports = reproduce(paper, mode="tiny", out=out, prefix=prefix, store=store,
+                                progress=events.append)
+            done[paper] = (reports, events, out, prefix)
+        return done[paper]
+
+    yield get
     for name in store.runs()["name"]:
-        if str(name).startswith(p + "-"):
+        if str(name).startswith(prefix + "-"):
             delete_run(store.driver, str(name))
 
 
@@ -84,12 +98,10 @@ def _check_claims(out: Path, paper: str, prefix: str, store) -> dict:
 @pytest.mark.slow
 @pytest.mark.timeout(600)
 @pytest.mark.parametrize("paper", PAPERS)
-def test_paper_end_to_end_tiny(paper, store, prefix, tmp_path):
-    from sparsetopo.reproduce import plan, reproduce
+def test_paper_end_to_end_tiny(paper, store, reproduced):
+    from sparsetopo.reproduce import plan
 
-    events = []
-    reports = reproduce(paper, mode="tiny", out=tmp_path, prefix=prefix, store=store,
-                        progress=events.append)
+    reports, events, tmp_path, prefix = reproduced(paper)
     assert [r.paper for r in reports] == [paper]
     data = _check_claims(tmp_path, paper, prefix, store)
     planned = [s.name(prefix) for s in plan(paper, "tiny")[paper]]
@@ -108,11 +120,11 @@ def test_paper_end_to_end_tiny(paper, store, prefix, tmp_path):
 
 @pytest.mark.slow
 @pytest.mark.timeout(600)
-def test_complete_runs_are_reused_and_a_changed_config_is_not(store, prefix, tmp_path):
+def test_complete_runs_are_reused_and_a_changed_config_is_not(store, reproduced, tmp_path):
     from sparsetopo.reproduce import plan, reproduce
     from sparsetopo.reproduce.runner import Runner
 
-    reproduce("zahn2024", mode="tiny", out=tmp_path / "a", prefix=prefix, store=store)
+    _, _, first_out, prefix = reproduced("zahn2024")
     first = store.runs().set_index("name")
     again = reproduce("zahn2024", mode="tiny", out=tmp_path / "b", prefix=prefix, store=store)
     assert not any(r["trained"] for r in again[0].runs)
@@ -120,7 +132,7 @@ def test_complete_runs_are_reused_and_a_changed_config_is_not(store, prefix, tmp
     for name in first.index:
         if str(name).startswith(prefix):
             assert second.loc[name, "run_id"] == first.loc[name, "run_id"]
-    a = json.loads((tmp_path / "a" / "claims.json").read_text())
+    a = json.loads((first_out / "claims.json").read_text())
     b = json.loads((tmp_path / "b" / "claims.json").read_text())
     assert [c["verdict"] for c in a["claims"]] == [c["verdict"] for c in b["claims"]]
     spec = plan("zahn2024", "tiny")["zahn2024"][0]
@@ -132,10 +144,8 @@ def test_complete_runs_are_reused_and_a_changed_config_is_not(store, prefix, tmp
 
 @pytest.mark.slow
 @pytest.mark.timeout(600)
-def test_report_renders_in_chromium(store, prefix, tmp_path, devtools):
-    from sparsetopo.reproduce import reproduce
-
-    reports = reproduce("liu2020", mode="tiny", out=tmp_path, prefix=prefix, store=store)
+def test_report_renders_in_chromium(reproduced, devtools):
+    reports, _, tmp_path, _ = reproduced("liu2020")
     n_claims = len(reports[0].claims)
     devtools.call("Page.navigate", url=(tmp_path / "report.html").as_uri())
     devtools.wait_for("the claims table", lambda: devtools.js(

@@ -8,6 +8,7 @@ their lib/ and plugins/ are symlinks to the session server's jars, so nothing is
 from __future__ import annotations
 
 import ipaddress
+import os
 import re
 import shutil
 import socket
@@ -319,11 +320,12 @@ def test_nice_runs_every_server_thread_at_that_priority(throwaway):
     finally:
         drv.close()
     assert "org.neo4j.server.CommunityEntryPoint" in Path(f"/proc/{pid}/cmdline").read_text()
-    assert _thread_nice_values(pid) == {7}
+    # nice adds to the niceness it runs at: a suite run under `nice -n 10` sees 17
+    assert _thread_nice_values(pid) == {min(19, os.nice(0) + 7)}
     assert server.stop() is True
     server.settings.nice = 0
     assert server.start() is True
-    assert _thread_nice_values(server.pid() or -1) == {0}
+    assert _thread_nice_values(server.pid() or -1) == {os.nice(0)}  # the suite's own
 
 
 @pytest.mark.parametrize("value", [-1, 20, "5", True])

@@ -202,10 +202,7 @@ def test_killed_writer_of_this_host_is_taken_over_at_once(driver, run_name):
 def test_killed_writer_blocks_until_its_lease_expires(driver, run_name, backend):
     """A writer of another host keeps its lease time to live."""
     ttl = 4.0
-    proc = subprocess.Popen([sys.executable, "-c", _KILLED, run_name, str(ttl), backend,
-                             "other-host"],
-                            stdout=subprocess.PIPE, text=True, env=dict(os.environ),
-                            cwd=os.path.dirname(os.path.dirname(os.path.dirname(__file__))))
+    proc = _start_killed_writer(run_name, ttl, backend, "other-host")
     assert proc.stdout is not None
     owner = proc.stdout.readline().strip()
     assert proc.stdout.readline().strip() == "wrote 0"

@@ -20,12 +20,12 @@ def load(epoch: int) -> pd.DataFrame:
     return pd.read_csv(SET_DIR / f"edge_list_weighted_{epoch}.csv")
 
 
-def write(driver, name: str, epochs) -> None:
+def write(driver, name: str, epochs, step_offset: int = 0) -> None:
     writer = RunWriter(driver, name, ARCH)
     for e in epochs:
         df = load(e)
         writer.write(GraphSnapshot({"W_rec": LayerEdges(df.Source.values, df.Target.values,
-                                                        df.Weight.values)}, step=e))
+                                                        df.Weight.values)}, step=e + step_offset))
     writer.finish()
 
 

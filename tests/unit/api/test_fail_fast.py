@@ -15,6 +15,7 @@ from neo4j import GraphDatabase
 from sparsetopo.api.executors import ServerWatch
 from sparsetopo.errors import ServerError
 from sparsetopo.graphstore.lease import holder_is_gone, new_owner_id
+from tests.support.procs import alive, children
 
 
 def test_server_watch_fails_within_ten_seconds_in_one_line():
@@ -63,28 +64,6 @@ _POOL_CHILD = textwrap.dedent("""
 """)
 
 
-def _children(pid: int) -> set[int]:
-    out = set()
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/stat") as handle:
-                    fields = handle.read().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            if int(fields[1]) == pid and fields[0] != "Z":
-                out.add(int(entry))
-    return out
-
-
-def _alive(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat") as handle:
-            return handle.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
-
-
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="/proc")
 @pytest.mark.parametrize("how", ["SIGKILL", "SIGTERM"])
 def test_pool_workers_die_with_their_parent(how):
@@ -96,15 +75,15 @@ def test_pool_workers_die_with_their_parent(how):
         deadline = time.monotonic() + 60
         workers: set[int] = set()
         while len(workers) < 2 and time.monotonic() < deadline:
-            workers = _children(proc.pid)
+            workers = children(proc.pid)
             time.sleep(0.1)
         assert len(workers) >= 2, "the pool did not start"
         proc.kill() if how == "SIGKILL" else proc.terminate()
         proc.wait(timeout=30)
         deadline = time.monotonic() + 10
-        while any(_alive(w) for w in workers) and time.monotonic() < deadline:
+        while any(alive(w) for w in workers) and time.monotonic() < deadline:
             time.sleep(0.1)
-        left = [w for w in workers if _alive(w)]
+        left = [w for w in workers if alive(w)]
         for w in left:  # clean up before failing
             os.kill(w, 9)
         assert not left, f"workers {left} outlived their parent"
