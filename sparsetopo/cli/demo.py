@@ -10,6 +10,7 @@ from typing import Any
 import typer
 
 from sparsetopo.cli.common import console, err_console, friendly_errors, print_json, print_table
+from sparsetopo.cli.progress import training_bar
 
 # Columns of the history table: (stored property, header)
 _COLUMNS = (
@@ -58,8 +59,9 @@ def demo(
         trainer = Trainer("seq-digits", "rnn", "gradual", sparsity=sparsity, epochs=epochs,
                           snapshot_every=1, seed=seed, hidden=hidden, threads=1)
         with Recorder(trainer.model, run=run, task="seq-digits", strategy="gradual",
-                      model_name="rnn", config=trainer.config, replace=True) as recorder:
-            result = trainer.run(recorder=recorder, progress=True)
+                      model_name="rnn", config=trainer.config, replace=True) as recorder, \
+                training_bar() as bar:
+            result = trainer.run(recorder=recorder, progress=bar or False)
         err_console.print(
             f"trained: {result.metric_name} {result.final_metric:.3f} at sparsity "
             f"{result.final_sparsity:.3f}, {len(result.history)} snapshots in run [bold]{run}[/]"

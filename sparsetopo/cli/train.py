@@ -14,6 +14,7 @@ from typing import Any
 import typer
 
 from sparsetopo.cli.common import console, friendly_errors, parse_pairs
+from sparsetopo.cli.progress import training_bar
 from sparsetopo.errors import InputError
 
 # Python 3.10 has no TOML reader in the standard library; JSON configs still work there.
@@ -128,15 +129,16 @@ def run_training(settings: dict[str, Any], *, progress: bool) -> dict[str, Any]:
         f"s{settings['seed']}-{time.strftime('%Y%m%d-%H%M%S')}"
     )
     if not settings.get("store", True):
-        result = trainer.run(progress=progress)
+        with training_bar(progress) as bar:
+            result = trainer.run(progress=bar or False)
         return {"run": run, "stored": False, **result.summary()}
     from sparsetopo.ingest.recorder import Recorder  # needs the database: import only when storing
 
     with Recorder(
         trainer.model, run=run, task=settings["task"], strategy=settings["strategy"],
         model_name=str(trainer.config["model"]), config=trainer.config,
-    ) as recorder:
-        result = trainer.run(recorder=recorder, progress=progress)
+    ) as recorder, training_bar(progress) as bar:
+        result = trainer.run(recorder=recorder, progress=bar or False)
     return {"run": run, "stored": True, **result.summary()}
 
 

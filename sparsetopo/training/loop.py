@@ -26,7 +26,7 @@ test_loader), loss_fn=torch.nn.functional.cross_entropy, metric_fn=..., metric_n
 from __future__ import annotations
 
 import contextlib
-import math
+import logging
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -51,6 +51,8 @@ from sparsetopo.training.tasks import TASK_NAMES, Task, build_task
 Batches = Iterable[tuple[torch.Tensor, torch.Tensor]]
 LossFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 MetricFn = Callable[[torch.Tensor, torch.Tensor], float]
+
+logger = logging.getLogger(__name__)
 
 
 class SnapshotSink(Protocol):
@@ -279,13 +281,18 @@ class Trainer:
             recorder.snapshot(self.step, epoch=epoch, metrics=stored)
         return metrics
 
-    def run(self, recorder: SnapshotSink | None = None, progress: bool = False) -> TrainResult:
-        """Train for the configured epochs, snapshotting every checkpoint. Call once."""
+    def run(self, recorder: SnapshotSink | None = None,
+            progress: bool | TrainProgressCallback = False) -> TrainResult:
+        """Train for the configured epochs, snapshotting every checkpoint. Call once.
+
+        ``progress``: a callable receiving :class:`TrainProgress` events, True for log lines
+        (INFO, every tenth of the steps) or False.
+        """
         if self.rows:
             raise InputError("this Trainer has already run; create a new one")
         net, strat, mname = self.model, self.strategy, self.metric_name
-        bar = _Bar(progress, self.epochs * self.steps_per_epoch, mname)
-        with _torch_threads(self.threads), bar:
+        bar = _Reporter(progress, self.epochs * self.steps_per_epoch, mname)
+        with _torch_threads(self.threads):
             last = self.checkpoint(0, None, recorder)
             bar.update(0, last["test_loss"], last[mname], last["sparsity"])
             net.train()
@@ -343,7 +350,7 @@ def train(
     strategy: str = "gradual",
     *,
     recorder: SnapshotSink | None = None,
-    progress: bool = False,
+    progress: bool | TrainProgressCallback = False,
     **options: Any,
 ) -> TrainResult:
     """Train ``model`` on ``task`` while ``strategy`` sparsifies it; snapshot every checkpoint.
@@ -363,53 +370,50 @@ def train(
     ("auto", "cpu" or "cuda"; default auto).
 
     recorder: optional object with ``snapshot(step, epoch=, metrics=)`` (the Neo4j Recorder);
-    progress: show a rich progress bar with loss, metric and sparsity.
+    progress: a callable receiving :class:`TrainProgress` events (``sparsetopo train`` draws a
+    bar with them), True for log lines (INFO) or False.
     """
     return Trainer(task, model, strategy, **options).run(recorder=recorder, progress=progress)
 
 
-class _Bar:
-    """A rich progress bar with loss, metric and sparsity fields, or nothing."""
+@dataclass(frozen=True)
+class TrainProgress:
+    """Progress of a training run, sent to a progress callback.
 
-    def __init__(self, enabled: bool, total: int, metric_name: str) -> None:
-        self.enabled = enabled
-        self.progress: Any = None
-        self.task_id: Any = None
-        if enabled:
-            from rich.progress import (
-                BarColumn,
-                MofNCompleteColumn,
-                Progress,
-                TextColumn,
-                TimeElapsedColumn,
-            )
+    ``done`` of ``total`` optimiser steps are taken; ``loss`` is the running training loss of
+    the epoch, ``metric`` the task metric (called ``metric_name``) at the last checkpoint and
+    ``sparsity`` the strategy's current fraction of zero weights.
+    """
 
-            self.progress = Progress(
-                TextColumn("[bold]training"),
-                BarColumn(),
-                MofNCompleteColumn(),
-                TextColumn("steps"),
-                TimeElapsedColumn(),
-                TextColumn(
-                    "loss {task.fields[loss]:.4f}  " + metric_name
-                    + " {task.fields[metric]:.4f}  sparsity {task.fields[sparsity]:.3f}"
-                ),
-            )
-            self.task_id = self.progress.add_task(
-                "train", total=total, loss=math.nan, metric=math.nan, sparsity=0.0
-            )
+    done: int
+    total: int
+    loss: float
+    metric: float
+    sparsity: float
+    metric_name: str
 
-    def __enter__(self) -> _Bar:
-        if self.progress is not None:
-            self.progress.start()
-        return self
 
-    def __exit__(self, *exc: object) -> None:
-        if self.progress is not None:
-            self.progress.stop()
+#: A callable receiving every :class:`TrainProgress` (the CLI draws a bar with it).
+TrainProgressCallback = Callable[[TrainProgress], None]
+
+
+class _Reporter:
+    """Send training progress to a callback, to the log (``True``, every tenth), or nowhere."""
+
+    def __init__(self, progress: bool | TrainProgressCallback, total: int,
+                 metric_name: str) -> None:
+        self.callback = progress if callable(progress) else None
+        self.log = progress is True
+        self.total, self.metric_name, self.done, self._logged = total, metric_name, 0, -1
 
     def update(self, advance: int, loss: float, metric: float, sparsity: float) -> None:
-        if self.progress is not None:
-            self.progress.update(
-                self.task_id, advance=advance, loss=loss, metric=metric, sparsity=sparsity
-            )
+        self.done += advance
+        event = TrainProgress(self.done, self.total, loss, metric, sparsity, self.metric_name)
+        if self.callback is not None:
+            self.callback(event)
+        elif self.log:
+            tenth = 10 * self.done // max(self.total, 1)
+            if tenth != self._logged:
+                self._logged = tenth
+                logger.info("training: %d/%d steps, loss %.4f, %s %.4f, sparsity %.3f",
+                            self.done, self.total, loss, self.metric_name, metric, sparsity)

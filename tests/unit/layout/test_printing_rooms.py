@@ -1,8 +1,5 @@
 """Only cli/ prints or draws progress (issue 20's house rule, docs/design.md): the library logs
 and reports progress to a callback.
-
-``training/`` is left out: its loop still draws a rich progress bar itself (the known exception,
-to move behind a callback like ``api.notebook``'s).
 """
 
 from __future__ import annotations
@@ -13,7 +10,8 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).resolve().parents[3] / "sparsetopo"
-ROOMS = ("api", "analysis", "graphstore", "ingest", "queries", "reproduce", "server")
+ROOMS = ("api", "analysis", "graphstore", "ingest", "queries", "reproduce", "server",
+         "training")
 _DRAWING = ("rich", "tqdm")
 
 
