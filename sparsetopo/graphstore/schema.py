@@ -13,6 +13,9 @@
 
 from __future__ import annotations
 
+import logging
+import re
+import time
 import weakref
 
 from neo4j import Driver
@@ -42,11 +45,19 @@ SCHEMA_STATEMENTS: tuple[str, ...] = (
     "CREATE INDEX part_result_key IF NOT EXISTS FOR (p:PartResult) ON (p.run_id, p.seq)",
 )
 
+_INDEX_NAME_TAKEN = "Neo.ClientError.Schema.IndexWithNameAlreadyExists"
+
 _ALREADY_THERE = frozenset({
     "Neo.ClientError.Schema.EquivalentSchemaRuleAlreadyExists",
     "Neo.ClientError.Schema.IndexAlreadyExists",
     "Neo.ClientError.Schema.ConstraintAlreadyExists",
 })
+
+logger = logging.getLogger(__name__)
+
+#: How long a constraint's half-built backing index may stay unclaimed before it counts as left
+#: over from a killed server (another writer creating the same constraint finishes well within).
+ORPHAN_WAIT_S = 10.0
 
 # Databases each driver has ensured the schema of (weak keys: an id() of a closed driver can be
 # reused by a new one).
@@ -64,7 +75,53 @@ def ensure_schema(driver: Driver, database: str | None = None) -> None:
         except ClientError as exc:
             # Writers starting together race on IF NOT EXISTS: the loser is told the rule
             # exists, which is the state it wanted (tests/integration/test_concurrency.py).
-            if exc.code not in _ALREADY_THERE:
+            if exc.code in _ALREADY_THERE:
+                continue
+            if exc.code != _INDEX_NAME_TAKEN or not _repair_orphan(driver, statement, database):
                 raise
     driver.execute_query("CALL db.awaitIndexes(300)", database_=database)
     _ensured.setdefault(driver, set()).add(database)
+
+
+def _repair_orphan(driver: Driver, statement: str, database: str | None) -> bool:
+    """Finish a uniqueness constraint whose creation a killed server left half done.
+
+    Neo4j builds a uniqueness constraint in two steps: its backing index, then the constraint
+    that owns it. A server killed between the two restarts with the index alone, and every
+    ``CREATE CONSTRAINT ... IF NOT EXISTS`` of that name then fails. Another writer may be
+    between the two steps right now, so the index counts as left over only when no constraint
+    has claimed it within :data:`ORPHAN_WAIT_S`; it is then dropped and the constraint created.
+
+    Returns
+    -------
+    bool
+        True when the constraint exists afterwards (made here or by another writer).
+    """
+    found = re.match(r"CREATE CONSTRAINT (\w+) ", statement)
+    if found is None:
+        return False
+    name = found.group(1)
+    deadline = time.monotonic() + ORPHAN_WAIT_S
+    while True:
+        constraints, _, _ = driver.execute_query(
+            "SHOW CONSTRAINTS YIELD name WHERE name = $name RETURN name", name=name,
+            database_=database)
+        if constraints:
+            return True
+        if time.monotonic() >= deadline:
+            break
+        time.sleep(0.5)
+    orphans, _, _ = driver.execute_query(
+        "SHOW INDEXES YIELD name, owningConstraint WHERE name = $name AND owningConstraint IS NULL "
+        "RETURN name", name=name, database_=database)
+    if not orphans:
+        return False
+    logger.warning("index %r is left over from a constraint whose creation did not finish (a "
+                   "server stopped mid-way); dropping it and creating the constraint", name)
+    driver.execute_query(f"DROP INDEX {name} IF EXISTS", database_=database)
+    try:
+        driver.execute_query(statement, database_=database)
+    except ClientError as exc:
+        if exc.code not in _ALREADY_THERE:
+            raise
+    return True
