@@ -8,7 +8,7 @@ import pytest
 
 pytest.importorskip("torch", reason="needs the [train] extra (pip install sparsetopo[train])")
 
-from sparsetopo.training.loop import TrainProgress, Trainer  # noqa: E402
+from sparsetopo.training.loop import Trainer, TrainProgress  # noqa: E402
 
 
 def _trainer() -> Trainer:
