@@ -60,8 +60,9 @@ def training_bar(enabled: bool = True) -> Iterator[Callable[[TrainProgress], Non
     if not enabled:
         yield None
         return
-    with Progress(TextColumn("[bold]training"), BarColumn(), MofNCompleteColumn(),
-                  TextColumn("steps"), TimeElapsedColumn(),
+    # fits 80 columns: the figures matter more than the bar's length
+    with Progress(TextColumn("[bold]training"), BarColumn(bar_width=12), MofNCompleteColumn(),
+                  TimeElapsedColumn(),
                   TextColumn("loss {task.fields[loss]:.4f}  {task.fields[name]} "
                              "{task.fields[metric]:.4f}  sparsity {task.fields[sparsity]:.3f}"),
                   transient=False) as bar:
