@@ -20,6 +20,15 @@ export SPARSETOPO_HTTP_PORT="${SPARSETOPO_TEST_HTTP_PORT:-17474}"
 unset NEO4J_URI NEO4J_USER NEO4J_PASSWORD NEO4J_DATABASE
 SETUP_SERVER=$((1 - FAST)) source "$ROOT/scripts/setup.sh"
 
+# pytest-xdist workers (SPARSETOPO_TEST_WORKERS=1: none). Worker K > 0 talks to its own server
+# (home $SPARSETOPO_HOME-gwK, ports +K; tests/conftest.py picks them), so no worker sees
+# another's runs, leases or schema changes.
+WORKERS="${SPARSETOPO_TEST_WORKERS:-2}"
+XDIST=()
+# --dist loadfile: a module's tests share one worker, so module fixtures (recordings,
+# reproductions, the fault campaign's server) are built once.
+if [ "$WORKERS" -gt 1 ]; then XDIST=(-n "$WORKERS" --dist loadfile); fi
+
 if [ "$FAST" = 1 ]; then
   cd "$ROOT"
   say "ruff"
@@ -28,7 +37,7 @@ if [ "$FAST" = 1 ]; then
   mypy sparsetopo
   say "pytest (fast: no server, not slow)"
   # The server's tests are not even imported: collecting them would cost seconds of imports.
-  exec pytest -m "not integration and not slow" --ignore=tests/integration \
+  exec pytest "${XDIST[@]}" -m "not integration and not slow" --ignore=tests/integration \
     --ignore=tests/faults "$@"
 fi
 
@@ -37,14 +46,34 @@ if ! command -v chromium >/dev/null 2>&1 && [ "$(id -u)" = "0" ] && command -v a
   apt_install chromium || say "chromium could not be installed; the Browser screenshot test will be skipped"
 fi
 
-trap 'sparsetopo server stop >/dev/null 2>&1 || true' EXIT
-say "starting the test server on 127.0.0.1:$SPARSETOPO_BOLT_PORT (home $SPARSETOPO_HOME)"
-sparsetopo server start >/dev/null
+worker_env() {  # the environment of worker K's server
+  echo "SPARSETOPO_HOME=$SPARSETOPO_HOME-gw$1 SPARSETOPO_BOLT_PORT=$((SPARSETOPO_BOLT_PORT + $1)) SPARSETOPO_HTTP_PORT=$((SPARSETOPO_HTTP_PORT + $1))"
+}
+stop_servers() {
+  sparsetopo server stop >/dev/null 2>&1 || true
+  for ((k = 1; k < WORKERS; k++)); do
+    env $(worker_env "$k") sparsetopo server stop >/dev/null 2>&1 || true
+  done
+}
+trap stop_servers EXIT
+say "starting $(( WORKERS > 1 ? WORKERS : 1 )) test server(s) on 127.0.0.1:$SPARSETOPO_BOLT_PORT.. (home $SPARSETOPO_HOME)"
+sparsetopo server start >/dev/null &
+starts=($!)
+for ((k = 1; k < WORKERS; k++)); do
+  home="$SPARSETOPO_HOME-gw$k"
+  mkdir -p "$home"
+  for folder in lib plugins; do  # the jars are shared, the store is not
+    [ -e "$home/$folder" ] || ln -s "$SPARSETOPO_HOME/$folder" "$home/$folder"
+  done
+  env $(worker_env "$k") sparsetopo server start >/dev/null &
+  starts+=($!)
+done
+for pid in "${starts[@]}"; do wait "$pid"; done
 
 cd "$ROOT"
 say "ruff"
 ruff check sparsetopo tests benchmarks
 say "mypy"
 mypy sparsetopo
-say "pytest"
-pytest "$@"
+say "pytest ($WORKERS workers)"
+pytest "${XDIST[@]}" "$@"

@@ -16,8 +16,30 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.chromium import DevTools, devtools_session
-from tests.support.data import ZHANG
+
+def _own_server_per_worker() -> None:
+    """Under pytest-xdist every worker but the first gets its own managed server: home
+    ``<SPARSETOPO_HOME>-gwK``, ports BOLT+K and HTTP+K (scripts/test.sh starts them beside the
+    first one). Workers then never see each other's runs, leases or schema changes, and the
+    CLI processes a test starts inherit the worker's server through the environment."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+    if worker == "gw0":
+        return
+    from sparsetopo.server.process import ManagedServer
+
+    first = ManagedServer()
+    k = int(worker.removeprefix("gw"))
+    home = Path(f"{first.home}-{worker}")
+    os.environ["SPARSETOPO_TEST_JARS_FROM"] = str(first.home)
+    os.environ.update(SPARSETOPO_HOME=str(home),
+                      SPARSETOPO_BOLT_PORT=str(first.settings.bolt_port + k),
+                      SPARSETOPO_HTTP_PORT=str(first.settings.http_port + k))
+
+
+_own_server_per_worker()
+
+from tests.support.chromium import DevTools, devtools_session  # noqa: E402
+from tests.support.data import ZHANG  # noqa: E402
 
 # Helper modules are imported by the tests that use them; they hold no doctests to collect (and
 # some import an optional extra that only those tests check for).
@@ -36,9 +58,16 @@ def managed_server():
     if os.environ.get("NEO4J_URI"):
         pytest.skip("integration tests use the managed server; unset NEO4J_URI")
     server = ManagedServer()
+    jars = os.environ.get("SPARSETOPO_TEST_JARS_FROM")
+    if jars:  # a worker's own server shares the first one's jars, not its store
+        server.home.mkdir(parents=True, exist_ok=True)
+        for folder in ("lib", "plugins"):
+            if not (server.home / folder).exists() and (Path(jars) / folder).exists():
+                (server.home / folder).symlink_to(Path(jars) / folder)
     started = server.start()
     yield server
-    if started and os.environ.get("SPARSETOPO_TEST_STOP_SERVER") == "1":
+    own = os.environ.get("PYTEST_XDIST_WORKER", "gw0") != "gw0"  # a worker's throw-away server
+    if started and (own or os.environ.get("SPARSETOPO_TEST_STOP_SERVER") == "1"):
         server.stop()
 
 

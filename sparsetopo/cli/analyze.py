@@ -13,10 +13,8 @@ from enum import Enum
 from pathlib import Path
 from typing import Annotated
 
-import pandas as pd
 import typer
 
-from sparsetopo.analysis.zscores import MIN_NULL_SAMPLES
 from sparsetopo.cli.common import (
     console,
     emit,
@@ -124,6 +122,8 @@ def analyze(
         + (f", compared with {', '.join(rep.compared)}" if rep.compared else "")
         + f" in {rep.seconds:.1f} s. See `sparsetopo history {rep.run}`."
     )
+    from sparsetopo.analysis.zscores import MIN_NULL_SAMPLES
+
     if motifs and rep.computed and n_null < MIN_NULL_SAMPLES:
         err_console.print(
             f"[yellow]note:[/] the Z-scores' Monte Carlo errors ({n_null} null samples): "
@@ -188,6 +188,8 @@ def query(
     from sparsetopo.queries.library import get_query, library
 
     if list_ or name is None:
+        import pandas as pd
+
         rows = [{"name": q.name, "parameters": ", ".join(q.params),
                  "answers": q.title if as_json or as_csv else _first_sentence(q.title)}
                 for q in library().values()]

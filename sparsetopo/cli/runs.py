@@ -18,7 +18,6 @@ from sparsetopo.cli.common import (
     print_table,
 )
 from sparsetopo.errors import InputError
-from sparsetopo.graphstore.liveness import RESUME_HINT
 
 run_app = typer.Typer(
     help="Inspect or delete one run.\n\n**Example**: `sparsetopo run show zhang-prune`",
@@ -91,6 +90,8 @@ def runs(
                       "layers it sparsifies (`sparsetopo run show NAME` shows both per snapshot)",
                       style="dim", highlight=False)
         if any(row["status"] == "interrupted" for row in rows):
+            from sparsetopo.graphstore.liveness import RESUME_HINT
+
             err_console.print(f"interrupted: {RESUME_HINT}", highlight=False)
 
 
@@ -140,6 +141,8 @@ def show(
     extra = sorted({k for s in snaps for k in s if k not in skip and not k.startswith("analysis_")})
     print_table(snaps, base + extra, title="snapshots")
     if run.get("status") == "interrupted":
+        from sparsetopo.graphstore.liveness import RESUME_HINT
+
         err_console.print(f"interrupted: {RESUME_HINT.replace('NAME', name)}", highlight=False)
 
 

@@ -279,6 +279,11 @@ class Heartbeat:
     def touch(self) -> None:
         self._last = _monotonic()
 
+    @property
+    def thread(self) -> threading.Thread:
+        """The renewal thread; a driver it uses may be closed only once it has ended."""
+        return self._thread
+
     def stop(self) -> None:
         self._stop.set()
         if threading.current_thread() is not self._thread:

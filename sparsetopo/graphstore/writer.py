@@ -13,6 +13,7 @@ import contextlib
 import json
 import logging
 import secrets
+import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -659,6 +660,13 @@ class RunWriter:
         self._expect(f"finishing run {self.name!r}", n, 1)
         self._released = True
         self._heartbeat.stop()
+
+    @property
+    def background_threads(self) -> list[threading.Thread]:
+        """The writer's own threads that use its driver (the lease renewal): close the driver
+        only after they ended (decision 0020)."""
+        heartbeat = getattr(self, "_heartbeat", None)
+        return [heartbeat.thread] if heartbeat is not None else []
 
     def close(self) -> None:
         """Release the lease (if still held) and stop renewing it; idempotent."""

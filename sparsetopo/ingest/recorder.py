@@ -78,6 +78,30 @@ _log = logging.getLogger(__name__)
 _say = _log.warning
 
 
+def _close_when_unused(driver: Driver, users: list[threading.Thread], run: str) -> None:
+    """Close `driver` once every thread in `users` (other than the caller) has ended.
+
+    ``Driver.close()`` closes every pooled connection, also one another thread is inside; that
+    thread's socket call then races the close into the connection's buffers (the driver's
+    BufferError, decision 0020). A write or lease renewal that hangs on a stalled server keeps
+    its thread alive: the close is then left to a daemon thread that waits for them, and at
+    interpreter exit the sockets end with the process.
+    """
+    me = threading.current_thread()
+    others = [t for t in users if t is not me]
+
+    def close() -> None:
+        for thread in others:
+            thread.join()
+        with contextlib.suppress(Exception):
+            driver.close()
+
+    if not any(t.is_alive() for t in others):
+        close()
+    else:
+        threading.Thread(target=close, name=f"sparsetopo-driver-close-{run}", daemon=True).start()
+
+
 def _describe(exc: BaseException) -> str:
     """``OSError [Errno 27] File too large`` and the like, on one line."""
     return " ".join(f"{type(exc).__name__}: {exc}".split())[:200]
@@ -420,8 +444,8 @@ class Recorder:
                 with contextlib.suppress(Exception):
                     writer.close()  # releases the lease if finish() did not
                 if driver is not None:
-                    with contextlib.suppress(Exception):
-                        driver.close()
+                    _close_when_unused(driver, [self._db_thread, *writer.background_threads],
+                                       self.run)
 
             ender = threading.Thread(target=finish, name=f"sparsetopo-close-{self.run}",
                                      daemon=True)
@@ -440,8 +464,7 @@ class Recorder:
         for adopted in self._adopted:
             adopted.release()
         if writer is None and driver is not None:
-            with contextlib.suppress(Exception):
-                driver.close()
+            _close_when_unused(driver, [self._db_thread], self.run)
         if lost:
             why = _describe(self._spool_full) if self._spool_full is not None else "no space"
             raise SpoolFullError(
@@ -559,17 +582,18 @@ class Recorder:
             )
             self._spooled_note = True
         driver, writer = self._driver, self._writer
+        users: list[threading.Thread] = []
         if writer is not None:
             heartbeat = getattr(writer, "_heartbeat", None)
             if heartbeat is not None:
                 heartbeat.stop()  # keep the lease (same owner on reconnect), stop renewing
+            users = writer.background_threads
         with self._cond:
             self._driver, self._writer = None, None
             self._db_ok = False
             self._cond.notify_all()
         if driver is not None:
-            with contextlib.suppress(Exception):
-                driver.close()
+            _close_when_unused(driver, users, self.run)
 
     # -- staging thread ------------------------------------------------------------------------
     def _to_snapshot(self, step: int, epoch: int | None, metrics: dict, captured: dict) -> GraphSnapshot:

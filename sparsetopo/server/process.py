@@ -338,6 +338,9 @@ class ManagedServer:
             # Preallocated 250 MB transaction logs are wasted space for a local analysis store.
             "db.tx_log.preallocate=false",
             "db.tx_log.rotation.retention_policy=1 files",
+            # Bolt's network threads otherwise wait 5 s for quiet, twice, after the databases
+            # have stopped: `server stop` took 10 s, now under one.
+            "internal.dbms.bolt.netty_server_shutdown_quiet_period=0",
         ]
         lines += self._browser_config_lines()
         conf = self.conf_dir / "neo4j.conf"

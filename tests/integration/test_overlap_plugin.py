@@ -16,7 +16,6 @@ from neo4j.exceptions import Neo4jError
 from typer.testing import CliRunner
 
 import sparsetopo.graphstore.backend as backend
-import sparsetopo.graphstore.writer as writer_module
 from sparsetopo.api.store import Store
 from sparsetopo.cli.main import app
 from sparsetopo.errors import InputError, StoreError
@@ -25,14 +24,14 @@ from sparsetopo.graphstore.writer import RunWriter
 from sparsetopo.queries.library import get_query
 from sparsetopo.topology import Architecture, GraphSnapshot, LayerEdges, LayerSpec
 from tests.support.synthetic import ARCH as WRITER_ARCH
-from tests.support.synthetic import evolving
+from tests.support.synthetic import BLOCK, evolving, small_blocks
 
-# The writer test's layers (fc1 > 250k entries: two WeightBlocks per snapshot; sign flips;
+# The writer test's layers (fc1 in two WeightBlocks per snapshot at the shrunk block size; sign flips;
 # edges re-grown after dying) plus W_skip, which has edges at the first snapshot only and whose
 # upper-case name sorts before the others.
 ARCH = Architecture(
     groups=WRITER_ARCH.groups,
-    layers=(*WRITER_ARCH.layers, LayerSpec("W_skip", "input", "out", 600, 10, "linear",
+    layers=(*WRITER_ARCH.layers, LayerSpec("W_skip", "input", "out", 200, 10, "linear",
                                            position=3)),
 )
 STEPS = (0, 10, 20)
@@ -44,7 +43,7 @@ runner = CliRunner()
 def dense_data() -> list[dict[str, np.ndarray]]:
     data = evolving(1, len(STEPS))
     rng = np.random.default_rng(7)
-    skip = ((rng.random((600, 10)) < 0.1) * rng.normal(size=(600, 10))).astype(np.float32)
+    skip = ((rng.random((200, 10)) < 0.1) * rng.normal(size=(200, 10))).astype(np.float32)
     for i, d in enumerate(data):
         d["W_skip"] = skip if i == 0 else np.zeros_like(skip)
     return data
@@ -59,7 +58,7 @@ def store(driver):
 def run(driver):
     name = f"test-ov-{uuid.uuid4().hex[:8]}"
     data = dense_data()
-    with RunWriter(driver, name, ARCH) as w:
+    with small_blocks(), RunWriter(driver, name, ARCH) as w:
         for step, dense in zip(STEPS, data, strict=True):
             w.write(GraphSnapshot({k: LayerEdges.from_dense(v) for k, v in dense.items()},
                                   step=step))
@@ -97,7 +96,7 @@ def cypher_round(x: float, digits: int = 4) -> float:
 def test_the_data_exercise_the_edge_cases(driver, run):
     name, data = run
     # fc1 spans two WeightBlocks per snapshot
-    assert int((data[0]["fc1"] != 0).sum()) > writer_module.WEIGHT_BLOCK
+    assert int((data[0]["fc1"] != 0).sum()) > BLOCK
     records, _, _ = driver.execute_query(
         "MATCH (r:Run {name: $run}) MATCH (b:WeightBlock {run_id: r.run_id, seq: 0}) "
         "WHERE b.layer = 'fc1' RETURN count(b) AS n", run=name)

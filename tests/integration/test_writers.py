@@ -4,6 +4,7 @@ between them (issue 11)."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 
 import numpy as np
 import pytest
@@ -21,7 +22,7 @@ from tests.support.storecheck import (
     stored_relationships,
     stored_weight_blocks,
 )
-from tests.support.synthetic import ARCH, evolving
+from tests.support.synthetic import ARCH, evolving, small_blocks
 
 
 def write(driver, name: str, data, which: str) -> RunWriter:
@@ -33,7 +34,13 @@ def write(driver, name: str, data, which: str) -> RunWriter:
     return w
 
 
-def test_plugin_and_cypher_writers_store_the_same(driver, run_name):
+@pytest.fixture
+def blocks() -> Iterator[int]:
+    with small_blocks() as size:
+        yield size
+
+
+def test_plugin_and_cypher_writers_store_the_same(driver, run_name, blocks):
     data = evolving(0, 3)
     assert (data[0]["fc1"] != 0).sum() > writer_module.WEIGHT_BLOCK
     expected = expected_relationships(data)
@@ -70,7 +77,7 @@ def test_plugin_and_cypher_writers_store_the_same(driver, run_name):
         again.finish()
         assert_store_matches(driver, plugin.run_id, [*data, more], writer_module.WEIGHT_BLOCK)
         np.testing.assert_array_equal(
-            read_snapshot(driver, run_name, step=3).layers["rec"].to_dense(500, 500), more["rec"])
+            read_snapshot(driver, run_name, step=3).layers["rec"].to_dense(150, 150), more["rec"])
         listed = {r["name"]: r["writer"] for r in list_runs(driver)}
         assert (listed[run_name], listed[other]) == ("plugin", "cypher")
     finally:

@@ -3,19 +3,26 @@ sign flips between snapshots."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import numpy as np
+import pytest
 
 from sparsetopo.topology import Architecture, LayerSpec
 
-# fc1 holds > 250k entries (two WeightBlocks per snapshot); fc2 is small; rec is recurrent.
+# fc1 holds ~27k entries: with the writer's weight block shrunk to BLOCK (see small_blocks) it
+# spans two WeightBlocks per snapshot, as a 250k-entry layer does at the real block size.
+# fc2 is small; rec is recurrent.
 ARCH = Architecture(
-    groups={"input": 600, "h": 500, "out": 10},
+    groups={"input": 200, "h": 150, "out": 10},
     layers=(
-        LayerSpec("fc1", "input", "h", 600, 500, "linear", position=0),
-        LayerSpec("fc2", "h", "out", 500, 10, "linear", position=1),
-        LayerSpec("rec", "h", "h", 500, 500, "recurrent", position=2),
+        LayerSpec("fc1", "input", "h", 200, 150, "linear", position=0),
+        LayerSpec("fc2", "h", "out", 150, 10, "linear", position=1),
+        LayerSpec("rec", "h", "h", 150, 150, "recurrent", position=2),
     ),
 )
+BLOCK = 16_000
 DENSITY = {"fc1": 0.9, "fc2": 0.5, "rec": 0.05}
 
 
@@ -44,3 +51,14 @@ def evolving(seed: int, count: int) -> list[dict[str, np.ndarray]]:
             nxt[name] = m
         w = nxt
     return out
+
+
+@contextmanager
+def small_blocks() -> Iterator[int]:
+    """The writer's WeightBlock size shrunk to BLOCK for the duration: multi-block layers
+    without writing (and reading back) a quarter of a million edges per snapshot."""
+    import sparsetopo.graphstore.writer as writer_module
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(writer_module, "WEIGHT_BLOCK", BLOCK)
+        yield BLOCK

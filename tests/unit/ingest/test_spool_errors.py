@@ -72,7 +72,7 @@ def test_every_spool_error_ends_in_spool_full_error(code, tmp_path, monkeypatch)
     monkeypatch.setattr(SpoolDir, "write", fail)
     rec = Recorder(torch.nn.Linear(6, 4), run=f"errno-{code}", connection=NOWHERE,
                    spool_dir=tmp_path, retry_interval=0.05, max_block=0.05, queue_size=2,
-                   close_timeout=2)
+                   close_timeout=0.5)  # the stuck staging thread is waited for this long
     acknowledged, refused = _record_until_refused(rec, 8)
     assert refused, "the spool failure never reached snapshot()"
     assert rec._stager.is_alive()  # never a dead staging thread
