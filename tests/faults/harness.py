@@ -23,6 +23,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -42,6 +43,9 @@ from tests.faults.proxy import FaultProxy
 
 ROOT = Path(__file__).resolve().parents[2]
 HEADER = "Id,Source,Target,Weight\n"
+#: How long a proxy fault lasts before it heals (a hang: before the cut). The short campaign
+#: uses 1 s: the operations fail at the fault either way, and the repeat is after the heal.
+HEAL_SECONDS = 2.0
 #: How long a repeat may wait for a killed writer's lease to expire (the default TTL is 60 s).
 LEASE_WAIT = 90.0
 
@@ -194,6 +198,116 @@ def _run_cli(argv: list[str], env: dict[str, str], timeout: float) -> tuple[int,
     return proc.returncode, proc.stderr, time.monotonic() - start
 
 
+#: Environment variables that decide where and how a CLI call connects (set or cleared for an
+#: in-process call exactly as they would be in a subprocess's environment).
+_CLI_ENV = ("NEO4J_URI", "NEO4J_USER", "NEO4J_PASSWORD", "NEO4J_DATABASE",
+            "SPARSETOPO_FAULT_RESULTS", "SPARSETOPO_WRITER", "SPARSETOPO_MAX_RETRY_SECONDS")
+
+
+def _run_cli_here(argv: list[str], env: dict[str, str]) -> tuple[int, str, float]:
+    """The same command as :func:`_run_cli`, run in this process through typer's CliRunner (no
+    ~2 s of imports per call). Only for calls that are not killed: a repeat after a fault, a
+    setup. What a subprocess would print as a traceback (an exception escaping the command)
+    is returned in the stderr text as ``Traceback ...`` with exit code 1, so the same
+    one-line / no-traceback checks apply.
+
+    CliRunner swaps sys.stdout/stderr and the environment of the whole process, which only the
+    main thread may do (pytest's output capture swaps them too): a scenario running in another
+    thread gets a subprocess instead."""
+    if threading.current_thread() is not threading.main_thread():
+        return _run_cli(argv, env, timeout=600)
+    import logging
+
+    from typer.testing import CliRunner
+
+    from sparsetopo.cli.main import app
+
+    logger = logging.getLogger("sparsetopo")  # the CLI's callback reconfigures it: restore
+    start = time.monotonic()
+    saved = (list(logger.handlers), logger.level, logger.propagate)
+    try:
+        result = CliRunner().invoke(app, argv, env={k: env.get(k) for k in _CLI_ENV},
+                                    catch_exceptions=True)
+    finally:
+        logger.handlers[:], logger.level, logger.propagate = saved
+    stderr = result.stderr
+    code = result.exit_code
+    exc = result.exception
+    if exc is not None and not isinstance(exc, SystemExit):
+        import traceback
+
+        stderr += "Traceback (in-process call):\n" + "".join(
+            traceback.format_exception(type(exc), exc, exc.__traceback__))
+        code = 1 if code in (0, None) else code
+    return int(code), stderr, time.monotonic() - start
+
+
+def _wait_until(done: Callable[[], bool], bound: float, interval: float = 0.05) -> bool:
+    """Poll `done` until it is true (True) or `bound` seconds passed (False)."""
+    deadline = time.monotonic() + bound
+    while True:
+        if done():
+            return True
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(interval)
+
+
+def _complete_snapshots(driver, run: str) -> int:
+    records, _, _ = driver.execute_query(
+        "MATCH (r:Run {name: $run}) OPTIONAL MATCH (s:Snapshot {run_id: r.run_id}) "
+        "WHERE s.complete = true RETURN r.run_id AS id, count(s) AS n", run=run)
+    return int(records[0]["n"]) if records else -1  # no row: no Run node yet
+
+
+def _wait_into_writing(driver, run: str, proc: subprocess.Popen, rng: random.Random,
+                       steps: int, bound: float = 120.0) -> None:
+    """Instead of a fixed sleep after the launch (which, on a slow machine, may still be in the
+    imports, and on a fast one already past the end): wait until `proc` has written a seeded
+    number of complete snapshots (0 .. steps-2, so at least two are still to come), then a
+    seeded jitter, so the fault lands at a random moment in the writing."""
+    after = rng.randrange(0, steps - 1)
+    _wait_until(lambda: proc.poll() is not None or _complete_snapshots(driver, run) >= after,
+                bound)
+    time.sleep(rng.uniform(0.0, 0.3))
+
+
+_WARM_CODE = textwrap.dedent("""
+    import sys
+    from sparsetopo.cli.main import app
+    if sys.stdin.readline() != "go\\n":  # the harness gave up on this command: do nothing
+        sys.exit(3)
+    sys.argv[0] = "sparsetopo"
+    app()
+""")
+
+
+class _WarmCli:
+    """A `sparsetopo` command in a process of its own (as ``python -m sparsetopo.cli.main``:
+    the same ``app()``, argv and environment), launched ahead of time so that its ~2 s of
+    imports overlap the previous step of a scenario; :meth:`run` lets it go. Used for the
+    commands that are killed, which must be real processes."""
+
+    def __init__(self, argv: list[str], env: dict[str, str]) -> None:
+        self.proc = subprocess.Popen([sys.executable, "-c", _WARM_CODE, *argv], env=env,
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=subprocess.PIPE, text=True)
+
+    def run(self, timeout: float) -> tuple[int, str, float]:
+        start = time.monotonic()
+        try:
+            _, stderr = self.proc.communicate("go\n", timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            _, stderr = self.proc.communicate()
+        return self.proc.returncode, stderr, time.monotonic() - start
+
+    def discard(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.communicate()
+
+
 def _one_line_or_ok(code: int, stderr: str, record: FaultRecord, what: str) -> None:
     if "Traceback" in stderr:
         record.problems.append(f"{what}: traceback: {stderr[-300:]}")
@@ -221,25 +335,22 @@ def inject(fault: str, server: FaultServer, proxy: FaultProxy) -> None:
 
 def recover(fault: str, server: FaultServer, proxy: FaultProxy) -> None:
     if fault in ("server-kill9", "server-stop"):
-        while _FIRED:  # a stop in the background must have finished before the restart
-            _FIRED.pop().join(180)
+        settle()  # a stop in the background must have finished before the restart
         server.restart()
     elif fault == "proxy-hang-then-cut":
-        time.sleep(2.0)
+        time.sleep(HEAL_SECONDS)
         proxy.set_mode("drop")
         time.sleep(0.5)
         proxy.set_mode("pass")
     elif fault.startswith("proxy-"):
-        time.sleep(2.0)
+        time.sleep(HEAL_SECONDS)
         proxy.set_mode("pass")
 
 
-def fire(fault: str, server: FaultServer, proxy: FaultProxy, delay: float,
-         heal_after: float = 2.0) -> None:
-    """In the background: inject `fault` after `delay` s; proxy faults heal `heal_after` s later
-    (server faults are recovered by the caller once the operation returned)."""
-    import threading
-
+def fire(fault: str, server: FaultServer, proxy: FaultProxy, delay: float) -> None:
+    """In the background: inject `fault` after `delay` s; proxy faults heal
+    :data:`HEAL_SECONDS` later (server faults are recovered by the caller once the operation
+    returned)."""
     def run() -> None:
         time.sleep(delay)
         inject(fault, server, proxy)
@@ -247,18 +358,26 @@ def fire(fault: str, server: FaultServer, proxy: FaultProxy, delay: float,
             recover(fault, server, proxy)
 
     thread = threading.Thread(target=run, daemon=True)
-    _FIRED.append(thread)
+    _fired().append(thread)
     thread.start()
 
 
-_FIRED: list[Any] = []
+_FIRED = threading.local()
+
+
+def _fired() -> list[Any]:
+    """The faults fired from this thread (scenarios may run in several threads at once)."""
+    if not hasattr(_FIRED, "threads"):
+        _FIRED.threads = []
+    return _FIRED.threads
 
 
 def settle() -> None:
     """Wait until every fault fired in the background has landed and a proxy fault has healed
     (instead of sleeping longer than the heal takes)."""
-    while _FIRED:
-        _FIRED.pop().join(180)
+    fired = _fired()
+    while fired:
+        fired.pop().join(180)
 
 
 def ingest_scenario(server: FaultServer, proxy: FaultProxy, work: Path, fault: str, seed: int,
@@ -272,9 +391,14 @@ def ingest_scenario(server: FaultServer, proxy: FaultProxy, work: Path, fault: s
     run = f"fault-ingest-{seed}"
     env = server.env(proxy.port)
     argv = ["ingest", str(folder), "--run", run]
+    driver, _ = open_driver(server.connection())
+    delete_run(driver, run)  # a leftover of an interrupted campaign would hide the start
     proc = subprocess.Popen(_sparsetopo() + argv, env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
-    time.sleep(rng.uniform(1.5, 5.0))  # import, validation, then somewhere in the writing
+    try:  # import, validation, then somewhere in the writing
+        _wait_into_writing(driver, run, proc, rng, steps)
+    finally:
+        driver.close()
     fault_at = time.monotonic()
     record.mid_operation = proc.poll() is None
     if fault == "client-kill9":
@@ -298,10 +422,10 @@ def ingest_scenario(server: FaultServer, proxy: FaultProxy, work: Path, fault: s
     give_up = time.monotonic() + LEASE_WAIT
     while code != 0 and (record.repeats < 2 or time.monotonic() < give_up):
         record.repeats += 1
-        code, stderr, _took = _run_cli(argv, env, timeout=600)
+        code, stderr, _took = _run_cli_here(argv, env)
         _one_line_or_ok(code, stderr, record, "repeated ingest")
         if code != 0:
-            time.sleep(5)  # e.g. a killed writer's lease has to expire first
+            time.sleep(1)  # e.g. a killed writer's lease has to expire first
     if code != 0:
         record.problems.append(f"ingest never completed: {stderr.strip()[-300:]}")
     driver, _ = open_driver(server.connection())
@@ -555,16 +679,24 @@ def delete_scenario(server: FaultServer, proxy: FaultProxy, work: Path, fault: s
     folder = work / f"del-{seed}"
     make_csv_run(folder, seed, 5, 150, 3000)
     env = server.env()
-    code, stderr, _ = _run_cli(["ingest", str(folder), "--run", run, "--replace"], env, 600)
+    code, stderr, _ = _run_cli_here(["ingest", str(folder), "--run", run, "--replace"], env)
     if code != 0:
         record.problems.append(f"setup ingest failed: {stderr[-200:]}")
         return record
     driver, _ = open_driver(server.connection())
     run_id = find_run(driver, run)["run_id"]
-    driver.close()
     proc = subprocess.Popen([*_sparsetopo(), "run", "delete", run, "-y"], env=server.env(proxy.port),
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    time.sleep(rng.uniform(1.0, 3.0))
+
+    def deleting() -> bool:  # the import is over and the delete has begun (or is done)
+        found = find_run(driver, run)
+        return proc.poll() is not None or found is None or found.get("status") == "deleting"
+
+    try:
+        _wait_until(deleting, 120.0)
+    finally:
+        driver.close()
+    time.sleep(rng.uniform(0.0, 0.2))
     fault_at = time.monotonic()
     record.mid_operation = proc.poll() is None
     if fault == "client-kill9":
@@ -583,7 +715,7 @@ def delete_scenario(server: FaultServer, proxy: FaultProxy, work: Path, fault: s
     try:
         if find_run(driver, run) is not None:
             record.repeats += 1
-            code, stderr, _ = _run_cli(["run", "delete", run, "-y"], env, 600)
+            code, stderr, _ = _run_cli_here(["run", "delete", run, "-y"], env)
             _one_line_or_ok(code, stderr, record, "repeated delete")
         records, _, _ = driver.execute_query(
             "CALL { MATCH (n) WHERE n.run_id = $id RETURN count(n) AS nodes } "
@@ -661,12 +793,16 @@ def analyze_boundary_scenario(server: FaultServer, proxy: FaultProxy, work: Path
     driver, expected = _analysis_run(server, work, run, seed, steps)
     env = server.env()
     argv = ["analyze", run, "--n-null", "5", "--workers", "1"]
+
+    # the commands that kill themselves at commit k, all launched now: their imports run side
+    # by side and each waits for its turn
+    pending = {k: _WarmCli(argv, {**env, res.FAULT_ENV: f"kill-after={k},chunk=1"})
+               for k in range(1, steps) if fault == "client-kill-at-commit"}
     try:
         for k in range(1, steps):  # a kill after the last commit is a finished analysis
             start = time.monotonic()
             if fault == "client-kill-at-commit":
-                code, stderr, _ = _run_cli(argv, {**env, res.FAULT_ENV: f"kill-after={k},chunk=1"},
-                                           timeout=600)
+                code, stderr, _ = pending.pop(k).run(timeout=600)
                 if code != -signal.SIGKILL:
                     record.problems.append(f"boundary {k}: analyze was not killed ({code}: "
                                            f"{stderr.strip()[-200:]})")
@@ -692,7 +828,7 @@ def analyze_boundary_scenario(server: FaultServer, proxy: FaultProxy, work: Path
             record.blocked_max_s = max(record.blocked_max_s, time.monotonic() - start)
             _markers_backed(driver, run, record, f"after the kill at boundary {k}")
             record.repeats += 1
-            code, stderr, _ = _run_cli(argv, env, timeout=600)
+            code, stderr, _ = _run_cli_here(argv, env)
             _one_line_or_ok(code, stderr, record, "repeated analyze")
             if code != 0:
                 record.problems.append(f"boundary {k}: the repeat failed: {stderr[-200:]}")
@@ -708,6 +844,8 @@ def analyze_boundary_scenario(server: FaultServer, proxy: FaultProxy, work: Path
         check_run(driver, run, expected, set(expected), record)
         delete_run(driver, run)
     finally:
+        for cli in pending.values():
+            cli.discard()
         driver.close()
     record.ok = not record.problems
     return record
@@ -727,11 +865,15 @@ def compare_boundary_scenario(server: FaultServer, proxy: FaultProxy, work: Path
     driver, _ = _analysis_run(server, work, run_b, seed + 1, steps)
     env = server.env()
     argv = ["compare", run_a, run_b, "--workers", "1"]
+
+    # the commands that kill themselves at commit k, all launched now: their imports run side
+    # by side and each waits for its turn
+    pending = {k: _WarmCli(argv, {**env, res.FAULT_ENV: f"kill-after={k},chunk=1"})
+               for k in range(1, steps)}
     try:
         ia, ib = find_run(driver, run_a)["run_id"], find_run(driver, run_b)["run_id"]
         for k in range(1, steps):
-            code, stderr, took = _run_cli(argv, {**env, res.FAULT_ENV: f"kill-after={k},chunk=1"},
-                                          timeout=600)
+            code, stderr, took = pending.pop(k).run(timeout=600)
             record.blocked_max_s = max(record.blocked_max_s, took)
             if code != -signal.SIGKILL:
                 record.problems.append(f"boundary {k}: compare was not killed ({code})")
@@ -740,7 +882,7 @@ def compare_boundary_scenario(server: FaultServer, proxy: FaultProxy, work: Path
             if nn != ov or len(nn) != k:
                 record.problems.append(f"boundary {k}: NNSTD {sorted(nn)} vs OVERLAP {sorted(ov)}")
             record.repeats += 1
-            code, stderr, _ = _run_cli(argv, env, timeout=600)
+            code, stderr, _ = _run_cli_here(argv, env)
             _one_line_or_ok(code, stderr, record, "repeated compare")
             if len(res.read_pairs(driver, "OVERLAP", ia, ib)) != steps:
                 record.problems.append(f"boundary {k}: the repeat left pairs out")
@@ -750,6 +892,8 @@ def compare_boundary_scenario(server: FaultServer, proxy: FaultProxy, work: Path
         delete_run(driver, run_a)
         delete_run(driver, run_b)
     finally:
+        for cli in pending.values():
+            cli.discard()
         driver.close()
     record.ok = not record.problems
     return record
@@ -771,7 +915,7 @@ def never_connected_scenario(server: FaultServer, proxy: FaultProxy, work: Path,
     model = _mlp(seed)
     expected = {}
     rec = Recorder(model, run=run, connection=server.connection(proxy.port), spool_dir=spool,
-                   retry_interval=0.3, close_timeout=5)
+                   retry_interval=0.3, close_timeout=2)
     for step in range(steps):
         expected[step] = _evolve(model, step)
         rec.snapshot(step)
