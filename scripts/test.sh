@@ -46,6 +46,12 @@ if ! command -v chromium >/dev/null 2>&1 && [ "$(id -u)" = "0" ] && command -v a
   apt_install chromium || say "chromium could not be installed; the Browser screenshot test will be skipped"
 fi
 
+# The test servers (and the throw-away servers tests start) JIT-compile with C1 only: on two
+# cores shared by two workers and their servers, C2's compiler threads cost more CPU than its
+# faster code saves (whole suite 569-632 s -> 446 s; docs/decisions/0025-test-servers-c1-jit.md).
+# The user's own server and the benchmarks keep the JVM's default tiered compilation.
+export JDK_JAVA_OPTIONS="${SPARSETOPO_TEST_JAVA_OPTIONS--XX:TieredStopAtLevel=1}"
+
 worker_env() {  # the environment of worker K's server
   echo "SPARSETOPO_HOME=$SPARSETOPO_HOME-gw$1 SPARSETOPO_BOLT_PORT=$((SPARSETOPO_BOLT_PORT + $1)) SPARSETOPO_HTTP_PORT=$((SPARSETOPO_HTTP_PORT + $1))"
 }
@@ -68,12 +74,15 @@ for ((k = 1; k < WORKERS; k++)); do
   env $(worker_env "$k") sparsetopo server start >/dev/null &
   starts+=($!)
 done
-for pid in "${starts[@]}"; do wait "$pid"; done
 
+# ruff and mypy run while the servers start
 cd "$ROOT"
 say "ruff"
 ruff check sparsetopo tests benchmarks
 say "mypy"
 mypy sparsetopo
+for pid in "${starts[@]}"; do
+  wait "$pid" || { say "a test server did not start; its log is in $SPARSETOPO_HOME*/logs"; exit 1; }
+done
 say "pytest ($WORKERS workers)"
 pytest "${XDIST[@]}" "$@"

@@ -127,3 +127,13 @@ def pytest_collection_modifyitems(config, items):
         path = str(item.fspath)
         if "/integration/" in path or "/faults/" in path:
             item.add_marker(pytest.mark.integration)
+
+
+@pytest.hookimpl(optionalhook=True)  # a hook of pytest-xdist (the dev extra)
+def pytest_xdist_make_scheduler(config: pytest.Config, log):
+    """``--dist loadfile`` (what scripts/test.sh asks for) hands out the longest files first."""
+    if config.getoption("dist", None) != "loadfile":
+        return None
+    from tests.support.schedule import LongestFirstScheduling
+
+    return LongestFirstScheduling(config, log)

@@ -89,11 +89,14 @@ def throwaway(tmp_path, managed_server) -> Iterator[ManagedServer]:
 @pytest.mark.slow
 @pytest.mark.timeout(300)
 def test_lifecycle_start_status_stop_restart_keeps_data(throwaway):
+    """One server's whole life: start (at nice 7), status, stop, restart (at nice 0) through
+    the CLI. One test, because each start of a JVM costs 10-20 s of this suite."""
     server = throwaway
     bolt, http = server.settings.bolt_port, server.settings.http_port
     assert not server.is_running()
     assert server.status().running is False
 
+    server.settings.nice = 7
     assert server.start() is True
     status = server.status()
     assert status.running is True
@@ -135,6 +138,9 @@ def test_lifecycle_start_status_stop_restart_keeps_data(throwaway):
         drv.execute_query("CREATE (:LifecycleProbe {token: $token})", token=token)
     finally:
         drv.close()
+    # every thread runs at the nice value, also the Bolt threads that served this: the pid is
+    # the JVM's own (nice execs it). nice adds to the suite's own: under `nice -n 10` it is 17
+    assert _thread_nice_values(status.pid) == {min(19, os.nice(0) + 7)}
 
     pid = status.pid
     assert server.stop() is True
@@ -148,8 +154,9 @@ def test_lifecycle_start_status_stop_restart_keeps_data(throwaway):
         open_driver(server.connection())
     assert server.stop() is False
 
-    # Restart through the CLI: the node survived, and the output still holds no password.
-    result = cli(["server", "start"], env)
+    # Restart through the CLI, at normal priority: the node survived, and the output still
+    # holds no password.
+    result = cli(["server", "start", "--nice", "0"], env)
     assert result.exit_code == 0, result.output
     assert "Neo4j is up" in result.output
     assert password not in squeezed(result.output)
@@ -162,6 +169,7 @@ def test_lifecycle_start_status_stop_restart_keeps_data(throwaway):
     finally:
         drv.close()
     assert records[0]["c"] == 1
+    assert _thread_nice_values(server.pid() or -1) == {os.nice(0)}
     assert server.stop() is True
     assert not server.is_running()
 
@@ -303,29 +311,6 @@ def _thread_nice_values(pid: int) -> set[int]:
             continue
         values.add(int(fields[16]))
     return values
-
-
-@pytest.mark.slow
-@pytest.mark.timeout(300)
-def test_nice_runs_every_server_thread_at_that_priority(throwaway):
-    server = throwaway
-    server.settings.nice = 7
-    assert server.start() is True
-    pid = server.pid()
-    assert pid is not None
-    # the pid is the JVM's own (nice execs it), and so are the Bolt threads that served this
-    drv, _ = open_driver(server.connection())
-    try:
-        drv.execute_query("UNWIND range(1, 100) AS i CREATE (:NiceProbe {i: i})")
-    finally:
-        drv.close()
-    assert "org.neo4j.server.CommunityEntryPoint" in Path(f"/proc/{pid}/cmdline").read_text()
-    # nice adds to the niceness it runs at: a suite run under `nice -n 10` sees 17
-    assert _thread_nice_values(pid) == {min(19, os.nice(0) + 7)}
-    assert server.stop() is True
-    server.settings.nice = 0
-    assert server.start() is True
-    assert _thread_nice_values(server.pid() or -1) == {os.nice(0)}  # the suite's own
 
 
 @pytest.mark.parametrize("value", [-1, 20, "5", True])

@@ -21,7 +21,10 @@ from sparsetopo.graphstore.writer import RunWriter
 from sparsetopo.topology import Architecture, GraphSnapshot, LayerEdges, LayerSpec
 from tests.support.storecheck import assert_store_matches
 
-N = 300
+#: 200 x 200 at density 0.4: ~16k edges per snapshot, ~36 transactions of CHUNK_SMALL each, so
+#: a kill or a rival lands in the middle of a snapshot on any machine
+N = 200
+CHUNK_SMALL = 450
 ARCH = Architecture({"h": N}, (LayerSpec("W", "h", "h", N, N, "recurrent"),))
 
 
@@ -62,7 +65,7 @@ def incomplete_snapshot_exists(driver, run_id: int, seq: int) -> bool:
 
 
 def test_second_writer_is_refused_and_first_finishes_exactly(driver, run_name, monkeypatch):
-    monkeypatch.setattr(writer_module, "CHUNK", 1000)  # many transactions per snapshot
+    monkeypatch.setattr(writer_module, "CHUNK", CHUNK_SMALL)  # many transactions per snapshot
     data = denses(1, 4)
     a = RunWriter(driver, run_name, ARCH)
     a.write(snap(data[0], 0))
@@ -151,8 +154,8 @@ _KILLED = textwrap.dedent("""
     import sparsetopo.graphstore.writer as w
     from sparsetopo.graphstore.connection import open_driver
     from sparsetopo.topology import Architecture, GraphSnapshot, LayerEdges, LayerSpec
-    from tests.integration.test_writer_lease import ARCH, denses, snap
-    w.CHUNK = w.PLUGIN_CHUNK = 1000  # many small transactions: the kill lands in the middle
+    from tests.integration.test_writer_lease import ARCH, CHUNK_SMALL, denses, snap
+    w.CHUNK = w.PLUGIN_CHUNK = CHUNK_SMALL  # many small transactions: the kill lands in the middle
     driver, _ = open_driver()
     # "other-host": an owner id naming another host, whose lease only expires (issue 24: a
     # dead writer of this host is taken over at once)
