@@ -240,13 +240,13 @@ _KILLED_WRITER = textwrap.dedent("""
     import sparsetopo.graphstore.writer as w
     from sparsetopo.graphstore.connection import open_driver
     from sparsetopo.topology import Architecture, GraphSnapshot, LayerEdges, LayerSpec
-    w.CHUNK = w.PLUGIN_CHUNK = 2000  # many small transactions: the kill lands in the middle
-    arch = Architecture({"h": 400}, (LayerSpec("W", "h", "h", 400, 400, "recurrent"),))
+    w.CHUNK = w.PLUGIN_CHUNK = 800  # ~40 transactions per snapshot: the kill lands in the middle
+    arch = Architecture({"h": 250}, (LayerSpec("W", "h", "h", 250, 250, "recurrent"),))
     driver, _ = open_driver()
     writer = w.RunWriter(driver, sys.argv[1], arch, lease_ttl=float(sys.argv[2]))
     rng = np.random.default_rng(0)
     for step in range(2):
-        dense = (rng.random((400, 400)) < 0.5) * rng.normal(size=(400, 400))
+        dense = (rng.random((250, 250)) < 0.5) * rng.normal(size=(250, 250))
         writer.write(GraphSnapshot({"W": LayerEdges.from_dense(dense)}, step=step))
         print("wrote", step, flush=True)
 """)
@@ -276,7 +276,7 @@ def test_killed_writer_leaves_no_half_snapshot(driver, run_name):
     assert [s["seq"] for s in list_snapshots(driver, run_name)] == [0]
     # the dead writer ran on this host and its process is gone: a new writer takes its lease
     # over at once (issue 24), rolls the half snapshot back and continues from snapshot 0
-    arch = Architecture({"h": 400}, (LayerSpec("W", "h", "h", 400, 400, "recurrent"),))
+    arch = Architecture({"h": 250}, (LayerSpec("W", "h", "h", 250, 250, "recurrent"),))
     writer = RunWriter(driver, run_name, arch)
     records, _, _ = driver.execute_query(
         "MATCH ()-[x:SYNAPSE]->() WHERE x.run_id = $id AND (x.born = 1 OR x.died = 1) "
@@ -284,6 +284,6 @@ def test_killed_writer_leaves_no_half_snapshot(driver, run_name):
     assert records[0]["n"] == 0
     assert writer.last_seq == 0
     rng = np.random.default_rng(0)
-    dense0 = (rng.random((400, 400)) < 0.5) * rng.normal(size=(400, 400))
+    dense0 = (rng.random((250, 250)) < 0.5) * rng.normal(size=(250, 250))
     _, lifetimes, _ = read_lifetimes(driver, run_name)
-    np.testing.assert_array_equal(lifetimes["W"].mask(0, 400, 400), np.sign(dense0).astype(np.int8))
+    np.testing.assert_array_equal(lifetimes["W"].mask(0, 250, 250), np.sign(dense0).astype(np.int8))
