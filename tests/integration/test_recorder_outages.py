@@ -61,31 +61,38 @@ def test_stalled_connection_never_blocks_snapshot_and_flush_honours_timeout(
 
 
 def test_outage_spools_fast_and_replays_in_background(
-    managed_server, driver, proxy, run_name, tmp_path: Path
+    managed_server, driver, proxy, run_name, tmp_path: Path, caplog
 ):
+    """Spooled snapshots keep their metrics and arrive exactly; the user is told both ways.
+    (A real stop and kill -9 of the server under a Recorder: the fault campaign.)"""
     model = mlp(1)
     rec = Recorder(model, run=run_name, connection=via(proxy, managed_server),
                    spool_dir=tmp_path, retry_interval=0.2)
     expected = {}
     for step in range(3):
         expected[step] = prune_step(model, step)
-        rec.snapshot(step)
+        rec.snapshot(step, metrics={"step_metric": float(step)})
     rec.flush(timeout=30)
     proxy.set_mode("drop")
     for step in range(3, 9):
         expected[step] = prune_step(model, step)
-        rec.snapshot(step)
+        rec.snapshot(step, metrics={"step_metric": float(step)})
     rec.flush(timeout=10)  # database down: flush returns once everything is on disk
     assert rec.spool.files()
     proxy.set_mode("pass")
     for step in range(9, 12):  # snapshots taken while the spool replays stay cheap
         expected[step] = prune_step(model, step)
-        rec.snapshot(step)
+        rec.snapshot(step, metrics={"step_metric": float(step)})
     rec.flush(timeout=60)
     rec.close()
     assert max(rec.blocking_seconds) < BLOCK_LIMIT
     assert_stored(driver, run_name, expected)
     assert rec.written == list(range(12))
+    assert [s["step_metric"] for s in list_snapshots(driver, run_name)] == [
+        float(i) for i in range(12)]
+    told = "\n".join(r.getMessage() for r in caplog.records)
+    assert "spooling snapshots" in told and "replayed" in told
+    assert not list(tmp_path.rglob("*.npz"))
 
 
 def _spooled_run(managed_server, driver, proxy, run: str, spool: Path, steps: range, seed: int):

@@ -21,7 +21,6 @@ KNOWN_SECONDS = {
     "tests/faults/test_campaign.py": 117,
     "tests/integration/test_writer_lease.py": 90,
     "tests/integration/test_browser.py": 53,
-    "tests/integration/test_recorder.py": 44,
     "tests/integration/test_architectures.py": 42,
     "tests/integration/test_server.py": 40,
     "tests/integration/test_reproduce.py": 36,
