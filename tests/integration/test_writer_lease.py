@@ -70,6 +70,17 @@ def test_second_writer_is_refused_and_first_finishes_exactly(driver, run_name, m
     a = RunWriter(driver, run_name, ARCH)
     a.write(snap(data[0], 0))
     failure: list[BaseException] = []
+    # A pauses in the middle of snapshot 1 (its births written, its weights not) until B has
+    # tried: the overlap does not depend on how fast the server writes
+    tried = threading.Event()
+    write_weights = a._write_weights
+
+    def paused_in_snapshot_1(spec, keys, w, seq):
+        if seq == 1:
+            tried.wait(120)
+        return write_weights(spec, keys, w, seq)
+
+    a._write_weights = paused_in_snapshot_1  # type: ignore[method-assign]
 
     def rest() -> None:
         try:
@@ -93,6 +104,7 @@ def test_second_writer_is_refused_and_first_finishes_exactly(driver, run_name, m
             assert f"run {run_name!r} is being written by {a.owner}" in message
             assert "lease expires in" in message
     finally:
+        tried.set()
         thread.join()
     assert not failure, failure
     assert_store_matches(driver, a.run_id, data, writer_module.WEIGHT_BLOCK)
