@@ -51,6 +51,11 @@ fi
 # faster code saves (whole suite 569-632 s -> 446 s; docs/decisions/0025-test-servers-c1-jit.md).
 # The user's own server and the benchmarks keep the JVM's default tiered compilation.
 export JDK_JAVA_OPTIONS="${SPARSETOPO_TEST_JAVA_OPTIONS--XX:TieredStopAtLevel=1}"
+# ... and plan each query once: the tests grow and empty their stores all the time, so Cypher's
+# default (replan a query when the counts it was planned on change by 75%, every 10 s) planned
+# the same queries again and again (server CPU 302 s -> 223 s per run;
+# docs/decisions/0026-test-servers-plan-once.md). SPARSETOPO_TEST_NEO4J_SETTINGS overrides it.
+export SPARSETOPO_NEO4J_SETTINGS="${SPARSETOPO_TEST_NEO4J_SETTINGS-dbms.cypher.min_replan_interval=1h;dbms.cypher.statistics_divergence_threshold=1.0}"
 
 worker_env() {  # the environment of worker K's server
   echo "SPARSETOPO_HOME=$SPARSETOPO_HOME-gw$1 SPARSETOPO_BOLT_PORT=$((SPARSETOPO_BOLT_PORT + $1)) SPARSETOPO_HTTP_PORT=$((SPARSETOPO_HTTP_PORT + $1))"

@@ -13,6 +13,7 @@ variable                                  used by
 ``SPARSETOPO_BOLT_PORT``, ``_HTTP_PORT``  ``server.config.ServerSettings.load``
 ``SPARSETOPO_HEAP``, ``_PAGECACHE``       ``server.config.ServerSettings.load``
 ``SPARSETOPO_NICE``                       ``server.config.ServerSettings.load``
+``SPARSETOPO_NEO4J_SETTINGS``             ``server.config.neo4j_overrides`` (extra neo4j.conf)
 ``NEO4J_URI``, ``_USER``, ``_PASSWORD``   ``server.config.external_connection``
 ``NEO4J_DATABASE``                        ``server.config.external_connection`` and
                                           ``graphstore.connection.resolve_connection``
@@ -44,6 +45,7 @@ class Environment:
     heap: str | None
     pagecache: str | None
     nice: str | None
+    neo4j_settings: str | None
     max_retry_seconds: str | None
     writer: str | None
     neo4j_uri: str | None
@@ -65,6 +67,7 @@ def environment() -> Environment:
         heap=get("SPARSETOPO_HEAP"),
         pagecache=get("SPARSETOPO_PAGECACHE"),
         nice=get("SPARSETOPO_NICE"),
+        neo4j_settings=get("SPARSETOPO_NEO4J_SETTINGS"),
         max_retry_seconds=get("SPARSETOPO_MAX_RETRY_SECONDS"),
         writer=get("SPARSETOPO_WRITER"),
         neo4j_uri=get("NEO4J_URI"),

@@ -7,6 +7,7 @@ the per-user data directory ($XDG_DATA_HOME/sparsetopo, i.e. ~/.local/share/spar
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -18,6 +19,8 @@ DEFAULT_HTTP_PORT = 7474
 DEFAULT_HEAP = "1g"
 DEFAULT_PAGECACHE = "1g"
 NEO4J_USER = "neo4j"
+#: a neo4j.conf key: dotted words (``dbms.cypher.min_replan_interval``)
+_NEO4J_KEY = re.compile(r"[A-Za-z][A-Za-z0-9_-]*(\.[A-Za-z0-9_-]+)+")
 
 
 def home_dir() -> Path:
@@ -28,6 +31,37 @@ def home_dir() -> Path:
         return Path(explicit).expanduser().resolve()
     base = env.xdg_data_home or str(Path.home() / ".local" / "share")
     return Path(base).expanduser().resolve() / "sparsetopo"
+
+
+def neo4j_overrides() -> dict[str, str]:
+    """Extra neo4j.conf settings of the managed server, from SPARSETOPO_NEO4J_SETTINGS.
+
+    The variable holds ``key=value`` pairs separated by ``;``, e.g.
+    ``dbms.cypher.min_replan_interval=1h;dbms.query_cache_size=2000``. They are written after
+    sparsetopo's own settings on every start; the test scripts use it to tune their throw-away
+    servers (docs/decisions/0026-test-servers-plan-once.md).
+
+    Raises
+    ------
+    ServerError
+        An entry that is not ``key=value`` with a dotted key, or a key given twice.
+    """
+    raw = environment().neo4j_settings
+    overrides: dict[str, str] = {}
+    for entry in (raw or "").split(";"):
+        entry = entry.strip()
+        if not entry:
+            continue
+        key, sep, value = (part.strip() for part in entry.partition("="))
+        if not sep or not value or not _NEO4J_KEY.fullmatch(key):
+            raise ServerError(
+                f"SPARSETOPO_NEO4J_SETTINGS: {entry!r} is not a Neo4j setting; write "
+                "key=value pairs separated by ';', e.g. dbms.cypher.min_replan_interval=1h"
+            )
+        if key in overrides:
+            raise ServerError(f"SPARSETOPO_NEO4J_SETTINGS sets {key} twice; keep one of them")
+        overrides[key] = value
+    return overrides
 
 
 def check_nice(value: object) -> int:

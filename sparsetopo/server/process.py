@@ -36,6 +36,7 @@ from sparsetopo.server.config import (
     ServerSettings,
     check_nice,
     home_dir,
+    neo4j_overrides,
 )
 from sparsetopo.settings import environment
 
@@ -309,8 +310,8 @@ class ManagedServer:
         return True
 
     # -- configuration and password ---------------------------------------------------------
-    def _write_config(self) -> None:
-        self.conf_dir.mkdir(parents=True, exist_ok=True)
+    def _config_lines(self) -> list[str]:
+        """neo4j.conf: sparsetopo's settings, then those of SPARSETOPO_NEO4J_SETTINGS."""
         s = self.settings
         lines = [
             "# Written by sparsetopo on every start; change ports and memory in settings.json.",
@@ -343,6 +344,21 @@ class ManagedServer:
             "internal.dbms.bolt.netty_server_shutdown_quiet_period=0",
         ]
         lines += self._browser_config_lines()
+        overrides = neo4j_overrides()
+        own = {line.partition("=")[0] for line in lines if not line.startswith("#")}
+        taken = sorted(own & overrides.keys())
+        if taken:
+            raise ServerError(
+                f"SPARSETOPO_NEO4J_SETTINGS sets {', '.join(taken)}, which sparsetopo sets itself; "
+                "drop it (ports, memory and priority are `sparsetopo server start` options)"
+            )
+        if overrides:
+            lines.append("# From SPARSETOPO_NEO4J_SETTINGS.")
+            lines += [f"{key}={value}" for key, value in overrides.items()]
+        return lines
+
+    def _write_config(self, lines: list[str]) -> None:
+        self.conf_dir.mkdir(parents=True, exist_ok=True)
         conf = self.conf_dir / "neo4j.conf"
         conf.write_text("\n".join(lines) + "\n")
         conf.chmod(_PRIVATE_FILE)
@@ -513,6 +529,7 @@ class ManagedServer:
         """Start in the background and wait until Bolt answers. False if it already ran."""
         if self.is_running():
             return False
+        self._config_lines()  # SPARSETOPO_NEO4J_SETTINGS refused before anything is written
         self.install(log=log)
         java = _java()
         java_version(java)
@@ -525,7 +542,7 @@ class ManagedServer:
                     f"there (`ss -ltnp | grep {port}`), or pick another port: "
                     f"`sparsetopo server start {flag} N` or {env}=N."
                 )
-        self._write_config()
+        self._write_config(self._config_lines())  # the Browser lines need the installed jars
         self._ensure_password()
         self.logs_dir.mkdir(parents=True, exist_ok=True)
         self.pid_file.parent.mkdir(parents=True, exist_ok=True)

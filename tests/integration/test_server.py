@@ -23,7 +23,7 @@ from typer.testing import CliRunner
 
 from sparsetopo.errors import ServerError
 from sparsetopo.graphstore.connection import open_driver
-from sparsetopo.server.config import ConnectionInfo
+from sparsetopo.server.config import ConnectionInfo, neo4j_overrides
 from sparsetopo.server.process import ManagedServer
 from tests.support.net import free_ports, is_loopback, listening_addresses, small_settings
 
@@ -203,6 +203,18 @@ def test_cypher_round_trip(driver):
         "MATCH (n:RoundTrip {token: $token}) RETURN count(n) AS c", token=token
     )
     assert records[0]["c"] == 0
+
+
+def test_extra_neo4j_settings_reach_the_server(driver):
+    # scripts/test.sh gives its servers SPARSETOPO_NEO4J_SETTINGS; Neo4j must run with them
+    wanted = neo4j_overrides()
+    if not wanted:
+        pytest.skip("SPARSETOPO_NEO4J_SETTINGS is not set for this run")
+    records, _, _ = driver.execute_query(
+        "CALL dbms.listConfig() YIELD name, value WHERE name IN $names RETURN name, value",
+        names=list(wanted),
+    )
+    assert {r["name"]: r["value"] for r in records} == wanted
 
 
 # -- 3. credentials and reachability errors ------------------------------------------------------

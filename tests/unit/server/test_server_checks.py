@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 
 from sparsetopo.errors import ServerError
 from sparsetopo.graphstore.connection import open_driver
-from sparsetopo.server.config import ConnectionInfo, ServerSettings
+from sparsetopo.server.config import ConnectionInfo, ServerSettings, neo4j_overrides
 from sparsetopo.server.process import ManagedServer, java_version
 from tests.support.net import decode_proc_addr, free_ports, is_loopback, small_settings
 
@@ -61,6 +61,43 @@ def test_nice_from_the_environment_and_the_cli_option(tmp_path, monkeypatch):
     result = cli(["server", "start", "--nice", "20"], {"SPARSETOPO_HOME": str(tmp_path)})
     assert result.exit_code == 2  # a usage error: out of the option's range, nothing started
     assert "--nice" in result.output
+
+
+@pytest.mark.parametrize(("raw", "expected"), [
+    ("", {}),
+    ("dbms.cypher.min_replan_interval=1h", {"dbms.cypher.min_replan_interval": "1h"}),
+    (" db.a_b=1 ; ; internal.x.y=a=b ;", {"db.a_b": "1", "internal.x.y": "a=b"}),
+])
+def test_neo4j_settings_from_the_environment(monkeypatch, raw, expected):
+    monkeypatch.setenv("SPARSETOPO_NEO4J_SETTINGS", raw)
+    assert neo4j_overrides() == expected
+
+
+@pytest.mark.parametrize(("raw", "message"), [
+    ("dbms.cypher.min_replan_interval", "'dbms.cypher.min_replan_interval' is not a Neo4j"),
+    ("nodots=1", "'nodots=1' is not a Neo4j setting"),
+    ("db.x=", "'db.x=' is not a Neo4j setting"),
+    ("db.x=1;db.x=2", "sets db.x twice"),
+])
+def test_bad_neo4j_settings_name_the_variable(monkeypatch, raw, message):
+    monkeypatch.setenv("SPARSETOPO_NEO4J_SETTINGS", raw)
+    with pytest.raises(ServerError, match="SPARSETOPO_NEO4J_SETTINGS") as exc:
+        neo4j_overrides()
+    assert message in str(exc.value)
+
+
+def test_neo4j_settings_go_last_and_cannot_replace_sparsetopos(tmp_path, monkeypatch):
+    bolt, http = free_ports(2)
+    server = ManagedServer(tmp_path / "home", small_settings(bolt, http))
+    monkeypatch.setenv("SPARSETOPO_NEO4J_SETTINGS", "dbms.cypher.min_replan_interval=1h")
+    lines = server._config_lines()
+    assert lines[-2:] == ["# From SPARSETOPO_NEO4J_SETTINGS.", "dbms.cypher.min_replan_interval=1h"]
+    assert f"server.bolt.listen_address=127.0.0.1:{bolt}" in lines
+    # a setting sparsetopo writes itself is refused at start, before anything is written
+    monkeypatch.setenv("SPARSETOPO_NEO4J_SETTINGS", "server.memory.heap.max_size=8g;db.x.y=1")
+    with pytest.raises(ServerError, match=r"sets server.memory.heap.max_size, which sparsetopo"):
+        server.start(timeout=5)
+    assert not (tmp_path / "home").exists()
 
 
 # -- 7. missing or old Java, missing Maven -------------------------------------------------------
