@@ -13,12 +13,21 @@ inbox   deterministic, no server: a thread blocks in ``Inbox.pop`` on a silent s
         read of the same connection that must grow the buffer raises BufferError.
 outbox  deterministic, no server: a thread blocks in ``Outbox.flush`` (the peer does not read);
         the GOODBYE that ``Bolt.close()`` appends from another thread raises BufferError.
+profiler
+        deterministic, no server: the driver's own Inbox over its BoltSocket. While a reader
+        thread waits in ``BoltSocket.recv_into``, the main thread samples its frame as a
+        sampling profiler does (Dask's worker profiler: ``sys._current_frames()``) and keeps
+        it; the reader then reads a small message and returns, but the kept frame still holds
+        ``recv_into``'s argument, a slice of the read buffer, so the next message that needs a
+        larger buffer raises BufferError in the reader itself. ``--release`` drops the frame
+        before the large message: no error.
 server  against a real server (``sparsetopo server start``): a thread runs a query while the main
         thread closes the driver (what ``executors._close_worker_drivers`` and a caller closing
         a driver under an abandoned ``ServerWatch`` ping did); counts BufferErrors over N rounds.
         ``--join`` closes only after the query thread ended (the fix): 0 BufferErrors.
 
-Usage: python benchmarks/repro_buffererror.py inbox|outbox|server [--rounds N] [--join]
+Usage: python benchmarks/repro_buffererror.py inbox|outbox|profiler|server [--rounds N] [--join]
+       [--release]
 """
 
 from __future__ import annotations
@@ -97,6 +106,46 @@ def repro_outbox() -> str:
     return result
 
 
+def _bolt_message(payload: bytes) -> bytes:
+    """One RECORD message with one bytes field, in Bolt chunks of at most 60000 bytes."""
+    body = b"\xb1\x71\xce" + len(payload).to_bytes(4, "big") + payload
+    chunks = [body[i:i + 60000] for i in range(0, len(body), 60000)]
+    return b"".join(len(c).to_bytes(2, "big") + c for c in chunks) + b"\x00\x00"
+
+
+def repro_profiler(release: bool) -> str:
+    import sys
+
+    from neo4j._codec.packstream.v1 import Unpacker
+    from neo4j._sync.io._bolt._bolt_socket import BoltSocket
+    from neo4j._sync.io._bolt._common import Inbox
+
+    ours, peer = _tcp_pair()
+    inbox = Inbox(BoltSocket(ours), on_error=lambda exc: None, unpacker_cls=Unpacker)
+    got: list[object] = []
+
+    def read() -> None:
+        for _ in range(2):
+            try:
+                got.append(len(inbox.pop(hydration_hooks={})[1][0]))
+            except BufferError as exc:
+                got.append(f"BufferError: {exc}")
+                return
+
+    reader = _started(read)  # waits in BoltSocket.recv_into for the first chunk header
+    sampled = sys._current_frames()[reader.ident]  # type: ignore[index]
+    assert sampled.f_code.co_name == "_wait_for_io", sampled.f_code.co_name
+    peer.sendall(_bolt_message(b"x" * 100))  # fits the 8 KiB buffer
+    time.sleep(0.2)  # the reader has returned from that read and waits for the next message
+    if release:
+        del sampled
+    peer.sendall(_bolt_message(b"y" * 200_000))  # needs a larger buffer
+    reader.join(5)
+    peer.close()
+    ours.close()
+    return f"messages read: {got}"
+
+
 def repro_server(rounds: int, join: bool) -> Counter[str]:
     from neo4j import GraphDatabase
 
@@ -136,14 +185,18 @@ def repro_server(rounds: int, join: bool) -> Counter[str]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("mode", choices=("inbox", "outbox", "server"))
+    parser.add_argument("mode", choices=("inbox", "outbox", "profiler", "server"))
     parser.add_argument("--rounds", type=int, default=20)
     parser.add_argument("--join", action="store_true", help="close after the query (the fix)")
+    parser.add_argument("--release", action="store_true",
+                        help="profiler: drop the sampled frame before the large message")
     args = parser.parse_args()
     if args.mode == "inbox":
         print(repro_inbox())
     elif args.mode == "outbox":
         print(repro_outbox())
+    elif args.mode == "profiler":
+        print(repro_profiler(args.release))
     else:
         print(dict(repro_server(args.rounds, args.join)))
 

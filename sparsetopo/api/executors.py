@@ -316,6 +316,41 @@ def _worker_driver(info: ConnectionInfo) -> Driver:
         return drv
 
 
+def _discard_worker_driver(info: ConnectionInfo) -> None:
+    """Close and forget this thread's driver (its owner is the caller: no race)."""
+    key = (info.uri, info.user, info.database, threading.get_ident())
+    with _worker_lock:
+        drv = _worker_drivers.pop(key, None)
+        _worker_owners.pop(key, None)
+    if drv is not None:
+        try:
+            drv.close()
+        except Exception as exc:  # noqa: BLE001 - its connection is already unusable
+            _log.debug("closing a worker driver after a BufferError: %r", exc)
+
+
+def _read_on_worker(info: ConnectionInfo, ref: SnapshotRef) -> Edges:
+    """One snapshot, read on this worker thread's driver.
+
+    A sampling profiler can pin the driver's read buffer: Dask's worker profiler keeps a frame
+    of the driver's ``BoltSocket.recv_into`` it sampled, whose argument is a slice of that
+    buffer, and the driver's next resize of it raises ``BufferError: Existing exports of
+    data`` (decision 0020). The pin lasts only while the profiler holds the frame, but the
+    connection is left half-read, so the read is repeated once on a new driver.
+    """
+    def read() -> Edges:
+        return edges_of(read_snapshot(_worker_driver(info), ref.run, seq=ref.seq,
+                                      database=info.database).layers)
+
+    try:
+        return read()
+    except BufferError as exc:
+        _log.info("read buffer of the worker's driver pinned (%s); reading %s seq %d again on a "
+                  "new driver", exc, ref.run, ref.seq)
+        _discard_worker_driver(info)
+        return read()
+
+
 def remote_task(info: ConnectionInfo, task: Task) -> Result:
     """Run one task on a Dask worker.
 
@@ -326,8 +361,7 @@ def remote_task(info: ConnectionInfo, task: Task) -> Result:
 
     def load(ref: SnapshotRef) -> Edges:
         if ref not in cache:
-            cache[ref] = edges_of(read_snapshot(_worker_driver(info), ref.run, seq=ref.seq,
-                                                database=info.database).layers)
+            cache[ref] = _read_on_worker(info, ref)
         return cache[ref]
 
     return dispatch(_resolve(task, load))

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import json
 import pickle
+import sys
 import threading
+import time
 
 import pandas as pd
 import pytest
@@ -170,3 +172,67 @@ def test_closing_worker_drivers_never_closes_a_driver_another_thread_is_using(st
     assert any(k[3] == thread.ident for k in executors._worker_drivers)
     executors._close_worker_drivers()
     assert not any(k[3] == thread.ident for k in executors._worker_drivers)
+
+
+def test_worker_read_survives_a_profiler_holding_a_sampled_frame(store, run_name):
+    # Dask's worker profiler samples sys._current_frames(); a frame it still holds when the
+    # driver's BoltSocket.recv_into returns keeps that call's argument, a slice of the
+    # connection's read buffer, alive, and the driver's next resize of the buffer raises
+    # "BufferError: Existing exports of data" (decision 0020). Here a sampler holds the frame
+    # for good: the plain read fails, the worker's read is repeated on a new driver.
+    write(store.driver, run_name, EPOCHS[:1])
+    ref = executors.SnapshotRef(run_name, 0)
+    pinned, stop = threading.Event(), threading.Event()
+    held: list[object] = []
+    out: dict[str, object] = {}
+
+    def sampler(ident: int) -> None:
+        while not stop.is_set() and not pinned.is_set():
+            frame = sys._current_frames().get(ident)
+            names, f = [], frame
+            while f is not None and len(names) < 3:
+                names.append(f.f_code.co_name)
+                f = f.f_back
+            if names == ["_wait_for_io", "_wait_for_read", "recv_into"]:
+                held.append(frame)  # waiting in the driver's recv_into: hold it
+                pinned.set()
+            del frame, f
+            time.sleep(0.0005)
+
+    def worker() -> None:
+        try:
+            drv = executors._worker_driver(store.info)
+            for _ in range(20):  # a query slow enough for the sampler to see the wait
+                drv.execute_query("UNWIND range(1, 3000000) AS i WITH i WHERE i % 7 = 0 "
+                                  "RETURN count(*) AS n", database_=store.info.database)
+                if pinned.is_set():
+                    break
+            out["pinned"] = pinned.is_set()
+            try:
+                executors.read_snapshot(drv, run_name, seq=0, database=store.info.database)
+                out["plain"] = "read"
+            except BufferError as exc:
+                out["plain"] = exc
+            out["edges"] = executors._read_on_worker(store.info, ref)
+            out["replaced"] = executors._worker_driver(store.info) is not drv
+        except BaseException as exc:  # noqa: BLE001 - reported by the assertions below
+            out["error"] = exc
+
+    thread = threading.Thread(target=worker, name="fake-dask-worker")
+    thread.start()
+    watcher = threading.Thread(target=sampler, args=(thread.ident,), daemon=True)
+    watcher.start()
+    thread.join(120)
+    stop.set()
+    watcher.join(5)
+    held.clear()
+    assert not thread.is_alive()
+    assert "error" not in out, out.get("error")
+    assert out["pinned"], "the sampler never saw the worker waiting in the driver's read"
+    assert isinstance(out["plain"], BufferError), out["plain"]  # the pin is real
+    assert out["replaced"]
+    expected = load(EPOCHS[0])
+    src, dst, _ = out["edges"]["W_rec"]  # type: ignore[index]
+    assert sorted(zip(src.tolist(), dst.tolist(), strict=True)) == sorted(
+        zip(expected.Source.tolist(), expected.Target.tolist(), strict=True))
+    executors._close_worker_drivers()
