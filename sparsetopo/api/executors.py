@@ -301,8 +301,13 @@ def _close_worker_drivers() -> None:
 atexit.register(_close_worker_drivers)
 
 
+def _worker_key(info: ConnectionInfo) -> tuple[str, str, str | None, int]:
+    """Return the key of this thread's driver for `info`."""
+    return (info.uri, info.user, info.database, threading.get_ident())
+
+
 def _worker_driver(info: ConnectionInfo) -> Driver:
-    key = (info.uri, info.user, info.database, threading.get_ident())
+    key = _worker_key(info)
     with _worker_lock:
         drv = _worker_drivers.get(key)
         if drv is None or _worker_owners[key] is not threading.current_thread():
@@ -318,7 +323,7 @@ def _worker_driver(info: ConnectionInfo) -> Driver:
 
 def _discard_worker_driver(info: ConnectionInfo) -> None:
     """Close and forget this thread's driver (its owner is the caller: no race)."""
-    key = (info.uri, info.user, info.database, threading.get_ident())
+    key = _worker_key(info)
     with _worker_lock:
         drv = _worker_drivers.pop(key, None)
         _worker_owners.pop(key, None)
